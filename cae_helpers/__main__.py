@@ -1,0 +1,7 @@
+"""`python -m cae_helpers`: see cae_helpers.cli."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,200 @@
+"""CIFAR-100 loading (offline archive or Keras download), scaling and validation splits."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tarfile
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+ENV_VAR = "CIFAR100_PATH"
+ARCHIVE_DIR = "cifar-100-python"
+SPLITS = ("train", "test")
+PROTOCOLS = ("reference", "heldout")
+_HOW_TO = (
+    f"Download cifar-100-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html "
+    f"and pass its path (or the extracted folder) as `path=` / --data, or set {ENV_VAR}."
+)
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: uint8 images (N, 32, 32, 3) with fine and coarse labels (N,)."""
+
+    images: np.ndarray
+    fine: np.ndarray
+    coarse: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def subset(self, index: np.ndarray) -> "Split":
+        """The images and labels at `index`."""
+        return Split(self.images[index], self.fine[index], self.coarse[index])
+
+
+@dataclass(frozen=True)
+class Cifar100:
+    """The train and test splits, the class names and where they came from."""
+
+    train: Split
+    test: Split
+    fine_names: tuple[str, ...]
+    coarse_names: tuple[str, ...]
+    source: str
+
+
+def load_cifar100(path: str | os.PathLike | None = None) -> Cifar100:
+    """Load CIFAR-100 from `path` or $CIFAR100_PATH (archive or folder), else via Keras' download."""
+    path = path if path is not None else os.environ.get(ENV_VAR) or None
+    if path is None:
+        return _load_keras()
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"CIFAR-100 not found at {path}. {_HOW_TO}")
+    if path.is_dir():
+        return _load_folder(_find_folder(path), source=str(path))
+    with tempfile.TemporaryDirectory(prefix="cifar100-") as tmp:
+        _extract(path, Path(tmp))
+        return _load_folder(Path(tmp) / ARCHIVE_DIR, source=str(path))
+
+
+def _find_folder(path: Path) -> Path:
+    """The folder holding meta/train/test: `path` itself or its cifar-100-python child."""
+    for candidate in (path, path / ARCHIVE_DIR):
+        if all((candidate / name).is_file() for name in ("meta",) + SPLITS):
+            return candidate
+    raise DataError(
+        f"{path} is not a CIFAR-100 python folder: expected the files meta, train and test "
+        f"in it or in {path / ARCHIVE_DIR}. {_HOW_TO}"
+    )
+
+
+def _extract(archive: Path, dest: Path) -> None:
+    """Extract meta/train/test of the official archive, with errors that name the file."""
+    wanted = [f"{ARCHIVE_DIR}/{name}" for name in ("meta",) + SPLITS]
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            names = set(tar.getnames())
+            missing = [w for w in wanted if w not in names]
+            if missing:
+                raise DataError(f"{archive} lacks {missing}: not the official cifar-100-python archive. {_HOW_TO}")
+            tar.extractall(dest, members=[tar.getmember(w) for w in wanted], filter="data")
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
+        raise DataError(f"{archive} is corrupt or truncated ({type(err).__name__}: {err}). {_HOW_TO}") from err
+
+
+def _load_folder(folder: Path, source: str) -> Cifar100:
+    """Read the three pickles of an extracted cifar-100-python folder."""
+    meta = _unpickle(folder / "meta")
+    try:
+        fine_names = tuple(_text(n) for n in meta["fine_label_names"])
+        coarse_names = tuple(_text(n) for n in meta["coarse_label_names"])
+    except (KeyError, TypeError) as err:
+        raise DataError(f"{folder / 'meta'} lacks fine_label_names/coarse_label_names: not CIFAR-100 meta") from err
+    train, test = (_load_split(folder / name) for name in SPLITS)
+    return Cifar100(train, test, fine_names, coarse_names, source)
+
+
+def _load_split(fpath: Path) -> Split:
+    """One split; Keras' own batch reader parses the fine labels and pixels."""
+    from keras.src.datasets.cifar import load_batch
+
+    try:
+        data, fine = load_batch(str(fpath), label_key="fine_labels")
+        _, coarse = load_batch(str(fpath), label_key="coarse_labels")
+    except (pickle.UnpicklingError, EOFError, KeyError, AttributeError, ValueError, TypeError) as err:
+        raise DataError(f"{fpath} is not a CIFAR-100 python batch ({type(err).__name__}: {err})") from err
+    images = np.ascontiguousarray(np.asarray(data, dtype=np.uint8).transpose(0, 2, 3, 1))
+    fine, coarse = np.asarray(fine, dtype=np.int64), np.asarray(coarse, dtype=np.int64)
+    if not (len(images) == len(fine) == len(coarse)) or fine.min() < 0 or fine.max() > 99 or coarse.max() > 19:
+        raise DataError(f"{fpath}: {len(images)} images but {len(fine)}/{len(coarse)} labels, or labels out of range")
+    return Split(images, fine, coarse)
+
+
+def _unpickle(fpath: Path) -> dict:
+    """A CIFAR pickle as a dict with str keys, through Keras' restricted unpickler."""
+    from keras.src.datasets.npz_utils import RestrictedUnpickler
+
+    try:
+        with open(fpath, "rb") as f:
+            d = RestrictedUnpickler(f, encoding="bytes").load()
+    except Exception as err:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise DataError(f"{fpath} is not a CIFAR-100 pickle ({type(err).__name__}: {err})") from err
+    if not isinstance(d, dict):
+        raise DataError(f"{fpath} holds a {type(d).__name__}, not the dict of a CIFAR-100 pickle")
+    return {_text(k): v for k, v in d.items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf8") if isinstance(value, bytes) else str(value)
+
+
+def _load_keras() -> Cifar100:
+    """Keras' download and cache; a clear error when offline."""
+    import keras
+
+    try:
+        (x_tr, y_tr), (x_te, y_te) = keras.datasets.cifar100.load_data(label_mode="fine")
+        (_, c_tr), (_, c_te) = keras.datasets.cifar100.load_data(label_mode="coarse")
+    except Exception as err:  # noqa: BLE001 - urllib/socket errors vary by platform
+        raise DataError(f"Could not download CIFAR-100 with Keras ({type(err).__name__}: {err}). {_HOW_TO}") from err
+    train = Split(x_tr, y_tr.ravel().astype(np.int64), c_tr.ravel().astype(np.int64))
+    test = Split(x_te, y_te.ravel().astype(np.int64), c_te.ravel().astype(np.int64))
+    return Cifar100(train, test, (), (), "keras.datasets.cifar100")
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 images -> float32 in [0, 1] (pixels / 255, as the reference)."""
+    from .validation import check_uint8_images
+
+    return check_uint8_images(images).astype(np.float32) / 255.0
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """float images in [0, 1] -> uint8, rounding to nearest and clipping (what a viewer would store)."""
+    from .validation import check_float_images
+
+    return np.clip(np.rint(check_float_images(images, clip_ok=True) * 255.0), 0, 255).astype(np.uint8)
+
+
+def balanced_split(labels: np.ndarray, val_size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Class-balanced, seeded split of indices into (train, validation)."""
+    labels = np.asarray(labels).ravel()
+    classes = np.unique(labels)
+    if val_size % len(classes):
+        raise ValueError(f"val_size={val_size} is not a multiple of the {len(classes)} classes")
+    per_class = val_size // len(classes)
+    rng = np.random.default_rng(seed)
+    val = []
+    for c in classes:
+        idx = np.flatnonzero(labels == c)
+        if per_class >= len(idx):
+            raise ValueError(f"class {c} has {len(idx)} images, too few for {per_class} validation images")
+        val.append(rng.choice(idx, per_class, replace=False))
+    val = np.sort(np.concatenate(val))
+    train = np.setdiff1d(np.arange(len(labels)), val)
+    return train, val
+
+
+def protocol_splits(data: Cifar100, protocol: str, val_size: int = 5000, seed: int = 0) -> tuple[Split, Split]:
+    """(fit, validation) splits: "heldout" splits off the training set, "reference" validates on test."""
+    if protocol == "reference":
+        return data.train, data.test
+    if protocol == "heldout":
+        tr, va = balanced_split(data.train.fine, val_size, seed)
+        return data.train.subset(tr), data.train.subset(va)
+    raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+
+
+def balanced_subset(split: Split, per_class: int, seed: int = 0) -> Split:
+    """`per_class` images of every fine class, seeded (smoke runs and quick looks)."""
+    _, idx = balanced_split(split.fine, per_class * len(np.unique(split.fine)), seed)
+    return split.subset(idx)

@@ -1,0 +1,72 @@
+"""Atomic writes and the provenance (versions, machine) recorded with every results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+PACKAGES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "torch", "numpy", "scikit-image", "pillow", "constriction")
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """Call write(tmp_path) on a file beside `path`, then rename it over `path` (a kill leaves no half file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write `obj` as indented JSON, atomically."""
+    text = json.dumps(obj, indent=2, sort_keys=False, default=_jsonable) + "\n"
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def _jsonable(value: Any) -> Any:
+    """NumPy scalars and arrays, paths -> plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def save_model(model, path: str | os.PathLike) -> Path:
+    """Save a Keras model in the .keras format, atomically."""
+    return atomic_write(path, model.save)
+
+
+def versions() -> dict[str, str]:
+    """Python, platform, Keras backend and the installed versions of the packages that matter."""
+    import keras
+
+    found = {"python": sys.version.split()[0], "platform": platform.platform(), "keras_backend": keras.backend.backend()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    found["cpu"] = _cpu_name()
+    found["cpu_count"] = str(os.cpu_count())
+    return found
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"

@@ -1,0 +1,116 @@
+"""Keras 3 autoencoders of the reference notebook, backend-agnostic (layers only).
+
+`build_autoencoder` is the reference "modified" model (64/128/256 filters, Dense(128)
+latent, 2,387,843 parameters); `build_initial_autoencoder` is its "initial" model with
+the bottleneck really in the data path (the reference wired its decoder around it).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+from keras import layers
+
+IMAGE_SHAPE = (32, 32, 3)
+MODEL_NAMES = ("reference", "initial")
+
+
+def _policy(dtype: str | None) -> str | None:
+    """Layer dtype policy: None keeps Keras' global policy (float32 by default)."""
+    return dtype
+
+
+def _conv_block(x, filters: int, conv, dtype, name: str):
+    """conv 3x3 same -> BatchNorm -> ReLU, the reference's repeated block."""
+    x = conv(filters, 3, padding="same", dtype=dtype, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(dtype=dtype, name=f"{name}_bn")(x)
+    return layers.ReLU(dtype=dtype, name=f"{name}_relu")(x)
+
+
+def _chain(encoder: keras.Model, decoder: keras.Model, name: str) -> keras.Model:
+    """Autoencoder = decoder(encoder(x)), sharing the two models' weights."""
+    inputs = keras.Input(shape=encoder.input_shape[1:], name="image")
+    return keras.Model(inputs, decoder(encoder(inputs)), name=name)
+
+
+def build_autoencoder(
+    filters: Sequence[int] = (64, 128, 256),
+    latent_dim: int = 128,
+    dtype: str | None = None,
+) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """Reference "modified" model; returns (autoencoder, encoder, decoder).
+
+    `dtype` is a Keras dtype policy name such as "mixed_bfloat16"; the latent and the
+    output stay float32 so the code size and the reconstructions do not depend on it.
+    """
+    if len(filters) != 3:
+        raise ValueError(f"filters must list 3 widths (one per 2x downsampling), got {filters!r}")
+    if int(latent_dim) < 1:
+        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+    dtype = _policy(dtype)
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    x = inputs
+    for i, f in enumerate(filters):
+        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}")
+        x = layers.MaxPooling2D(2, dtype=dtype, name=f"enc{i + 1}_pool")(x)
+    volume = tuple(x.shape[1:])
+    x = layers.Flatten(dtype=dtype, name="flatten")(x)
+    latent = layers.Dense(latent_dim, dtype="float32", name="latent_space")(x)
+    encoder = keras.Model(inputs, latent, name="encoder")
+
+    code = keras.Input(shape=(latent_dim,), name="code")
+    y = layers.Dense(volume[0] * volume[1] * volume[2], dtype=dtype, name="expand")(code)
+    y = layers.Reshape(volume, dtype=dtype, name="reshape")(y)
+    for i, f in enumerate(reversed(filters)):
+        y = _conv_block(y, f, layers.Conv2DTranspose, dtype, f"dec{i + 1}")
+        y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
+    out = layers.Conv2DTranspose(3, 3, padding="same", activation="sigmoid", dtype="float32", name="reconstruction")(y)
+    decoder = keras.Model(code, out, name="decoder")
+    return _chain(encoder, decoder, "autoencoder"), encoder, decoder
+
+
+def build_initial_autoencoder(
+    filters: Sequence[int] = (64, 32, 16),
+    latent_dim: int = 512,
+    dtype: str | None = None,
+) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """Reference "initial" model, bottleneck in the data path; returns (autoencoder, encoder, decoder).
+
+    Conv2D + UpSampling decoder ending in Conv2D(3) -> BatchNorm -> sigmoid, as the
+    reference had. Its default 512-wide latent is the reference's: wider than the
+    4x4x16 = 256-value volume before it, so it compresses only through the float32
+    code being smaller than 3072 bytes.
+    """
+    if len(filters) != 3:
+        raise ValueError(f"filters must list 3 widths (one per 2x downsampling), got {filters!r}")
+    dtype = _policy(dtype)
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    x = inputs
+    for i, f in enumerate(filters):
+        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}")
+        x = layers.MaxPooling2D(2, dtype=dtype, name=f"enc{i + 1}_pool")(x)
+    volume = tuple(x.shape[1:])
+    x = layers.Flatten(dtype=dtype, name="flatten")(x)
+    latent = layers.Dense(latent_dim, dtype="float32", name="latent_space")(x)
+    encoder = keras.Model(inputs, latent, name="initial_encoder")
+
+    code = keras.Input(shape=(latent_dim,), name="code")
+    y = layers.Dense(volume[0] * volume[1] * volume[2], dtype=dtype, name="expand")(code)
+    y = layers.Reshape(volume, dtype=dtype, name="reshape")(y)
+    for i, f in enumerate(reversed(filters)):
+        y = _conv_block(y, f, layers.Conv2D, dtype, f"dec{i + 1}")
+        y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
+    y = layers.Conv2D(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
+    y = layers.BatchNormalization(dtype=dtype, name="out_bn")(y)
+    out = layers.Activation("sigmoid", dtype="float32", name="reconstruction")(y)
+    decoder = keras.Model(code, out, name="initial_decoder")
+    return _chain(encoder, decoder, "initial_autoencoder"), encoder, decoder
+
+
+def build_model(name: str = "reference", **kwargs) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """Build a model by name: "reference" (modified) or "initial"."""
+    builders = {"reference": build_autoencoder, "initial": build_initial_autoencoder}
+    if name not in builders:
+        raise ValueError(f"unknown model name {name!r}; expected one of {sorted(builders)}")
+    return builders[name](**kwargs)

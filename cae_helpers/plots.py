@@ -1,0 +1,75 @@
+"""Figures: originals vs reconstructions, sample grids, training curves, per-class PSNR."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .validation import check_images
+
+
+def _as_displayable(images: np.ndarray) -> np.ndarray:
+    images = check_images(images)
+    return images if images.dtype == np.uint8 else np.clip(images, 0.0, 1.0)
+
+
+def showOrigDec(orig: np.ndarray, dec: np.ndarray, num: int = 10):  # noqa: N802 - the reference's name
+    """2 x num grid, originals on top and reconstructions below (the reference's helper); returns the figure."""
+    orig, dec = _as_displayable(orig), _as_displayable(dec)
+    if len(orig) != len(dec):
+        raise ValueError(f"orig and dec hold {len(orig)} and {len(dec)} images; they must pair up")
+    num = min(int(num), len(orig))
+    if num < 1:
+        raise ValueError("num must be at least 1")
+    fig, axes = plt.subplots(2, num, figsize=(20, 4), squeeze=False)
+    for i in range(num):
+        for row, images in enumerate((orig, dec)):
+            axes[row, i].imshow(images[i])
+            axes[row, i].axis("off")
+    axes[0, 0].set_title("original", loc="left", fontsize=10)
+    axes[1, 0].set_title("reconstruction", loc="left", fontsize=10)
+    return fig
+
+
+def show_samples(images: np.ndarray, labels: Sequence[int], names: Sequence[str] = (), rows: int = 3, cols: int = 10):
+    """A rows x cols grid of images titled with their class names; returns the figure."""
+    images = _as_displayable(images)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i])
+            label = int(labels[i])
+            ax.set_title(names[label] if names else str(label), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: dict[str, list[float]], title: str = "training"):
+    """Training and validation loss per epoch (log scale); returns the figure."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in ("loss", "val_loss"):
+        if key in history:
+            ax.plot(np.arange(1, len(history[key]) + 1), history[key], marker=".", label=key)
+    ax.set(xlabel="epoch", ylabel="MSE", yscale="log", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_per_class(psnr_by_class: np.ndarray, names: Sequence[str], top: int = 10):
+    """Bar chart of the `top` best and worst classes by mean PSNR; returns the figure."""
+    order = np.argsort(psnr_by_class)
+    picks = np.concatenate([order[:top], order[-top:]])
+    fig, ax = plt.subplots(figsize=(10, 4))
+    colors = ["tab:red"] * top + ["tab:green"] * top
+    ax.bar(range(len(picks)), psnr_by_class[picks], color=colors)
+    ax.set_xticks(range(len(picks)), [names[i] if names else str(i) for i in picks], rotation=60, ha="right")
+    lo = float(psnr_by_class[picks].min())
+    ax.set(ylabel="mean PSNR (dB)", ylim=(lo - 1, float(psnr_by_class.max()) + 1),
+           title=f"{top} worst (red) and best (green) classes")
+    fig.tight_layout()
+    return fig
