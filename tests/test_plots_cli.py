@@ -1,0 +1,60 @@
+"""showOrigDec and the other figures; the command line end to end on the tiny archive."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from cae_helpers import plot_history, plot_per_class, showOrigDec, show_samples  # noqa: E402
+from cae_helpers.cli import main  # noqa: E402
+
+
+def test_showOrigDec_grid():
+    orig = np.random.default_rng(0).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    fig = showOrigDec(orig, orig / 255.0, num=10)
+    assert len(fig.axes) == 20 and tuple(fig.get_size_inches()) == (20, 4)
+    assert np.array_equal(fig.axes[0].images[0].get_array(), orig[0])
+    assert not fig.axes[0].axison
+    assert len(showOrigDec(orig[:3], orig[:3], num=10).axes) == 6  # fewer images than num
+    with pytest.raises(ValueError, match="pair up"):
+        showOrigDec(orig, orig[:5])
+
+
+def test_other_figures():
+    assert len(plot_history({"loss": [0.1, 0.05], "val_loss": [0.2, 0.1]}).axes[0].lines) == 2
+    assert len(show_samples(np.zeros((30, 32, 32, 3), np.uint8), np.arange(30), rows=3, cols=10).axes) == 30
+    assert len(plot_per_class(np.linspace(20, 30, 100), [f"c{i}" for i in range(100)]).axes[0].patches) == 20
+
+
+def test_cli_train_then_evaluate(tiny_archive, tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_archive), "--out", str(out), "--smoke", "2", "--epochs", "1",
+                 "--protocol", "heldout", "--precision", "float32"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["compression_rate"] == pytest.approx(5 / 6) and m["code_bytes"] == 512
+    assert m["epochs_run"] == 1 and m["validation_is_test_set"] is False
+    assert np.isfinite(m["psnr_mean_float"]) and 0 < m["ssim_mean_uint8"] <= 1
+    assert len(m["psnr_by_class_float"]) == 100 and "keras" in m["versions"]
+    for name in ("orig_vs_dec.png", "history.png", "psnr_by_class.png", "autoencoder.keras"):
+        assert (out / name).is_file()
+    ev = tmp_path / "eval"
+    assert main(["evaluate", "--data", str(tiny_archive), "--out", str(ev), "--smoke", "2",
+                 "--model-path", str(out / "autoencoder.keras")]) == 0
+    assert json.loads((ev / "metrics.json").read_text())["psnr_mean_float"] == pytest.approx(m["psnr_mean_float"], abs=1e-6)
+
+
+def test_cli_missing_data_exits_with_message(tmp_path, capsys):
+    assert main(["evaluate", "--data", str(tmp_path / "none.tar.gz"), "--out", str(tmp_path), "--model-path", "x"]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_cli_real_data_smoke(real_archive, tmp_path):
+    out = tmp_path / "real"
+    assert main(["train", "--data", str(real_archive), "--out", str(out), "--smoke", "10", "--epochs", "1"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["n_images"] == 200 and 8 < m["psnr_mean_float"] < 30

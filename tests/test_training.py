@@ -1,0 +1,66 @@
+"""Training wrapper: config checks, outputs on disk, weight choice, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cae_helpers import Split, TrainConfig, train
+from cae_helpers.training import resolve_precision
+
+
+def _split(n, seed):
+    rng = np.random.default_rng(seed)
+    fine = np.arange(n) % 100
+    return Split(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), fine, fine // 5)
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return _split(256, 0), _split(64, 1)
+
+
+def test_config_defaults_are_the_reference_recipe():
+    c = TrainConfig()
+    assert (c.epochs, c.batch_size, c.learning_rate, c.patience, c.latent_dim) == (50, 128, 1e-3, 5, 128)
+    assert c.protocol == "reference" and c.keep_best is False
+    assert TrainConfig(protocol="heldout").keep_best is True
+    assert TrainConfig(protocol="reference", restore_best=True).keep_best is True
+
+
+@pytest.mark.parametrize("kwargs, match", [({"protocol": "test"}, "protocol"), ({"model": "vae"}, "model"),
+                                           ({"precision": "fp8"}, "precision"), ({"epochs": 0}, "epochs")])
+def test_config_rejects_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_precision_resolves_to_a_policy():
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("auto") in ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def test_train_writes_history_model_and_restores_best(splits, tmp_path):
+    fit, val = splits
+    cfg = TrainConfig(epochs=3, batch_size=64, protocol="heldout", precision="float32", patience=5)
+    res = train(cfg, fit, val, tmp_path, verbose=0)
+    assert res.epochs_run == 3 and len(res.history["loss"]) == 3
+    assert 1 <= res.best_epoch <= 3
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert saved["config"]["keep_best"] is True and saved["history"]["val_loss"] == res.history["val_loss"]
+    assert (tmp_path / "autoencoder.keras").is_file() and (tmp_path / "history.csv").is_file()
+    assert not (tmp_path / "backup").exists()  # BackupAndRestore cleans up after a finished run
+    # the weights kept are the best epoch's: their validation loss is the minimum seen
+    x = val.images.astype(np.float32) / 255
+    val_loss = float(np.mean((res.autoencoder.predict(x, verbose=0) - x) ** 2))
+    assert val_loss == pytest.approx(min(res.history["val_loss"]), rel=1e-3)
+
+
+def test_same_seed_same_weights(splits):
+    fit, val = splits
+    cfg = TrainConfig(epochs=1, batch_size=64, precision="float32", seed=7, deterministic=True)
+    a = train(cfg, fit, val, verbose=0).autoencoder.get_weights()
+    b = train(cfg, fit, val, verbose=0).autoencoder.get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
