@@ -12,6 +12,8 @@ from typing import Sequence
 import keras
 from keras import layers
 
+from .layers import FusedBatchNormalization
+
 IMAGE_SHAPE = (32, 32, 3)
 MODEL_NAMES = ("reference", "initial")
 
@@ -22,9 +24,13 @@ def _policy(dtype: str | None) -> str | None:
 
 
 def _conv_block(x, filters: int, conv, dtype, name: str):
-    """conv 3x3 same -> BatchNorm -> ReLU, the reference's repeated block."""
+    """conv 3x3 same -> BatchNorm -> ReLU, the reference's repeated block.
+
+    BatchNorm is Keras' own layer with TF's fused kernel where available (see layers.py):
+    the same maths, about twice the training speed on CPU.
+    """
     x = conv(filters, 3, padding="same", dtype=dtype, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(dtype=dtype, name=f"{name}_bn")(x)
+    x = FusedBatchNormalization(dtype=dtype, name=f"{name}_bn")(x)
     return layers.ReLU(dtype=dtype, name=f"{name}_relu")(x)
 
 
@@ -102,7 +108,7 @@ def build_initial_autoencoder(
         y = _conv_block(y, f, layers.Conv2D, dtype, f"dec{i + 1}")
         y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
     y = layers.Conv2D(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
-    y = layers.BatchNormalization(dtype=dtype, name="out_bn")(y)
+    y = FusedBatchNormalization(dtype=dtype, name="out_bn")(y)
     out = layers.Activation("sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="initial_decoder")
     return _chain(encoder, decoder, "initial_autoencoder"), encoder, decoder

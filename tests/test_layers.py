@@ -1,0 +1,56 @@
+"""The fused BatchNormalization matches Keras' own layer and survives saving."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from cae_helpers.layers import FusedBatchNormalization
+
+
+@pytest.mark.parametrize("dtype, atol", [("float32", 1e-5), ("mixed_bfloat16", 2e-2)])
+def test_matches_keras_batchnorm(dtype, atol):
+    rng = np.random.default_rng(0)
+    x = (rng.random((16, 8, 8, 12)) * 3 + 1).astype(np.float32)
+    ours, theirs = FusedBatchNormalization(dtype=dtype), keras.layers.BatchNormalization(dtype=dtype)
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    ours.set_weights([rng.random(12).astype(np.float32) + 0.5 for _ in range(4)])
+    theirs.set_weights(ours.get_weights())
+    for training in (True, False, True):
+        a = np.asarray(ours(x, training=training), np.float32)
+        b = np.asarray(theirs(x, training=training), np.float32)
+        np.testing.assert_allclose(a, b, atol=atol)
+    for w_ours, w_theirs in zip(ours.get_weights(), theirs.get_weights()):  # moving statistics too
+        np.testing.assert_allclose(w_ours, w_theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_gradients_match():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.random((8, 4, 4, 6)).astype(np.float32))
+    grads = []
+    for layer in (FusedBatchNormalization(), keras.layers.BatchNormalization()):
+        layer.build(x.shape)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x, training=True) ** 3)
+        grads.append(tape.gradient(loss, [x, layer.gamma, layer.beta]))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-4)
+
+
+def test_falls_back_with_a_mask_or_other_axis():
+    x = np.random.default_rng(2).random((4, 5, 6), dtype=np.float32)
+    y = FusedBatchNormalization(axis=1)(x, training=True)  # 3-D input: Keras' own code path
+    assert y.shape == x.shape and np.all(np.isfinite(np.asarray(y)))
+
+
+def test_serialises(tmp_path):
+    inputs = keras.Input((4, 4, 3))
+    model = keras.Model(inputs, FusedBatchNormalization()(inputs))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.layers[-1], FusedBatchNormalization)
