@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ import keras
 import numpy as np
 
 from .data import PROTOCOLS, Split
-from .io import save_model, write_json
+from .io import atomic_write, save_model, write_json
 from .models import MODEL_NAMES, build_model
 from .validation import check_uint8_images
 
@@ -100,19 +101,102 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0):
-    """Batches of (x, x), x float32 in [0, 1]; uint8 stays in memory and is scaled per batch."""
+def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0, epoch=None):
+    """Batches of (x, x), x float32 in [0, 1]; uint8 stays in memory and is scaled per batch.
+
+    With `shuffle`, epoch e's order is a stateless permutation of (seed, e), e read from
+    the tf.Variable `epoch` (see `EpochCounter`) when the epoch's iterator starts: a
+    resumed run sees the same batches as an uninterrupted one.
+    """
     images = check_uint8_images(images)
     if keras.backend.backend() != "tensorflow":
         x = images.astype(np.float32) / 255.0
         return x, x  # other backends: float arrays, fit() batches and shuffles them
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices(images)
+    data = tf.constant(images)
+    n = len(images)
     if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    scale = lambda b: (tf.cast(b, tf.float32) / 255.0,) * 2  # noqa: E731
-    return ds.batch(batch_size).map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        if epoch is None:
+            raise ValueError("shuffle=True needs the epoch tf.Variable that EpochCounter updates")
+        order = lambda _: tf.argsort(tf.random.stateless_uniform([n], seed=tf.stack([tf.cast(seed, tf.int64), epoch])))  # noqa: E731
+        idx = tf.data.Dataset.from_tensors(0).map(order).unbatch()
+    else:
+        idx = tf.data.Dataset.range(n)
+    scale = lambda i: (tf.cast(tf.gather(data, i), tf.float32) / 255.0,) * 2  # noqa: E731
+    return idx.batch(batch_size).map(scale, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+class EpochCounter(keras.callbacks.Callback):
+    """Sets a tf.Variable to the current (absolute) epoch before its batches are drawn."""
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.variable.assign(epoch)
+
+
+class ResumableCheckpoint(keras.callbacks.Callback):
+    """After every epoch, atomically saves what an exact resume needs; restores it when training begins.
+
+    Saved in `directory`: the weights with the optimizer state, the early-stopping state
+    (with its best weights) and the history so far, named by state.json, which is
+    replaced last, so a kill at any moment leaves the previous complete state.
+    Put it after the EarlyStopping callback it restores.
+    """
+
+    def __init__(self, directory: str | os.PathLike, stopper: keras.callbacks.EarlyStopping):
+        super().__init__()
+        self.directory = Path(directory)
+        self.stopper = stopper
+        self.history: dict[str, list[float]] = {}
+        self.resumed_from = 0
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    def on_train_begin(self, logs=None):
+        if not self.state_path.is_file():
+            return
+        state = json.loads(self.state_path.read_text())
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(self.directory / state["weights"])
+        s = self.stopper
+        s.wait, s.best, s.best_epoch, s.stopped_epoch = state["wait"], state["best"], state["best_epoch"], state["stopped_epoch"]
+        if state.get("best_weights"):
+            with np.load(self.directory / state["best_weights"]) as f:
+                s.best_weights = [f[f"w{i}"] for i in range(len(f.files))]
+        self.history = state["history"]
+        self.resumed_from = state["epoch"]
+        # a run that had already stopped early stays stopped
+        self.model._initial_epoch = self.params["epochs"] if state["stopped_epoch"] else state["epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        weights = f"epoch{epoch + 1:04d}.weights.h5"
+        atomic_write(self.directory / weights, self.model.save_weights)
+        s = self.stopper
+        best = None
+        if s.best_weights is not None:
+            best = f"best{epoch + 1:04d}.npz"
+            atomic_write(self.directory / best, lambda tmp: _save_npz(tmp, s.best_weights))
+        write_json(self.state_path, {"epoch": epoch + 1, "weights": weights, "best_weights": best, "wait": s.wait,
+                                     "best": float(s.best), "best_epoch": s.best_epoch, "stopped_epoch": s.stopped_epoch,
+                                     "history": self.history})
+        for old in self.directory.glob("*"):
+            if old.name not in ("state.json", weights, best):
+                old.unlink()
+
+
+def _save_npz(path: str, arrays: list) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would add ".npz" to a path
+        np.savez(f, **{f"w{i}": a for i, a in enumerate(arrays)})
 
 
 def compile_model(autoencoder: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
@@ -121,39 +205,59 @@ def compile_model(autoencoder: keras.Model, learning_rate: float = 1e-3) -> kera
     return autoencoder
 
 
-def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str | os.PathLike | None = None, verbose: int | str = "auto") -> TrainResult:
-    """Train a fresh model on `fit_split`, early-stopping on `val_split`; checkpoints and history go to `out_dir`."""
+def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str | os.PathLike | None = None,
+          verbose: int | str = "auto", callbacks: list | None = None) -> TrainResult:
+    """Train a fresh model on `fit_split`, early-stopping on `val_split`.
+
+    With `out_dir`, every epoch is checkpointed to out_dir/backup and a run started again
+    with the same `out_dir` resumes exactly where a killed one stopped; the final model
+    (autoencoder.keras), history.json and history.csv go there too.
+    """
     set_seed(config.seed, config.deterministic)
     autoencoder, encoder, decoder = build_model(config.model, latent_dim=config.latent_dim, dtype=resolve_precision(config.precision))
     compile_model(autoencoder, config.learning_rate)
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=config.keep_best)
-    callbacks = [stopper]
+    cbs = [stopper]
+    checkpoint = None
     if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        callbacks += [
-            keras.callbacks.BackupAndRestore(str(out / "backup")),  # resume a killed run where it stopped
-            keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
-        ]
-    train_ds = make_dataset(fit_split.images, config.batch_size, shuffle=True, seed=config.seed)
-    val_ds = make_dataset(val_split.images, config.batch_size, shuffle=False)
+        checkpoint = ResumableCheckpoint(Path(out_dir) / "backup", stopper)
+        cbs.append(checkpoint)
+    epoch = None
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        cbs.append(EpochCounter(epoch))
+    cbs += list(callbacks or [])
+    train_data = make_dataset(fit_split.images, config.batch_size, shuffle=True, seed=config.seed, epoch=epoch)
+    val_data = make_dataset(val_split.images, config.batch_size, shuffle=False)
     start = time.perf_counter()
-    if isinstance(train_ds, tuple):
-        hist = autoencoder.fit(*train_ds, batch_size=config.batch_size, shuffle=True, epochs=config.epochs,
-                               validation_data=val_ds, callbacks=callbacks, verbose=verbose)
+    if isinstance(train_data, tuple):
+        hist = autoencoder.fit(*train_data, batch_size=config.batch_size, shuffle=True, epochs=config.epochs,
+                               validation_data=val_data, callbacks=cbs, verbose=verbose)
     else:
-        hist = autoencoder.fit(train_ds, epochs=config.epochs, validation_data=val_ds, callbacks=callbacks,
-                               shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded
+        hist = autoencoder.fit(train_data, epochs=config.epochs, validation_data=val_data, callbacks=cbs,
+                               shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
     wall = time.perf_counter() - start
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    history = checkpoint.history if checkpoint else {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     val = history.get("val_loss", [])
     result = TrainResult(autoencoder, encoder, decoder, history, len(val), int(np.argmin(val)) + 1 if val else 0, wall)
     if out_dir is not None:
-        save_model(autoencoder, Path(out_dir) / "autoencoder.keras")
-        write_json(Path(out_dir) / "history.json", {"config": config.to_dict(), "history": history,
-                                                    "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                                                    "train_wall_time_s": wall})
+        _write_run(Path(out_dir), config, result, checkpoint.resumed_from)
     return result
+
+
+def _write_run(out: Path, config: TrainConfig, result: TrainResult, resumed_from: int) -> None:
+    """The final model, history.json and history.csv; then the backup, no longer needed, goes."""
+    save_model(result.autoencoder, out / "autoencoder.keras")
+    write_json(out / "history.json", {"config": config.to_dict(), "history": result.history,
+                                      "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+                                      "resumed_from_epoch": resumed_from, "train_wall_time_s": result.wall_time_s})
+    keys = list(result.history)
+    rows = ["epoch," + ",".join(keys)] + [
+        f"{i + 1}," + ",".join(repr(result.history[k][i]) for k in keys) for i in range(result.epochs_run)]
+    atomic_write(out / "history.csv", lambda tmp: Path(tmp).write_text("\n".join(rows) + "\n"))
+    shutil.rmtree(out / "backup", ignore_errors=True)
 
 
 def load_autoencoder(path: str | os.PathLike) -> tuple[keras.Model, keras.Model, keras.Model]:

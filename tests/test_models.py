@@ -95,4 +95,4 @@ def test_keras_format_round_trip(reference, tmp_path):
     x = np.random.default_rng(3).random((2, 32, 32, 3), dtype=np.float32)
     np.testing.assert_array_equal(ae2.predict(x, verbose=0), ae.predict(x, verbose=0))
     np.testing.assert_array_equal(enc2.predict(x, verbose=0), enc.predict(x, verbose=0))
-    assert not list(tmp_path.glob(".ae-*"))  # the atomic write left no temporary file
+    assert not list(tmp_path.glob(".tmp-*"))  # the atomic write left no temporary file
