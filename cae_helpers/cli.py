@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=d.seed)
     t.add_argument("--precision", choices=PRECISIONS, default=d.precision)
     t.add_argument("--deterministic", action="store_true", help="TF op determinism (slower)")
+    t.add_argument("--latent-noise", type=float, default=d.latent_noise,
+                   help="width of uniform noise added to the code in training (quantisation-aware training); 0: off")
     e.add_argument("--model-path", required=True, help="autoencoder.keras saved by train")
     return p
 
@@ -119,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig(model=args.model, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
                           learning_rate=args.learning_rate, patience=args.patience, protocol=args.protocol,
                           val_size=args.val_size if not args.smoke else 100 * max(1, args.smoke // 5),
-                          seed=args.seed, precision=args.precision, deterministic=args.deterministic)
+                          seed=args.seed, precision=args.precision, deterministic=args.deterministic,
+                          latent_noise=args.latent_noise)
         fit, val = (train_split, test) if cfg.protocol == "reference" else protocol_splits(
             type(data)(train_split, test, data.fine_names, data.coarse_names, data.source), cfg.protocol, cfg.val_size, cfg.seed)
         verbose = 1 if sys.stdout.isatty() else 2

@@ -48,3 +48,30 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
                 x, self.gamma, self.beta, mean=self.moving_mean, variance=self.moving_variance,
                 epsilon=self.epsilon, is_training=False, data_format="NHWC")
         return tf.cast(y, self.compute_dtype)
+
+
+@keras.saving.register_keras_serializable(package="cae_helpers")
+class UniformNoise(keras.layers.Layer):
+    """Adds U(-step/2, step/2) noise in training and nothing at inference: quantisation-aware training.
+
+    Rounding to a grid of width `step` moves each value by at most step/2; training with
+    this noise (Ballé et al. 2017) makes the decoder robust to the rounding the codec applies.
+    """
+
+    def __init__(self, step: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not step > 0:
+            raise ValueError(f"step must be positive, got {step!r}")
+        self.step = float(step)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        half = self.step / 2
+        noise = keras.random.uniform(keras.ops.shape(inputs), -half, half, dtype=inputs.dtype, seed=self.seed_generator)
+        return inputs + noise
+
+    def get_config(self) -> dict:
+        return super().get_config() | {"step": self.step, "seed": self.seed}

@@ -12,7 +12,7 @@ from typing import Sequence
 import keras
 from keras import layers
 
-from .layers import FusedBatchNormalization
+from .layers import FusedBatchNormalization, UniformNoise
 
 IMAGE_SHAPE = (32, 32, 3)
 MODEL_NAMES = ("reference", "initial")
@@ -34,21 +34,30 @@ def _conv_block(x, filters: int, conv, dtype, name: str):
     return layers.ReLU(dtype=dtype, name=f"{name}_relu")(x)
 
 
-def _chain(encoder: keras.Model, decoder: keras.Model, name: str) -> keras.Model:
-    """Autoencoder = decoder(encoder(x)), sharing the two models' weights."""
+def _chain(encoder: keras.Model, decoder: keras.Model, name: str, latent_noise: float = 0.0) -> keras.Model:
+    """Autoencoder = decoder(encoder(x)), sharing the two models' weights.
+
+    With `latent_noise` > 0, uniform noise of that width is added to the code in training
+    only (quantisation-aware training for a codec with that step); inference is unchanged.
+    """
     inputs = keras.Input(shape=encoder.input_shape[1:], name="image")
-    return keras.Model(inputs, decoder(encoder(inputs)), name=name)
+    code = encoder(inputs)
+    if latent_noise:
+        code = UniformNoise(latent_noise, dtype="float32", name="quantisation_noise")(code)
+    return keras.Model(inputs, decoder(code), name=name)
 
 
 def build_autoencoder(
     filters: Sequence[int] = (64, 128, 256),
     latent_dim: int = 128,
     dtype: str | None = None,
+    latent_noise: float = 0.0,
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """Reference "modified" model; returns (autoencoder, encoder, decoder).
 
     `dtype` is a Keras dtype policy name such as "mixed_bfloat16"; the latent and the
     output stay float32 so the code size and the reconstructions do not depend on it.
+    `latent_noise` > 0 trains for a codec quantising the latent with that step.
     """
     if len(filters) != 3:
         raise ValueError(f"filters must list 3 widths (one per 2x downsampling), got {filters!r}")
@@ -73,13 +82,14 @@ def build_autoencoder(
         y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
     out = layers.Conv2DTranspose(3, 3, padding="same", activation="sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="decoder")
-    return _chain(encoder, decoder, "autoencoder"), encoder, decoder
+    return _chain(encoder, decoder, "autoencoder", latent_noise), encoder, decoder
 
 
 def build_initial_autoencoder(
     filters: Sequence[int] = (64, 32, 16),
     latent_dim: int = 512,
     dtype: str | None = None,
+    latent_noise: float = 0.0,
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """Reference "initial" model, bottleneck in the data path; returns (autoencoder, encoder, decoder).
 
@@ -111,7 +121,7 @@ def build_initial_autoencoder(
     y = FusedBatchNormalization(dtype=dtype, name="out_bn")(y)
     out = layers.Activation("sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="initial_decoder")
-    return _chain(encoder, decoder, "initial_autoencoder"), encoder, decoder
+    return _chain(encoder, decoder, "initial_autoencoder", latent_noise), encoder, decoder
 
 
 def build_model(name: str = "reference", **kwargs) -> tuple[keras.Model, keras.Model, keras.Model]:

@@ -37,6 +37,7 @@ class TrainConfig:
     seed: int = 0
     precision: str = "auto"  # "auto": mixed_bfloat16 on CPUs with AMX/AVX-512 BF16, else float32
     deterministic: bool = False  # TF op determinism (slower); seeds are always set
+    latent_noise: float = 0.0  # > 0: uniform noise of this width on the code in training (quantisation-aware)
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_NAMES:
@@ -214,7 +215,8 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
     (autoencoder.keras), history.json and history.csv go there too.
     """
     set_seed(config.seed, config.deterministic)
-    autoencoder, encoder, decoder = build_model(config.model, latent_dim=config.latent_dim, dtype=resolve_precision(config.precision))
+    autoencoder, encoder, decoder = build_model(config.model, latent_dim=config.latent_dim, dtype=resolve_precision(config.precision),
+                                                latent_noise=config.latent_noise)
     compile_model(autoencoder, config.learning_rate)
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=config.keep_best)
     cbs = [stopper]

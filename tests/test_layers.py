@@ -54,3 +54,29 @@ def test_serialises(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert isinstance(loaded.layers[-1], FusedBatchNormalization)
+
+
+def test_uniform_noise_only_in_training_and_bounded():
+    from cae_helpers.layers import UniformNoise
+
+    x = np.zeros((1000, 8), np.float32)
+    layer = UniformNoise(0.5, seed=1)
+    assert np.array_equal(np.asarray(layer(x, training=False)), x)
+    noisy = np.asarray(layer(x, training=True))
+    assert np.abs(noisy).max() <= 0.25 and noisy.std() == pytest.approx(0.5 / np.sqrt(12), rel=0.05)
+    with pytest.raises(ValueError, match="step"):
+        UniformNoise(0.0)
+
+
+def test_noisy_autoencoder_infers_like_the_plain_chain(tmp_path):
+    from cae_helpers import build_autoencoder, load_autoencoder
+    from cae_helpers.io import save_model
+
+    ae, enc, dec = build_autoencoder(filters=(4, 4, 4), latent_dim=8, latent_noise=0.3)
+    x = np.random.default_rng(0).random((4, 32, 32, 3), dtype=np.float32)
+    plain = np.asarray(dec(enc(x)))
+    np.testing.assert_allclose(np.asarray(ae(x, training=False)), plain, atol=1e-6)
+    assert not np.allclose(np.asarray(ae(x, training=True)), np.asarray(ae(x, training=True)))
+    save_model(ae, tmp_path / "noisy.keras")
+    ae2, enc2, dec2 = load_autoencoder(tmp_path / "noisy.keras")
+    np.testing.assert_allclose(np.asarray(ae2(x, training=False)), np.asarray(ae(x, training=False)), atol=1e-6)

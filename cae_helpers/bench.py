@@ -1,0 +1,206 @@
+"""Rate-distortion benchmark: our codecs against Pillow's WebP, JPEG and AVIF on the same images.
+
+    python -m cae_helpers.bench rd --data cifar-100-python.tar.gz --model results/reference/autoencoder.keras --out results/rd
+
+Every rate is measured from whole byte strings (files for the classic codecs, header
+included for ours); quality is mean per-image PSNR on uint8 (MAX 255), pooled PSNR and
+mean SSIM, on the same images. Writes rd.json (with the command and versions) and rd.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .metrics import mean_psnr, pooled_psnr, ssim_per_image
+from .validation import check_uint8_images
+
+CLASSIC = {
+    "WebP": ("WEBP", "quality", (0, 5, 10, 20, 30, 45, 60, 75, 88, 95), {"method": 6}),
+    "JPEG 4:4:4": ("JPEG", "quality", (5, 10, 20, 30, 50, 70, 90), {"subsampling": 0}),
+    "JPEG 4:2:0": ("JPEG", "quality", (5, 10, 20, 30, 50, 70, 90), {"subsampling": 2}),
+    "AVIF": ("AVIF", "quality", (10, 25, 40, 50, 60, 75, 90), {}),
+}
+
+
+def rd_point(orig: np.ndarray, rec: np.ndarray, nbytes: np.ndarray, encode_s: float | None, decode_s: float | None, **params) -> dict:
+    """One point of a curve: bpp of the whole byte strings, PSNR (mean per image and pooled, uint8), SSIM, speed."""
+    orig, rec = check_uint8_images(orig, "orig"), check_uint8_images(rec, "rec")
+    bpp = 8.0 * np.asarray(nbytes, np.float64) / (orig.shape[1] * orig.shape[2])
+    n = len(orig)
+    return {
+        **params,
+        "bpp": float(bpp.mean()),
+        "bytes_mean": float(np.mean(nbytes)),
+        "psnr_mean_uint8": mean_psnr(orig, rec),
+        "psnr_pooled_uint8": pooled_psnr(orig, rec),
+        "ssim_mean_uint8": float(np.mean(ssim_per_image(orig, rec))),
+        "encode_images_per_s": n / encode_s if encode_s else None,
+        "decode_images_per_s": n / decode_s if decode_s else None,
+    }
+
+
+def pillow_round_trip(images: np.ndarray, fmt: str, **kwargs) -> tuple[list[bytes], np.ndarray, float, float]:
+    """Encode each image to a whole file with Pillow and decode it back: (files, decoded, encode s, decode s)."""
+    from PIL import Image
+
+    files = []
+    start = time.perf_counter()
+    for img in images:
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, fmt, **kwargs)
+        files.append(buf.getvalue())
+    encode_s = time.perf_counter() - start
+    start = time.perf_counter()
+    decoded = np.stack([np.asarray(Image.open(io.BytesIO(f)).convert("RGB")) for f in files])
+    return files, decoded, encode_s, time.perf_counter() - start
+
+
+def classic_curves(images: np.ndarray, codecs: dict = CLASSIC, progress: bool = True) -> dict[str, list[dict]]:
+    """Each classic codec's quality sweep on `images`."""
+    from tqdm.auto import tqdm
+
+    curves = {}
+    for name, (fmt, knob, values, fixed) in codecs.items():
+        points = []
+        for v in tqdm(values, desc=name, disable=not progress):
+            files, decoded, enc_s, dec_s = pillow_round_trip(images, fmt, **{knob: v}, **fixed)
+            points.append(rd_point(images, decoded, np.array([len(f) for f in files]), enc_s, dec_s, **{knob: v}, **fixed))
+        curves[name] = points
+    return curves
+
+
+def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
+    """The autoencoder's float32 code, its 8-bit code, and the entropy-coded codec at each relative step."""
+    from .codec import compress, decode_latents, decompress, encode_latents, fit_codec
+    from .training import load_autoencoder
+
+    _, enc, dec = load_autoencoder(model_path)
+    start = time.perf_counter()
+    z = encode_latents(enc, images)
+    enc_s = time.perf_counter() - start
+    z_train = encode_latents(enc, train_images)
+    start = time.perf_counter()
+    rec = decode_latents(dec, z)
+    dec_s = time.perf_counter() - start
+    dim = z.shape[1]
+    curves = {"reference model, float32 code": [rd_point(images, rec, np.full(len(z), 4 * dim), enc_s, dec_s, code="float32")]}
+    # 8 bits per value, per-dimension min/max from the training latents (clipped): exactly `dim` bytes, no header
+    lo, hi = z_train.min(axis=0), z_train.max(axis=0)
+    q = np.rint((np.clip(z, lo, hi) - lo) / (hi - lo) * 255)
+    rec8 = decode_latents(dec, (q / 255 * (hi - lo) + lo).astype(np.float32))
+    curves["reference model, 8-bit code"] = [rd_point(images, rec8, np.full(len(z), dim), None, None, code="uint8 per-dimension min/max")]
+    scale = float(z_train.std())
+    points = []
+    for rel in steps:
+        codec = fit_codec(enc, dec, train_images, step=rel * scale)
+        start = time.perf_counter()
+        blobs = compress(images, codec)
+        c_s = time.perf_counter() - start
+        start = time.perf_counter()
+        out = decompress(blobs, codec)
+        d_s = time.perf_counter() - start
+        points.append(rd_point(images, out, np.array([len(b) for b in blobs]), c_s, d_s, step=rel * scale, relative_step=rel))
+    curves["reference model + entropy-coded latent"] = points
+    return curves
+
+
+def bd_rate(curve: list[dict], anchor: list[dict], key: str = "psnr_mean_uint8") -> float | None:
+    """Bjontegaard delta rate (%) of `curve` against `anchor`: cubic fits of log-rate over their common quality range.
+
+    Negative means fewer bits for the same quality. None when a curve has under 4 points
+    or the two do not overlap in quality.
+    """
+    if len(curve) < 4 or len(anchor) < 4:
+        return None
+    (q1, r1), (q2, r2) = ([np.array([p[key] for p in c]), np.log10([p["bpp"] for p in c])] for c in (curve, anchor))
+    lo, hi = max(q1.min(), q2.min()), min(q1.max(), q2.max())
+    if lo >= hi:
+        return None
+    integrals = []
+    for q, r in ((q1, r1), (q2, r2)):
+        poly = np.polyint(np.polyfit(q, r, 3))
+        integrals.append((np.polyval(poly, hi) - np.polyval(poly, lo)) / (hi - lo))
+    return float((10 ** (integrals[0] - integrals[1]) - 1) * 100)
+
+
+def at_rate(curve: list[dict], bpp: float, key: str = "psnr_mean_uint8") -> float | None:
+    """Quality interpolated (linearly in log-rate) at `bpp`; None outside the curve's range."""
+    pts = sorted(curve, key=lambda p: p["bpp"])
+    rates = np.log([p["bpp"] for p in pts])
+    if not (rates[0] <= np.log(bpp) <= rates[-1]):
+        return None
+    return float(np.interp(np.log(bpp), rates, [p[key] for p in pts]))
+
+
+def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: str = ""):
+    """Quality vs bits per pixel, one line per codec; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for name, pts in curves.items():
+        pts = sorted(pts, key=lambda p: p["bpp"])
+        ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], marker="o" if len(pts) > 1 else "*",
+                markersize=5 if len(pts) > 1 else 14, label=name)
+    ax.set(xlabel="bits per pixel (whole byte strings)", ylabel="mean per-image PSNR, uint8 (dB)" if key.startswith("psnr") else key,
+           title=title, xlim=(0, None))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m cae_helpers.bench rd ...`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .data import balanced_subset, load_cifar100
+    from .io import versions, write_json
+
+    p = argparse.ArgumentParser(prog="python -m cae_helpers.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    rd = sub.add_parser("rd", help="rate-distortion curves")
+    rd.add_argument("--data", default=None, help="cifar-100-python.tar.gz or folder (default: $CIFAR100_PATH)")
+    rd.add_argument("--model", action="append", default=[], help="autoencoder.keras to add (repeatable)")
+    rd.add_argument("--steps", type=float, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.4, 0.8],
+                    help="quantisation steps for the entropy-coded latent, in units of the latent's std on training images")
+    rd.add_argument("--per-class", type=int, default=0, help="only N test images per class (quick check); 0: all 10,000")
+    rd.add_argument("--no-classic", action="store_true", help="skip WebP/JPEG/AVIF")
+    rd.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+
+    start = time.perf_counter()
+    data = load_cifar100(args.data)
+    test = balanced_subset(data.test, args.per_class) if args.per_class else data.test
+    curves = {} if args.no_classic else classic_curves(test.images)
+    for path in args.model:
+        curves |= model_curves(path, data.train.images, test.images, tuple(args.steps))
+    anchor = curves.get("WebP")
+    summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
+                      **{f"psnr_at_{r}bpp": at_rate(pts, r) for r in (0.5, 1, 2, 4)}} for name, pts in curves.items()}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "rd.json", {
+        "command": "python -m cae_helpers.bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        "images": f"{len(test)} CIFAR-100 test images from {data.source}",
+        "rate": "bits per pixel of whole byte strings (files for Pillow codecs; header included for ours), mean over images",
+        "quality": "psnr_mean_uint8: mean of per-image PSNR on uint8 (MAX 255); pooled: PSNR of pooled MSE; SSIM: Gaussian 11x11, sigma 1.5",
+        "summary": summary, "curves": curves, "wall_time_s": time.perf_counter() - start, "versions": versions(),
+    })
+    plot_rd(curves, title=f"CIFAR-100 test ({len(test)} images)").savefig(out / "rd.png", dpi=100)
+    for name, s in summary.items():
+        print(f"{name:<45} BD-rate vs WebP {s['bd_rate_vs_webp_percent']}  " +
+              "  ".join(f"{k}={v:.2f}" for k, v in s.items() if k.startswith("psnr_at") and v is not None))
+    print(f"wrote {out / 'rd.json'} and {out / 'rd.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

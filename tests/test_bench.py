@@ -1,0 +1,57 @@
+"""Rate-distortion benchmark pieces: BD-rate, interpolation, Pillow round trips, the CLI on tiny data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cae_helpers.bench import at_rate, bd_rate, main, pillow_round_trip, rd_point
+
+
+def _curve(bpps, psnrs):
+    return [{"bpp": b, "psnr_mean_uint8": q} for b, q in zip(bpps, psnrs)]
+
+
+def test_bd_rate_known_shifts():
+    anchor = _curve([0.5, 1, 2, 4, 8], [20, 24, 28, 32, 36])
+    assert bd_rate(anchor, anchor) == pytest.approx(0.0, abs=1e-9)
+    half = _curve([0.25, 0.5, 1, 2, 4], [20, 24, 28, 32, 36])  # same quality at half the bits
+    assert bd_rate(half, anchor) == pytest.approx(-50.0, abs=1e-6)
+    assert bd_rate(anchor, half) == pytest.approx(100.0, abs=1e-6)
+    assert bd_rate(anchor[:3], anchor) is None  # too few points for a cubic
+    assert bd_rate(_curve([1, 2, 3, 4], [40, 41, 42, 43]), anchor) is None  # no common quality range
+
+
+def test_at_rate_interpolates_in_log_rate():
+    c = _curve([1, 4], [20, 30])
+    assert at_rate(c, 2) == pytest.approx(25.0)
+    assert at_rate(c, 0.5) is None and at_rate(c, 8) is None
+
+
+def test_pillow_round_trip_and_point():
+    imgs = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    files, dec, enc_s, dec_s = pillow_round_trip(imgs, "WEBP", lossless=True)
+    assert np.array_equal(dec, imgs) and all(f[:4] == b"RIFF" for f in files)
+    p = rd_point(imgs, dec, np.array([len(f) for f in files]), enc_s, dec_s, quality=100)
+    assert p["bpp"] == pytest.approx(8 * np.mean([len(f) for f in files]) / 1024)
+    assert np.isinf(p["psnr_mean_uint8"]) and p["ssim_mean_uint8"] == pytest.approx(1.0)
+    files, dec, _, _ = pillow_round_trip(imgs, "JPEG", quality=50, subsampling=0)
+    assert files[0][:2] == b"\xff\xd8" and dec.shape == imgs.shape
+
+
+def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
+    from cae_helpers import build_autoencoder
+    from cae_helpers.io import save_model
+
+    ae, _, _ = build_autoencoder(filters=(4, 4, 4), latent_dim=8)
+    save_model(ae, tmp_path / "ae.keras")
+    assert main(["rd", "--data", str(tiny_archive), "--model", str(tmp_path / "ae.keras"), "--per-class", "1",
+                 "--no-classic", "--steps", "0.1", "0.5", "--out", str(tmp_path / "rd")]) == 0
+    rd = json.loads((tmp_path / "rd" / "rd.json").read_text())
+    float_pt = rd["curves"]["reference model, float32 code"][0]
+    assert float_pt["bpp"] == 8 * 4 * 8 / 1024 and rd["curves"]["reference model, 8-bit code"][0]["bytes_mean"] == 8
+    coded = rd["curves"]["reference model + entropy-coded latent"]
+    assert len(coded) == 2 and coded[0]["bpp"] > coded[1]["bpp"]  # a finer step costs more bits
+    assert (tmp_path / "rd" / "rd.png").is_file() and "versions" in rd
