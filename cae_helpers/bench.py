@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import shlex
 import sys
 import time
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="quantisation steps for the entropy-coded latent, in units of the latent's std on training images")
     rd.add_argument("--per-class", type=int, default=0, help="only N test images per class (quick check); 0: all 10,000")
     rd.add_argument("--no-classic", action="store_true", help="skip WebP/JPEG/AVIF")
+    rd.add_argument("--merge", action="append", default=[], help="rd.json of an earlier run on the same images whose curves to include")
     rd.add_argument("--out", required=True)
     args = p.parse_args(argv)
 
@@ -180,6 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     data = load_cifar100(args.data)
     test = balanced_subset(data.test, args.per_class) if args.per_class else data.test
     curves = {} if args.no_classic else classic_curves(test.images)
+    images = f"{len(test)} CIFAR-100 test images from {data.source}"
+    merged = []
+    for path in args.merge:
+        prev = json.loads(Path(path).read_text())
+        if prev["images"] != images:
+            raise SystemExit(f"error: {path} was measured on {prev['images']!r}, not {images!r}")
+        curves |= prev["curves"]
+        merged.append({"path": path, "command": prev["command"], "versions": prev["versions"]})
     for path in args.model:
         curves |= model_curves(path, data.train.images, test.images, tuple(args.steps))
     anchor = curves.get("WebP")
@@ -189,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "rd.json", {
         "command": "python -m cae_helpers.bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
-        "images": f"{len(test)} CIFAR-100 test images from {data.source}",
+        "images": images, "merged_from": merged,
         "rate": "bits per pixel of whole byte strings (files for Pillow codecs; header included for ours), mean over images",
         "quality": "psnr_mean_uint8: mean of per-image PSNR on uint8 (MAX 255); pooled: PSNR of pooled MSE; SSIM: Gaussian 11x11, sigma 1.5",
         "summary": summary, "curves": curves, "wall_time_s": time.perf_counter() - start, "versions": versions(),

@@ -23,7 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .validation import check_uint8_images
+from .validation import check_model_input
 
 MAGIC = 0xCA
 FORMAT_VERSION = 1
@@ -67,7 +67,7 @@ class LatentCodec:
 
 def encode_latents(encoder, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """float32 latents of uint8 images."""
-    x = check_uint8_images(images).astype(np.float32) / 255.0
+    x = check_model_input(images, encoder).astype(np.float32) / 255.0
     return np.asarray(encoder.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
@@ -150,6 +150,12 @@ def decompress(blobs: list[bytes], codec: LatentCodec) -> np.ndarray:
 
 def decode_latents(decoder, latents: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """uint8 images from latents, batched (a direct call: no per-call set-up cost as with predict)."""
+    latents = np.asarray(latents, np.float32)
+    dim = decoder.input.shape[-1]
+    if latents.ndim != 2 or latents.shape[1] != dim or len(latents) == 0:
+        raise ValueError(f"latents must be a non-empty (N, {dim}) array; got shape {latents.shape}")
+    if not np.all(np.isfinite(latents)):
+        raise ValueError("latents contain NaN or inf")
     chunks = [np.asarray(decoder(latents[i:i + batch_size], training=False), np.float32)
               for i in range(0, len(latents), batch_size)]
     return np.clip(np.rint(np.concatenate(chunks) * 255.0), 0, 255).astype(np.uint8)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from .metrics import bits_per_pixel, code_nbytes, compression_rate, image_nbytes, psnr_per_image, quality_report
-from .validation import check_uint8_images
+from .validation import check_model_input, check_uint8_images
 
 
 def reconstruct(autoencoder, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """float32 reconstructions in [0, 1] of uint8 images, batched."""
-    x = check_uint8_images(images).astype(np.float32) / 255.0
+    x = check_model_input(images, autoencoder).astype(np.float32) / 255.0
     return np.asarray(autoencoder.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
@@ -24,6 +24,8 @@ def per_class_psnr(orig: np.ndarray, rec: np.ndarray, labels: np.ndarray, n_clas
 def evaluate(autoencoder, encoder, images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 500) -> dict:
     """Metrics of a model on uint8 images; the reconstructions come back under key "rec" (not JSON)."""
     images = check_uint8_images(images)
+    if labels is not None and len(np.asarray(labels).ravel()) != len(images):
+        raise ValueError(f"{len(np.asarray(labels).ravel())} labels for {len(images)} images")
     rec = reconstruct(autoencoder, images, batch_size)
     report = quality_report(images, rec)
     nbytes = code_nbytes(encoder)

@@ -7,12 +7,13 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .validation import check_images
+from .validation import check_float_images, check_images
 
 
 def _as_displayable(images: np.ndarray) -> np.ndarray:
+    """uint8 as is; floats checked (finite, about [0, 1]) and clipped to [0, 1] for display."""
     images = check_images(images)
-    return images if images.dtype == np.uint8 else np.clip(images, 0.0, 1.0)
+    return images if images.dtype == np.uint8 else np.clip(check_float_images(images, clip_ok=True), 0.0, 1.0)
 
 
 def showOrigDec(orig: np.ndarray, dec: np.ndarray, num: int = 10):  # noqa: N802 - the reference's name

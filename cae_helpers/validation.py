@@ -49,3 +49,12 @@ def check_pair(orig: np.ndarray, rec: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if orig.dtype == np.uint8:
         return orig, rec
     return check_float_images(orig, "orig"), check_float_images(rec, "rec")
+
+
+def check_model_input(images: np.ndarray, model, name: str = "images") -> np.ndarray:
+    """uint8 images whose height, width and channels match the model's input."""
+    images = check_uint8_images(images, name)
+    expected = tuple(model.input.shape[1:])
+    if tuple(images.shape[1:]) != expected:
+        raise ValueError(f"{name} are {images.shape[1:]} but the model takes {expected} images")
+    return images
