@@ -176,7 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     rd.add_argument("--no-classic", action="store_true", help="skip WebP/JPEG/AVIF")
     rd.add_argument("--merge", action="append", default=[], help="rd.json of an earlier run on the same images whose curves to include")
     rd.add_argument("--out", required=True)
+    sp = sub.add_parser("speed", help="training and coding throughput, peak memory")
+    sp.add_argument("--data", default=None, help="cifar-100-python.tar.gz or folder (default: $CIFAR100_PATH)")
+    sp.add_argument("--model", default=None, help="autoencoder.keras for the coding figures (default: untrained reference model)")
+    sp.add_argument("--train-images", type=int, default=10000, help="training images per timed epoch")
+    sp.add_argument("--step", type=float, default=0.5, help="codec quantisation step, in latent units")
+    sp.add_argument("--repeats", type=int, default=2)
+    sp.add_argument("--out", required=True)
     args = p.parse_args(argv)
+    if args.command == "speed":
+        return _speed(args, argv)
 
     start = time.perf_counter()
     data = load_cifar100(args.data)
@@ -209,6 +218,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<45} BD-rate vs WebP {s['bd_rate_vs_webp_percent']}  " +
               "  ".join(f"{k}={v:.2f}" for k, v in s.items() if k.startswith("psnr_at") and v is not None))
     print(f"wrote {out / 'rd.json'} and {out / 'rd.png'}")
+    return 0
+
+
+def _speed(args, argv) -> int:
+    """The speed subcommand: every figure in one process, one after another."""
+    from .data import load_cifar100
+    from .io import versions, write_json
+    from .speed import coding_throughput, peak_rss_mb, pillow_throughput, train_throughput
+    from .training import resolve_precision
+
+    data = load_cifar100(args.data)
+    train_imgs = data.train.images[: args.train_images]
+    result = {"command": "python -m cae_helpers.bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+              "timing": "best of --repeats timed passes after an untimed warm-up; images/s",
+              "train_images_per_epoch": len(train_imgs), "fast_precision": resolve_precision("auto")}
+    result["train_baseline_fp32_images_per_s"] = train_throughput(train_imgs, fast=False, repeats=args.repeats)
+    result["train_fast_images_per_s"] = train_throughput(train_imgs, fast=True, repeats=args.repeats)
+    result["train_speedup"] = result["train_fast_images_per_s"] / result["train_baseline_fp32_images_per_s"]
+    result |= coding_throughput(args.model, data.train.images[:10000], data.test.images, args.step, args.repeats)
+    result |= pillow_throughput(data.test.images, args.repeats)
+    result["peak_rss_mib"] = peak_rss_mb()
+    result["versions"] = versions()
+    out = Path(args.out)
+    write_json(out / "speed.json", result)
+    for k, v in result.items():
+        if isinstance(v, float):
+            print(f"{k:>40}: {v:,.2f}")
+    print(f"wrote {out / 'speed.json'}")
     return 0
 
 

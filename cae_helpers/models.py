@@ -23,14 +23,15 @@ def _policy(dtype: str | None) -> str | None:
     return dtype
 
 
-def _conv_block(x, filters: int, conv, dtype, name: str):
+def _conv_block(x, filters: int, conv, dtype, name: str, fused_bn: bool = True):
     """conv 3x3 same -> BatchNorm -> ReLU, the reference's repeated block.
 
     BatchNorm is Keras' own layer with TF's fused kernel where available (see layers.py):
     the same maths, about twice the training speed on CPU.
     """
     x = conv(filters, 3, padding="same", dtype=dtype, name=f"{name}_conv")(x)
-    x = FusedBatchNormalization(dtype=dtype, name=f"{name}_bn")(x)
+    bn = FusedBatchNormalization if fused_bn else layers.BatchNormalization
+    x = bn(dtype=dtype, name=f"{name}_bn")(x)
     return layers.ReLU(dtype=dtype, name=f"{name}_relu")(x)
 
 
@@ -52,12 +53,14 @@ def build_autoencoder(
     latent_dim: int = 128,
     dtype: str | None = None,
     latent_noise: float = 0.0,
+    fused_bn: bool = True,
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """Reference "modified" model; returns (autoencoder, encoder, decoder).
 
     `dtype` is a Keras dtype policy name such as "mixed_bfloat16"; the latent and the
     output stay float32 so the code size and the reconstructions do not depend on it.
     `latent_noise` > 0 trains for a codec quantising the latent with that step.
+    `fused_bn=False` uses Keras' stock BatchNormalization (the plain baseline).
     """
     if len(filters) != 3:
         raise ValueError(f"filters must list 3 widths (one per 2x downsampling), got {filters!r}")
@@ -67,7 +70,7 @@ def build_autoencoder(
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
     x = inputs
     for i, f in enumerate(filters):
-        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}")
+        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}", fused_bn)
         x = layers.MaxPooling2D(2, dtype=dtype, name=f"enc{i + 1}_pool")(x)
     volume = tuple(x.shape[1:])
     x = layers.Flatten(dtype=dtype, name="flatten")(x)
@@ -78,7 +81,7 @@ def build_autoencoder(
     y = layers.Dense(volume[0] * volume[1] * volume[2], dtype=dtype, name="expand")(code)
     y = layers.Reshape(volume, dtype=dtype, name="reshape")(y)
     for i, f in enumerate(reversed(filters)):
-        y = _conv_block(y, f, layers.Conv2DTranspose, dtype, f"dec{i + 1}")
+        y = _conv_block(y, f, layers.Conv2DTranspose, dtype, f"dec{i + 1}", fused_bn)
         y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
     out = layers.Conv2DTranspose(3, 3, padding="same", activation="sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="decoder")

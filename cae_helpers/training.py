@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -91,6 +92,15 @@ def resolve_precision(precision: str = "auto") -> str:
         if tf.config.list_physical_devices("GPU"):
             return "mixed_float16"
     return "mixed_bfloat16" if _cpu_has_bf16() else "float32"
+
+
+def default_strategy():
+    """MirroredStrategy over all GPUs when there are several (TF backend), else None (the default device)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy() if len(tf.config.list_physical_devices("GPU")) > 1 else None
 
 
 def set_seed(seed: int, deterministic: bool = False) -> None:
@@ -207,17 +217,20 @@ def compile_model(autoencoder: keras.Model, learning_rate: float = 1e-3) -> kera
 
 
 def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str | os.PathLike | None = None,
-          verbose: int | str = "auto", callbacks: list | None = None) -> TrainResult:
+          verbose: int | str = "auto", callbacks: list | None = None, strategy=None) -> TrainResult:
     """Train a fresh model on `fit_split`, early-stopping on `val_split`.
 
     With `out_dir`, every epoch is checkpointed to out_dir/backup and a run started again
     with the same `out_dir` resumes exactly where a killed one stopped; the final model
-    (autoencoder.keras), history.json and history.csv go there too.
+    (autoencoder.keras), history.json and history.csv go there too. `strategy` (a
+    tf.distribute strategy) defaults to MirroredStrategy when several GPUs are visible.
     """
     set_seed(config.seed, config.deterministic)
-    autoencoder, encoder, decoder = build_model(config.model, latent_dim=config.latent_dim, dtype=resolve_precision(config.precision),
-                                                latent_noise=config.latent_noise)
-    compile_model(autoencoder, config.learning_rate)
+    strategy = strategy if strategy is not None else default_strategy()
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        autoencoder, encoder, decoder = build_model(config.model, latent_dim=config.latent_dim,
+                                                    dtype=resolve_precision(config.precision), latent_noise=config.latent_noise)
+        compile_model(autoencoder, config.learning_rate)
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=config.keep_best)
     cbs = [stopper]
     checkpoint = None

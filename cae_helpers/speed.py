@@ -1,0 +1,91 @@
+"""Speed benchmark: training throughput (plain fp32 fit vs the fast path), coding throughput, memory.
+
+    python -m cae_helpers.bench speed --data cifar-100-python.tar.gz --out results/speed
+
+All timings are on this machine, in one process, one after another; each figure is the
+best of `repeats` timed passes after an untimed warm-up (graph tracing, oneDNN kernels).
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import numpy as np
+
+
+def _best_time(fn, repeats: int) -> float:
+    fn()  # warm-up: tracing and first-call costs are not throughput
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def train_throughput(images: np.ndarray, fast: bool, batch_size: int = 128, repeats: int = 2, seed: int = 0) -> float:
+    """Training images/s of the reference model on `images`: one epoch per timed pass.
+
+    Baseline (fast=False): stock Keras layers, float32, `fit` on float32 arrays, as the
+    reference notebook did. Fast: fused BatchNorm, the automatic precision, uint8 data
+    scaled per batch by tf.data (what `train` uses).
+    """
+    import keras
+
+    from .models import build_autoencoder
+    from .training import compile_model, make_dataset, resolve_precision
+
+    keras.utils.set_random_seed(seed)
+    if fast:
+        import tensorflow as tf
+
+        ae, _, _ = build_autoencoder(dtype=resolve_precision("auto"))
+        data = make_dataset(images, batch_size, shuffle=True, seed=seed, epoch=tf.Variable(0, dtype=tf.int64))
+        fit = lambda: ae.fit(data, epochs=1, verbose=0, shuffle=False)  # noqa: E731
+    else:
+        ae, _, _ = build_autoencoder(dtype="float32", fused_bn=False)
+        x = images.astype(np.float32) / 255.0
+        fit = lambda: ae.fit(x, x, batch_size=batch_size, epochs=1, verbose=0, shuffle=True)  # noqa: E731
+    compile_model(ae)
+    return len(images) / _best_time(fit, repeats)
+
+
+def coding_throughput(model_path: str | None, train_images: np.ndarray, images: np.ndarray, step: float, repeats: int = 2) -> dict:
+    """encode, decode (network only) and compress, decompress (network + entropy coding) images/s."""
+    from .codec import compress, decode_latents, decompress, encode_latents, fit_codec
+    from .models import build_autoencoder
+    from .training import load_autoencoder
+
+    _, enc, dec = load_autoencoder(model_path) if model_path else build_autoencoder()
+    codec = fit_codec(enc, dec, train_images, step=step)
+    z = encode_latents(enc, images)
+    blobs = compress(images, codec)
+    n = len(images)
+    return {
+        "encode_images_per_s": n / _best_time(lambda: encode_latents(enc, images), repeats),
+        "decode_images_per_s": n / _best_time(lambda: decode_latents(dec, z), repeats),
+        "compress_images_per_s": n / _best_time(lambda: compress(images, codec), repeats),
+        "decompress_images_per_s": n / _best_time(lambda: decompress(blobs, codec), repeats),
+        "bytes_mean": float(np.mean([len(b) for b in blobs])),
+        "step": step,
+    }
+
+
+def pillow_throughput(images: np.ndarray, repeats: int = 2) -> dict:
+    """WebP (quality 75, method 6 and method 4) and JPEG (quality 75, 4:4:4) encode/decode images/s."""
+    from .bench import pillow_round_trip
+
+    out = {}
+    for name, fmt, kw in (("webp_m6", "WEBP", {"quality": 75, "method": 6}), ("webp_m4", "WEBP", {"quality": 75, "method": 4}),
+                          ("jpeg", "JPEG", {"quality": 75, "subsampling": 0})):
+        pillow_round_trip(images[:50], fmt, **kw)  # warm-up
+        runs = [pillow_round_trip(images, fmt, **kw)[2:] for _ in range(repeats)]
+        out[f"{name}_encode_images_per_s"] = len(images) / min(r[0] for r in runs)
+        out[f"{name}_decode_images_per_s"] = len(images) / min(r[1] for r in runs)
+    return out
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
