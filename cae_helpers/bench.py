@@ -79,7 +79,7 @@ def classic_curves(images: np.ndarray, codecs: dict = CLASSIC, progress: bool = 
 
 def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
     """The autoencoder's float32 code, its 8-bit code, and the entropy-coded codec at each relative step."""
-    from .codec import compress, decode_latents, decompress, encode_latents, fit_codec
+    from .codec import codec_from_latents, compress, decode_latents, decompress, encode_latents
     from .training import load_autoencoder
 
     _, enc, dec = load_autoencoder(model_path)
@@ -100,7 +100,7 @@ def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, 
     scale = float(z_train.std())
     points = []
     for rel in steps:
-        codec = fit_codec(enc, dec, train_images, step=rel * scale)
+        codec = codec_from_latents(enc, dec, z_train, step=rel * scale)
         start = time.perf_counter()
         blobs = compress(images, codec)
         c_s = time.perf_counter() - start

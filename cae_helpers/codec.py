@@ -78,9 +78,14 @@ def quantise(latents: np.ndarray, step: float) -> np.ndarray:
 
 def fit_codec(encoder, decoder, train_images: np.ndarray, step: float, margin: int = 2, smoothing: float = 0.5) -> LatentCodec:
     """Fit the per-dimension symbol histograms (add-`smoothing` counts) on training images."""
+    return codec_from_latents(encoder, decoder, encode_latents(encoder, train_images), step, margin, smoothing)
+
+
+def codec_from_latents(encoder, decoder, train_latents: np.ndarray, step: float, margin: int = 2, smoothing: float = 0.5) -> LatentCodec:
+    """`fit_codec` from latents already computed (one encoding pass serves several steps)."""
     if not step > 0:
         raise ValueError(f"step must be positive, got {step!r}")
-    q = quantise(encode_latents(encoder, train_images), step)
+    q = quantise(train_latents, step)
     lo, hi = int(q.min()) - margin, int(q.max()) + margin
     counts = np.stack([np.bincount(q[:, d] - lo, minlength=hi - lo + 1) for d in range(q.shape[1])]).astype(np.float64)
     probabilities = (counts + smoothing) / (counts + smoothing).sum(axis=1, keepdims=True)

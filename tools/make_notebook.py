@@ -30,14 +30,17 @@ PRECISION = "auto"      # "auto": mixed bfloat16 on CPUs with AMX / AVX-512 BF16
 VERBOSE = 1             # Keras progress bars; 2 prints one line per epoch
 OUT_DIR = "results/notebook"
 REFERENCE_RUN = "results/reference/metrics.json"  # written by: python -m cae_helpers train --protocol reference ...
+RD_RESULTS = "results/rd/rd.json"                 # written by: python -m cae_helpers.bench rd ... (see README)
 SMOKE = None            # None: read the CAE_SMOKE environment variable"""),
-    code("""import os
+    code("""import json
+import os
 from pathlib import Path
 
 import numpy as np
 import matplotlib.pyplot as plt
 
 import cae_helpers as cae
+import cae_helpers.bench
 
 SMOKE = os.environ.get("CAE_SMOKE", "0") == "1" if SMOKE is None else bool(SMOKE)
 if SMOKE:  # a small class-balanced subset and two epochs: minutes on 2 CPU cores
@@ -127,9 +130,7 @@ jumps by about 0.2 dB between epochs). The honest protocol above never looks at 
 until this evaluation: validation comes from the training set and the best validation epoch's
 weights are kept. The reference-protocol number below comes from the command-line run whose
 results are committed in `results/reference/` (command inside that file)."""),
-    code("""import json
-
-rows = [("this notebook", cfg.protocol, metrics)]
+    code("""rows = [("this notebook", cfg.protocol, metrics)]
 if Path(REFERENCE_RUN).is_file():
     ref = json.loads(Path(REFERENCE_RUN).read_text())
     rows.append((REFERENCE_RUN, ref["config"]["protocol"], ref))
@@ -141,7 +142,27 @@ for name, protocol, m in rows:
     epochs = m.get("epochs_run", result.epochs_run)
     print(f"{name:<36} {protocol:<10} {epochs:>6} {m['psnr_mean_float']:>9.2f} {m['psnr_pooled_float']:>7.2f} "
           f"{m['ssim_mean_uint8']:>6.3f} {m['n_images']:>9}")"""),
-    md("""## 7. Save the metrics
+    md("""## 7. Real bytes: rate–distortion against WebP, JPEG and AVIF
+
+The 83.33 % above is a ratio of array sizes. Here every rate is measured from whole byte strings:
+files written by Pillow for WebP, JPEG and AVIF, and for the autoencoder the codec in
+`cae_helpers.codec` (latent quantised with a step, entropy coded with `constriction` under a
+per-dimension prior fitted on the training images, 6-byte header included). Quality is the mean
+per-image PSNR on uint8 (MAX 255) over all 10,000 test images. The curves come from the benchmark
+run committed in `results/rd/` (its command is inside `rd.json`); BD-rate is against WebP."""),
+    code("""if Path(RD_RESULTS).is_file():
+    rd = json.loads(Path(RD_RESULTS).read_text())
+    cae.bench.plot_rd(rd["curves"], title=rd["images"])
+    print(f"{'codec':<42} {'BD-rate vs WebP':>16} " + " ".join(f"{'@' + str(r) + ' bpp':>9}" for r in (0.5, 1, 2, 4)))
+    for name, s in rd["summary"].items():
+        bd = s["bd_rate_vs_webp_percent"]
+        cells = [s[f"psnr_at_{r}bpp"] for r in (0.5, 1, 2, 4)]
+        print(f"{name:<42} {'n/a' if bd is None else f'{bd:+.0f} %':>16} "
+              + " ".join(f"{'-' if v is None else f'{v:.2f}':>9}" for v in cells))
+    plt.show()
+else:
+    print(f"{RD_RESULTS} not found: make it with the README's benchmark command")"""),
+    md("""## 8. Save the metrics
 
 Everything above, with the settings and package versions, goes to `OUT_DIR/metrics.json`."""),
     code("""summary = {
