@@ -18,11 +18,6 @@ IMAGE_SHAPE = (32, 32, 3)
 MODEL_NAMES = ("reference", "initial")
 
 
-def _policy(dtype: str | None) -> str | None:
-    """Layer dtype policy: None keeps Keras' global policy (float32 by default)."""
-    return dtype
-
-
 def _conv_block(x, filters: int, conv, dtype, name: str, fused_bn: bool = True):
     """conv 3x3 same -> BatchNorm -> ReLU, the reference's repeated block.
 
@@ -48,6 +43,36 @@ def _chain(encoder: keras.Model, decoder: keras.Model, name: str, latent_noise: 
     return keras.Model(inputs, decoder(code), name=name)
 
 
+def _check(filters: Sequence[int], latent_dim: int) -> None:
+    if len(filters) != 3:
+        raise ValueError(f"filters must list 3 widths (one per 2x downsampling), got {filters!r}")
+    if int(latent_dim) < 1:
+        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+
+
+def _encoder(filters, latent_dim, dtype, fused_bn, name) -> tuple[keras.Model, tuple[int, int, int]]:
+    """Conv-BN-ReLU-MaxPool per width, Flatten, Dense latent (float32); returns it and the volume shape."""
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    x = inputs
+    for i, f in enumerate(filters):
+        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}", fused_bn)
+        x = layers.MaxPooling2D(2, dtype=dtype, name=f"enc{i + 1}_pool")(x)
+    volume = tuple(x.shape[1:])
+    x = layers.Flatten(dtype=dtype, name="flatten")(x)
+    latent = layers.Dense(latent_dim, dtype="float32", name="latent_space")(x)
+    return keras.Model(inputs, latent, name=name), volume
+
+
+def _decoder_trunk(code, volume, filters, conv, dtype, fused_bn):
+    """Dense back to the volume, then conv-BN-ReLU-UpSampling per width in reverse."""
+    y = layers.Dense(volume[0] * volume[1] * volume[2], dtype=dtype, name="expand")(code)
+    y = layers.Reshape(volume, dtype=dtype, name="reshape")(y)
+    for i, f in enumerate(reversed(filters)):
+        y = _conv_block(y, f, conv, dtype, f"dec{i + 1}", fused_bn)
+        y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
+    return y
+
+
 def build_autoencoder(
     filters: Sequence[int] = (64, 128, 256),
     latent_dim: int = 128,
@@ -57,32 +82,15 @@ def build_autoencoder(
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """Reference "modified" model; returns (autoencoder, encoder, decoder).
 
-    `dtype` is a Keras dtype policy name such as "mixed_bfloat16"; the latent and the
-    output stay float32 so the code size and the reconstructions do not depend on it.
-    `latent_noise` > 0 trains for a codec quantising the latent with that step.
-    `fused_bn=False` uses Keras' stock BatchNormalization (the plain baseline).
+    `dtype` is a Keras dtype policy name such as "mixed_bfloat16" (None: the global
+    policy); the latent and the output stay float32 so the code size and the
+    reconstructions do not depend on it. `latent_noise` > 0 trains for a codec quantising
+    the latent with that step. `fused_bn=False` uses Keras' stock BatchNormalization.
     """
-    if len(filters) != 3:
-        raise ValueError(f"filters must list 3 widths (one per 2x downsampling), got {filters!r}")
-    if int(latent_dim) < 1:
-        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
-    dtype = _policy(dtype)
-    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
-    x = inputs
-    for i, f in enumerate(filters):
-        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}", fused_bn)
-        x = layers.MaxPooling2D(2, dtype=dtype, name=f"enc{i + 1}_pool")(x)
-    volume = tuple(x.shape[1:])
-    x = layers.Flatten(dtype=dtype, name="flatten")(x)
-    latent = layers.Dense(latent_dim, dtype="float32", name="latent_space")(x)
-    encoder = keras.Model(inputs, latent, name="encoder")
-
+    _check(filters, latent_dim)
+    encoder, volume = _encoder(filters, latent_dim, dtype, fused_bn, "encoder")
     code = keras.Input(shape=(latent_dim,), name="code")
-    y = layers.Dense(volume[0] * volume[1] * volume[2], dtype=dtype, name="expand")(code)
-    y = layers.Reshape(volume, dtype=dtype, name="reshape")(y)
-    for i, f in enumerate(reversed(filters)):
-        y = _conv_block(y, f, layers.Conv2DTranspose, dtype, f"dec{i + 1}", fused_bn)
-        y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
+    y = _decoder_trunk(code, volume, filters, layers.Conv2DTranspose, dtype, fused_bn)
     out = layers.Conv2DTranspose(3, 3, padding="same", activation="sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="decoder")
     return _chain(encoder, decoder, "autoencoder", latent_noise), encoder, decoder
@@ -93,6 +101,7 @@ def build_initial_autoencoder(
     latent_dim: int = 512,
     dtype: str | None = None,
     latent_noise: float = 0.0,
+    fused_bn: bool = True,
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """Reference "initial" model, bottleneck in the data path; returns (autoencoder, encoder, decoder).
 
@@ -101,27 +110,12 @@ def build_initial_autoencoder(
     4x4x16 = 256-value volume before it, so it compresses only through the float32
     code being smaller than 3072 bytes.
     """
-    if len(filters) != 3:
-        raise ValueError(f"filters must list 3 widths (one per 2x downsampling), got {filters!r}")
-    dtype = _policy(dtype)
-    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
-    x = inputs
-    for i, f in enumerate(filters):
-        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}")
-        x = layers.MaxPooling2D(2, dtype=dtype, name=f"enc{i + 1}_pool")(x)
-    volume = tuple(x.shape[1:])
-    x = layers.Flatten(dtype=dtype, name="flatten")(x)
-    latent = layers.Dense(latent_dim, dtype="float32", name="latent_space")(x)
-    encoder = keras.Model(inputs, latent, name="initial_encoder")
-
+    _check(filters, latent_dim)
+    encoder, volume = _encoder(filters, latent_dim, dtype, fused_bn, "initial_encoder")
     code = keras.Input(shape=(latent_dim,), name="code")
-    y = layers.Dense(volume[0] * volume[1] * volume[2], dtype=dtype, name="expand")(code)
-    y = layers.Reshape(volume, dtype=dtype, name="reshape")(y)
-    for i, f in enumerate(reversed(filters)):
-        y = _conv_block(y, f, layers.Conv2D, dtype, f"dec{i + 1}")
-        y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
+    y = _decoder_trunk(code, volume, filters, layers.Conv2D, dtype, fused_bn)
     y = layers.Conv2D(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
-    y = FusedBatchNormalization(dtype=dtype, name="out_bn")(y)
+    y = (FusedBatchNormalization if fused_bn else layers.BatchNormalization)(dtype=dtype, name="out_bn")(y)
     out = layers.Activation("sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="initial_decoder")
     return _chain(encoder, decoder, "initial_autoencoder", latent_noise), encoder, decoder
