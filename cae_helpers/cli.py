@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 
 def _parser() -> argparse.ArgumentParser:
     from .data import PROTOCOLS
@@ -100,9 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m cae_helpers`."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser().parse_args(argv)
-    global np
-    import numpy as np
-
     from .errors import DataError
 
     start = time.perf_counter()
@@ -123,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                           val_size=args.val_size if not args.smoke else 100 * max(1, args.smoke // 5),
                           seed=args.seed, precision=args.precision, deterministic=args.deterministic,
                           latent_noise=args.latent_noise)
-        fit, val = (train_split, test) if cfg.protocol == "reference" else protocol_splits(
-            type(data)(train_split, test, data.fine_names, data.coarse_names, data.source), cfg.protocol, cfg.val_size, cfg.seed)
+        fit, val = protocol_splits(train_split, test, cfg.protocol, cfg.val_size, cfg.seed)
         verbose = 1 if sys.stdout.isatty() else 2
         result = train(cfg, fit, val, out, verbose=verbose)
         plot_history(result.history, f"{cfg.model} model, {cfg.protocol} protocol").savefig(out / "history.png", dpi=80)

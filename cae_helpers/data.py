@@ -184,13 +184,13 @@ def balanced_split(labels: np.ndarray, val_size: int, seed: int = 0) -> tuple[np
     return train, val
 
 
-def protocol_splits(data: Cifar100, protocol: str, val_size: int = 5000, seed: int = 0) -> tuple[Split, Split]:
-    """(fit, validation) splits: "heldout" splits off the training set, "reference" validates on test."""
+def protocol_splits(train: Split, test: Split, protocol: str, val_size: int = 5000, seed: int = 0) -> tuple[Split, Split]:
+    """(fit, validation) splits: "heldout" splits `val_size` images off `train`, "reference" validates on `test`."""
     if protocol == "reference":
-        return data.train, data.test
+        return train, test
     if protocol == "heldout":
-        tr, va = balanced_split(data.train.fine, val_size, seed)
-        return data.train.subset(tr), data.train.subset(va)
+        tr, va = balanced_split(train.fine, val_size, seed)
+        return train.subset(tr), train.subset(va)
     raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
 
 

@@ -102,13 +102,13 @@ def test_balanced_split_is_balanced_disjoint_and_seeded():
 
 def test_protocols(tiny_archive):
     data = load_cifar100(tiny_archive)
-    fit, val = protocol_splits(data, "reference")
+    fit, val = protocol_splits(data.train, data.test, "reference")
     assert fit is data.train and val is data.test
-    fit, val = protocol_splits(data, "heldout", val_size=100)
+    fit, val = protocol_splits(data.train, data.test, "heldout", val_size=100)
     assert len(fit) == 200 and len(val) == 100
     assert np.all(np.bincount(val.fine, minlength=100) == 1)
     with pytest.raises(ValueError, match="unknown protocol"):
-        protocol_splits(data, "test-set")
+        protocol_splits(data.train, data.test, "test-set")
     sub = balanced_subset(data.train, 2)
     assert len(sub) == 200 and np.all(np.bincount(sub.fine) == 2)
 

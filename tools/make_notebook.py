@@ -87,8 +87,7 @@ loss with patience 5: the reference recipe. With `PROTOCOL = "heldout"` the vali
 the reference instead validated on the test images and kept the last epoch's weights."""),
     code("""cfg = cae.TrainConfig(latent_dim=LATENT_DIM, epochs=EPOCHS, batch_size=BATCH_SIZE, protocol=PROTOCOL,
                       seed=SEED, precision=PRECISION, val_size=500 if SMOKE else 5000)
-fit_split, val_split = cae.protocol_splits(cae.Cifar100(train_split, test_split, data.fine_names, data.coarse_names,
-                                                        data.source), cfg.protocol, cfg.val_size, cfg.seed)
+fit_split, val_split = cae.protocol_splits(train_split, test_split, cfg.protocol, cfg.val_size, cfg.seed)
 print(f"fitting {len(fit_split):,} images, validating on {len(val_split):,}")
 result = cae.train(cfg, fit_split, val_split, out / "run", verbose=VERBOSE)
 print(f"{result.epochs_run} epochs in {result.wall_time_s / 60:.1f} min "
