@@ -68,6 +68,7 @@ def _report(args, data, test, ae, enc, extra: dict, out: Path, start: float) -> 
     from .evaluation import evaluate
     from .io import versions, write_json
     from .plots import plot_per_class, showOrigDec
+    from .speed import peak_rss_mb
 
     m = evaluate(ae, enc, test.images, test.fine)
     rec = m.pop("rec")
@@ -88,6 +89,7 @@ def _report(args, data, test, ae, enc, extra: dict, out: Path, start: float) -> 
         **extra,
         **m,
         "wall_time_s": time.perf_counter() - start,
+        "peak_rss_mib": peak_rss_mb(),
         "versions": versions(),
     }
     write_json(out / "metrics.json", metrics)

@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt
 
 import cae_helpers as cae
 import cae_helpers.bench
+import cae_helpers.speed
 
 SMOKE = os.environ.get("CAE_SMOKE", "0") == "1" if SMOKE is None else bool(SMOKE)
 if SMOKE:  # a small class-balanced subset and two epochs: minutes on 2 CPU cores
@@ -169,7 +170,7 @@ Everything above, with the settings and package versions, goes to `OUT_DIR/metri
     "smoke": SMOKE, "data": data.source, "config": cfg.to_dict(),
     "fit_images": len(fit_split), "validation_images": len(val_split),
     "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "train_wall_time_s": result.wall_time_s,
-    **metrics, "versions": cae.io.versions(),
+    **metrics, "peak_rss_mib": cae.speed.peak_rss_mb(), "versions": cae.io.versions(),
 }
 print("wrote", cae.io.write_json(out / "metrics.json", summary))"""),
 ]
