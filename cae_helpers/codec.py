@@ -86,10 +86,19 @@ def codec_from_latents(encoder, decoder, train_latents: np.ndarray, step: float,
     if not step > 0:
         raise ValueError(f"step must be positive, got {step!r}")
     q = quantise(train_latents, step)
+    q = q.reshape(len(q), -1)
     lo, hi = int(q.min()) - margin, int(q.max()) + margin
     counts = np.stack([np.bincount(q[:, d] - lo, minlength=hi - lo + 1) for d in range(q.shape[1])]).astype(np.float64)
     probabilities = (counts + smoothing) / (counts + smoothing).sum(axis=1, keepdims=True)
     return LatentCodec(encoder, decoder, float(step), lo, probabilities)
+
+
+def codec_from_prior(analysis, synthesis, prior, lo: int = -64, hi: int = 64) -> LatentCodec:
+    """A codec for a learned model: step 1, each latent value coded under its channel's learned density."""
+    shape = tuple(analysis.output.shape[1:])
+    table = prior.pmf_table(lo, hi)  # (channels, n)
+    positions = int(np.prod(shape[:-1]))
+    return LatentCodec(analysis, synthesis, 1.0, lo, np.tile(table, (positions, 1)))
 
 
 def compress(images: np.ndarray, codec: LatentCodec) -> list[bytes]:
@@ -97,6 +106,7 @@ def compress(images: np.ndarray, codec: LatentCodec) -> list[bytes]:
     import constriction
 
     q = quantise(encode_latents(codec.encoder, images, codec.batch_size), codec.step)
+    q = q.reshape(len(q), -1)  # spatial latents are coded in C order
     if q.shape[1] != codec.latent_dim:
         raise ValueError(f"encoder gives {q.shape[1]} latent values but the prior has {codec.latent_dim}")
     symbols = np.clip(q - codec.offset, 0, codec.probabilities.shape[1] - 1).astype(np.int32)  # rare outliers clip
@@ -156,9 +166,10 @@ def decompress(blobs: list[bytes], codec: LatentCodec) -> np.ndarray:
 def decode_latents(decoder, latents: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """uint8 images from latents, batched (a direct call: no per-call set-up cost as with predict)."""
     latents = np.asarray(latents, np.float32)
-    dim = decoder.input.shape[-1]
-    if latents.ndim != 2 or latents.shape[1] != dim or len(latents) == 0:
-        raise ValueError(f"latents must be a non-empty (N, {dim}) array; got shape {latents.shape}")
+    shape = tuple(decoder.input.shape[1:])
+    if latents.ndim < 2 or len(latents) == 0 or int(np.prod(latents.shape[1:])) != int(np.prod(shape)):
+        raise ValueError(f"latents must be a non-empty (N, {', '.join(map(str, shape))}) array (or flattened); got shape {latents.shape}")
+    latents = latents.reshape((len(latents),) + shape)
     if not np.all(np.isfinite(latents)):
         raise ValueError("latents contain NaN or inf")
     chunks = [np.asarray(decoder(latents[i:i + batch_size], training=False), np.float32)

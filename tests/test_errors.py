@@ -39,7 +39,7 @@ def test_labels_must_match_images(small):
         evaluate(ae, enc, _imgs(), np.arange(3))
 
 
-@pytest.mark.parametrize("latents, match", [(np.zeros((2, 5)), r"\(N, 8\)"), (np.full((2, 8), np.nan), "NaN"),
+@pytest.mark.parametrize("latents, match", [(np.zeros((2, 5)), r"\(N, 8\) array"), (np.full((2, 8), np.nan), "NaN"),
                                             (np.zeros((0, 8)), "non-empty")])
 def test_decode_latents_checks(small, latents, match):
     with pytest.raises(ValueError, match=match):
