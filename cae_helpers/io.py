@@ -21,8 +21,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     # the temporary name ends in the real name: Keras checks suffixes such as ".weights.h5"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are for everyone to read
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
