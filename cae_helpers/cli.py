@@ -60,7 +60,7 @@ def _load(args):
     return data, train, test
 
 
-def _report(args, data, test, ae, enc, extra: dict, out: Path, start: float) -> dict:
+def _report(args, argv, data, test, ae, enc, extra: dict, out: Path, start: float) -> dict:
     """Evaluate on `test`, write metrics.json and the figures, print a summary."""
     import matplotlib
 
@@ -75,7 +75,7 @@ def _report(args, data, test, ae, enc, extra: dict, out: Path, start: float) -> 
     showOrigDec(test.images, rec, num=10).savefig(out / "orig_vs_dec.png", dpi=80, bbox_inches="tight")
     plot_per_class(np.asarray(m["psnr_by_class_float"]), data.fine_names).savefig(out / "psnr_by_class.png", dpi=80)
     metrics = {
-        "command": "python -m cae_helpers " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "command": "python -m cae_helpers " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)),
         "data": data.source,
         "evaluated_on": f"{len(test)} CIFAR-100 test images" + (" (smoke subset)" if args.smoke else ""),
         "psnr_definitions": {
@@ -138,5 +138,5 @@ def main(argv: list[str] | None = None) -> int:
 
         ae, enc, _ = load_autoencoder(args.model_path)
         extra = {"model_path": str(args.model_path)}
-    _report(args, data, test, ae, enc, extra, out, start)
+    _report(args, argv, data, test, ae, enc, extra, out, start)
     return 0

@@ -61,9 +61,24 @@ def versions() -> dict[str, str]:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
+    found["git_commit"] = _git_commit()
     found["cpu"] = _cpu_name()
     found["cpu_count"] = str(os.cpu_count())
     return found
+
+
+def _git_commit() -> str:
+    """The commit of the checkout holding this package, "+dirty" with uncommitted changes; "unknown" outside git."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
 
 
 def _cpu_name() -> str:

@@ -40,6 +40,7 @@ def test_cli_train_then_evaluate(tiny_archive, tmp_path):
     assert m["epochs_run"] == 1 and m["validation_is_test_set"] is False
     assert np.isfinite(m["psnr_mean_float"]) and 0 < m["ssim_mean_uint8"] <= 1
     assert len(m["psnr_by_class_float"]) == 100 and "keras" in m["versions"]
+    assert m["command"].startswith("python -m cae_helpers train --data ")
     for name in ("orig_vs_dec.png", "history.png", "psnr_by_class.png", "autoencoder.keras"):
         assert (out / name).is_file()
     ev = tmp_path / "eval"
