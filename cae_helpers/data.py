@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
+from .validation import check_float_images, check_uint8_images
 
 ENV_VAR = "CIFAR100_PATH"
 ARCHIVE_DIR = "cifar-100-python"
@@ -153,15 +154,11 @@ def _load_keras() -> Cifar100:
 
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 images -> float32 in [0, 1] (pixels / 255, as the reference)."""
-    from .validation import check_uint8_images
-
     return check_uint8_images(images).astype(np.float32) / 255.0
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
     """float images in [0, 1] -> uint8, rounding to nearest and clipping (what a viewer would store)."""
-    from .validation import check_float_images
-
     return np.clip(np.rint(check_float_images(images, clip_ok=True) * 255.0), 0, 255).astype(np.uint8)
 
 
