@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--train-images", type=int, default=10000, help="training images per timed epoch")
     sp.add_argument("--step", type=float, default=0.5, help="codec quantisation step, in latent units")
     sp.add_argument("--repeats", type=int, default=2)
+    sp.add_argument("--quality-epochs", type=int, default=0,
+                    help="also train plain fp32 and the fast path this many epochs on all training images and compare test PSNR")
+    sp.add_argument("--only-quality", action="store_true", help="run only the equal-epochs comparison")
     sp.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if args.command == "speed":
@@ -225,7 +228,7 @@ def _speed(args, argv) -> int:
     """The speed subcommand: every figure in one process, one after another."""
     from .data import load_cifar100
     from .io import versions, write_json
-    from .speed import coding_throughput, peak_rss_mb, pillow_throughput, train_throughput
+    from .speed import coding_throughput, equal_epochs_quality, peak_rss_mb, pillow_throughput, train_throughput
     from .training import resolve_precision
 
     data = load_cifar100(args.data)
@@ -233,19 +236,22 @@ def _speed(args, argv) -> int:
     result = {"command": "python -m cae_helpers.bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
               "timing": "best of --repeats timed passes after an untimed warm-up; images/s",
               "train_images_per_epoch": len(train_imgs), "fast_precision": resolve_precision("auto")}
-    result["train_baseline_fp32_images_per_s"] = train_throughput(train_imgs, fast=False, repeats=args.repeats)
-    result["train_fast_images_per_s"] = train_throughput(train_imgs, fast=True, repeats=args.repeats)
-    result["train_speedup"] = result["train_fast_images_per_s"] / result["train_baseline_fp32_images_per_s"]
-    result |= coding_throughput(args.model, data.train.images[:10000], data.test.images, args.step, args.repeats)
-    result |= pillow_throughput(data.test.images, args.repeats)
+    if not args.only_quality:
+        result["train_baseline_fp32_images_per_s"] = train_throughput(train_imgs, fast=False, repeats=args.repeats)
+        result["train_fast_images_per_s"] = train_throughput(train_imgs, fast=True, repeats=args.repeats)
+        result["train_speedup"] = result["train_fast_images_per_s"] / result["train_baseline_fp32_images_per_s"]
+        result |= coding_throughput(args.model, data.train.images[:10000], data.test.images, args.step, args.repeats)
+        result |= pillow_throughput(data.test.images, args.repeats)
+    if args.quality_epochs:
+        result |= equal_epochs_quality(data.train.images, data.test.images, args.quality_epochs)
     result["peak_rss_mib"] = peak_rss_mb()
     result["versions"] = versions()
     out = Path(args.out)
-    write_json(out / "speed.json", result)
+    write_json(out / ("quality.json" if args.only_quality else "speed.json"), result)
     for k, v in result.items():
         if isinstance(v, float):
             print(f"{k:>40}: {v:,.2f}")
-    print(f"wrote {out / 'speed.json'}")
+    print(f"wrote {out / ('quality.json' if args.only_quality else 'speed.json')}")
     return 0
 
 

@@ -89,3 +89,33 @@ def pillow_throughput(images: np.ndarray, repeats: int = 2) -> dict:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def equal_epochs_quality(train_images: np.ndarray, test_images: np.ndarray, epochs: int, seed: int = 0) -> dict:
+    """Mean test PSNR after the same epochs for plain float32 (stock BatchNorm) and the fast path.
+
+    Same seed, same initial weights, same batches in the same order (the epoch-indexed
+    tf.data pipeline), no early stopping: only precision and the BatchNorm kernel differ.
+    """
+    import keras
+    import tensorflow as tf
+
+    from .evaluation import reconstruct
+    from .metrics import mean_psnr
+    from .models import build_autoencoder
+    from .training import EpochCounter, compile_model, make_dataset, resolve_precision
+
+    out = {"quality_epochs": epochs, "quality_train_images": len(train_images)}
+    for name, dtype, fused in (("plain_fp32", "float32", False), ("fast", resolve_precision("auto"), True)):
+        keras.utils.set_random_seed(seed)
+        ae, _, _ = build_autoencoder(dtype=dtype, fused_bn=fused)
+        compile_model(ae)
+        epoch = tf.Variable(0, dtype=tf.int64)
+        data = make_dataset(train_images, 128, shuffle=True, seed=seed, epoch=epoch)
+        start = time.perf_counter()
+        ae.fit(data, epochs=epochs, verbose=0, shuffle=False, callbacks=[EpochCounter(epoch)])
+        out[f"{name}_train_s"] = time.perf_counter() - start
+        rec = reconstruct(ae, test_images)
+        out[f"{name}_psnr_mean_float"] = mean_psnr(test_images.astype(np.float32) / 255.0, rec)
+    out["psnr_difference_db"] = out["fast_psnr_mean_float"] - out["plain_fp32_psnr_mean_float"]
+    return out

@@ -55,3 +55,13 @@ def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
     coded = rd["curves"]["reference model + entropy-coded latent"]
     assert len(coded) == 2 and coded[0]["bpp"] > coded[1]["bpp"]  # a finer step costs more bits
     assert (tmp_path / "rd" / "rd.png").is_file() and "versions" in rd
+
+
+def test_equal_epochs_quality_runs_both_paths():
+    from cae_helpers.speed import equal_epochs_quality
+
+    rng = np.random.default_rng(1)
+    out = equal_epochs_quality(rng.integers(0, 256, (128, 32, 32, 3), dtype=np.uint8),
+                               rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8), epochs=1)
+    assert np.isfinite(out["plain_fp32_psnr_mean_float"]) and np.isfinite(out["fast_psnr_mean_float"])
+    assert out["psnr_difference_db"] == pytest.approx(out["fast_psnr_mean_float"] - out["plain_fp32_psnr_mean_float"])
