@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import shlex
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .metrics import mean_psnr, pooled_psnr, ssim_per_image
+from .metrics import bits_per_pixel, mean_psnr, pooled_psnr, ssim_per_image
 from .validation import check_uint8_images
 
 CLASSIC = {
@@ -33,7 +32,7 @@ CLASSIC = {
 def rd_point(orig: np.ndarray, rec: np.ndarray, nbytes: np.ndarray, encode_s: float | None, decode_s: float | None, **params) -> dict:
     """One point of a curve: bpp of the whole byte strings, PSNR (mean per image and pooled, uint8), SSIM, speed."""
     orig, rec = check_uint8_images(orig, "orig"), check_uint8_images(rec, "rec")
-    bpp = 8.0 * np.asarray(nbytes, np.float64) / (orig.shape[1] * orig.shape[2])
+    bpp = bits_per_pixel(np.asarray(nbytes, np.float64), orig.shape[1], orig.shape[2])
     n = len(orig)
     return {
         **params,
@@ -163,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
     matplotlib.use("Agg")
     from .data import balanced_subset, load_cifar100
-    from .io import versions, write_json
+    from .io import command_line, versions, write_json
 
     p = argparse.ArgumentParser(prog="python -m cae_helpers.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -210,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "rd.json", {
-        "command": "python -m cae_helpers.bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        "command": command_line("python -m cae_helpers.bench", argv),
         "images": images, "merged_from": merged,
         "rate": "bits per pixel of whole byte strings (files for Pillow codecs; header included for ours), mean over images",
         "quality": "psnr_mean_uint8: mean of per-image PSNR on uint8 (MAX 255); pooled: PSNR of pooled MSE; SSIM: Gaussian 11x11, sigma 1.5",
@@ -227,13 +226,13 @@ def main(argv: list[str] | None = None) -> int:
 def _speed(args, argv) -> int:
     """The speed subcommand: every figure in one process, one after another."""
     from .data import load_cifar100
-    from .io import versions, write_json
+    from .io import command_line, versions, write_json
     from .speed import coding_throughput, equal_epochs_quality, peak_rss_mb, pillow_throughput, train_throughput
     from .training import resolve_precision
 
     data = load_cifar100(args.data)
     train_imgs = data.train.images[: args.train_images]
-    result = {"command": "python -m cae_helpers.bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+    result = {"command": command_line("python -m cae_helpers.bench", argv),
               "timing": "best of --repeats timed passes after an untimed warm-up; images/s",
               "train_images_per_epoch": len(train_imgs), "fast_precision": resolve_precision("auto")}
     if not args.only_quality:

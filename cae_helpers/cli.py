@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -66,7 +65,7 @@ def _report(args, argv, data, test, ae, enc, extra: dict, out: Path, start: floa
 
     matplotlib.use("Agg")
     from .evaluation import evaluate
-    from .io import versions, write_json
+    from .io import command_line, versions, write_json
     from .plots import plot_per_class, showOrigDec
     from .speed import peak_rss_mb
 
@@ -75,7 +74,7 @@ def _report(args, argv, data, test, ae, enc, extra: dict, out: Path, start: floa
     showOrigDec(test.images, rec, num=10).savefig(out / "orig_vs_dec.png", dpi=80, bbox_inches="tight")
     plot_per_class(np.asarray(m["psnr_by_class_float"]), data.fine_names).savefig(out / "psnr_by_class.png", dpi=80)
     metrics = {
-        "command": "python -m cae_helpers " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)),
+        "command": command_line("python -m cae_helpers", argv),
         "data": data.source,
         "evaluated_on": f"{len(test)} CIFAR-100 test images" + (" (smoke subset)" if args.smoke else ""),
         "psnr_definitions": {

@@ -23,6 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .metrics import bits_per_pixel
 from .validation import check_model_input
 
 MAGIC = 0xCA
@@ -179,7 +180,7 @@ def decode_latents(decoder, latents: np.ndarray, batch_size: int = 500) -> np.nd
 
 def total_bits_per_pixel(blobs: list[bytes], height: int = 32, width: int = 32) -> np.ndarray:
     """Bits per pixel of each whole byte string, header included."""
-    return np.array([8.0 * len(b) / (height * width) for b in blobs])
+    return bits_per_pixel(np.array([len(b) for b in blobs], np.float64), height, width)
 
 
 def save_codec(codec: LatentCodec, directory) -> None:

@@ -51,6 +51,13 @@ def save_model(model, path: str | os.PathLike) -> Path:
     return atomic_write(path, model.save)
 
 
+def command_line(prog: str, argv: list[str] | None) -> str:
+    """The shell command that ran `prog` with `argv` (sys.argv[1:] when None), quoted to be pasted back."""
+    import shlex
+
+    return " ".join([prog] + [shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)])
+
+
 def versions() -> dict[str, str]:
     """Python, platform, Keras backend and the installed versions of the packages that matter."""
     import keras
