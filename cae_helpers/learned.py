@@ -10,7 +10,11 @@ by `cae_helpers.codec` under the prior's probability tables. Keras layers and
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -112,22 +116,30 @@ class FactorizedPrior(keras.layers.Layer):
                                        "likelihood_bound": self.likelihood_bound}
 
 
-def build_transforms(filters: int = 128, latent_channels: int = 64, downsamples: int = 3) -> tuple[keras.Model, keras.Model]:
-    """(analysis, synthesis): 5x5 stride-2 convolutions with GDN; 32x32x3 <-> (32/2^d)^2 x latent_channels."""
+def build_transforms(filters: int = 128, latent_channels: int = 128, downsamples: int = 2) -> tuple[keras.Model, keras.Model]:
+    """(analysis, synthesis): 5x5 stride-2 convolutions with GDN, then a 3x3 convolution to the latent.
+
+    32x32x3 <-> (32 / 2^downsamples)^2 x latent_channels; the synthesis mirrors the analysis
+    (3x3 convolution, inverse GDN, 5x5 stride-2 transposed convolutions).
+    """
     if not 1 <= downsamples <= 5:
         raise ValueError(f"downsamples must be 1..5 for 32x32 images, got {downsamples}")
     x = inputs = keras.Input(IMAGE_SHAPE, name="image")
-    for i in range(downsamples - 1):
+    for i in range(downsamples):
         x = layers.Conv2D(filters, 5, strides=2, padding="same", name=f"analysis{i}")(x)
         x = GDN(name=f"gdn{i}")(x)
-    y = layers.Conv2D(latent_channels, 5, strides=2, padding="same", name=f"analysis{downsamples - 1}")(x)
+    # the latent and the image stay float32 under mixed precision: bfloat16 cannot even hold
+    # the integers of a wide latent, and the loss needs the output's full precision
+    y = layers.Conv2D(latent_channels, 3, padding="same", dtype="float32", name="latent")(x)
     analysis = keras.Model(inputs, y, name="analysis")
 
     z = code = keras.Input(y.shape[1:], name="latent")
+    z = layers.Conv2D(filters, 3, padding="same", name="synthesis_in")(z)
     for i in range(downsamples - 1):
-        z = layers.Conv2DTranspose(filters, 5, strides=2, padding="same", name=f"synthesis{i}")(z)
         z = GDN(inverse=True, name=f"igdn{i}")(z)
-    z = layers.Conv2DTranspose(3, 5, strides=2, padding="same", name=f"synthesis{downsamples - 1}")(z)
+        z = layers.Conv2DTranspose(filters, 5, strides=2, padding="same", name=f"synthesis{i}")(z)
+    z = GDN(inverse=True, name=f"igdn{downsamples - 1}")(z)
+    z = layers.Conv2DTranspose(3, 5, strides=2, padding="same", dtype="float32", name=f"synthesis{downsamples - 1}")(z)
     synthesis = keras.Model(code, z, name="synthesis")
     return analysis, synthesis
 
@@ -159,10 +171,73 @@ class RateDistortionModel(keras.Model):
         return [self.bpp_tracker, self.mse_tracker] + super().metrics
 
 
-def build_rd_model(lmbda: float, filters: int = 128, latent_channels: int = 64, downsamples: int = 3) -> RateDistortionModel:
-    """A compiled-ready rate-distortion model (call `.compile(optimizer=...)`, then `fit(x, x)`)."""
+@dataclass
+class RDConfig:
+    """Architecture, lambda and training settings of one learned codec."""
+
+    lmbda: float = 0.01
+    filters: int = 128
+    latent_channels: int = 128
+    downsamples: int = 2
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 3e-4
+    decay_at: float = 0.8  # fraction of the steps after which the learning rate drops tenfold
+    val_size: int = 5000  # class-balanced validation images split off the training set
+    seed: int = 0
+    precision: str = "auto"
+    init_from: str | None = None  # a saved codec folder whose weights start the training (warm start)
+
+    def __post_init__(self) -> None:
+        if not self.lmbda > 0:
+            raise ValueError(f"lmbda must be positive, got {self.lmbda!r}")
+        for name in ("filters", "latent_channels", "epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not 0 < self.decay_at <= 1:
+            raise ValueError(f"decay_at must be in (0, 1], got {self.decay_at!r}")
+
+
+def build_rd_model(lmbda: float, filters: int = 128, latent_channels: int = 128, downsamples: int = 2) -> RateDistortionModel:
+    """A rate-distortion model ready to compile (call `.compile(optimizer=...)`, then `fit(x, x)`)."""
     analysis, synthesis = build_transforms(filters, latent_channels, downsamples)
-    prior = FactorizedPrior(name="prior")
+    prior = FactorizedPrior(name="prior", dtype="float32")  # probabilities need float32 under any policy
     model = RateDistortionModel(analysis, synthesis, prior, lmbda)
     model(np.zeros((1,) + IMAGE_SHAPE, np.float32))  # build every part
     return model
+
+
+def save_learned(model: RateDistortionModel, config: RDConfig, directory, info: dict | None = None) -> None:
+    """weights.npz (float16: half the bytes, and what ships is what is measured) and config.json."""
+    from .io import atomic_write, write_json
+
+    directory = Path(directory)
+    weights = model.analysis.get_weights() + model.synthesis.get_weights() + model.prior.get_weights()
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, *[np.asarray(w, np.float16) for w in weights])
+
+    atomic_write(directory / "weights.npz", write)
+    write_json(directory / "config.json", {"config": dataclasses.asdict(config), **(info or {})})
+
+
+def load_learned(directory) -> tuple[RateDistortionModel, RDConfig]:
+    """A codec saved by `save_learned`, built in float32 (no network needed)."""
+    directory = Path(directory)
+    for name in ("weights.npz", "config.json"):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"{directory / name} is missing: not a learned codec saved by save_learned")
+    config = RDConfig(**json.loads((directory / "config.json").read_text())["config"])
+    model = build_rd_model(config.lmbda, config.filters, config.latent_channels, config.downsamples)
+    with np.load(directory / "weights.npz") as f:
+        arrays = [f[f"arr_{i}"].astype(np.float32) for i in range(len(f.files))]
+    parts = (model.analysis, model.synthesis, model.prior)
+    expected = sum(len(p.weights) for p in parts)
+    if len(arrays) != expected:
+        raise ValueError(f"{directory / 'weights.npz'} holds {len(arrays)} arrays; the architecture in config.json needs {expected}")
+    for part in parts:
+        n = len(part.weights)
+        part.set_weights(arrays[:n])
+        arrays = arrays[n:]
+    return model, config
