@@ -111,6 +111,55 @@ def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, 
     return curves
 
 
+# Published curves on the CIFAR-10 test set (10,000 images), for comparison only: not measured here.
+PUBLISHED = {
+    "Ballé 2018 hyperprior (CIFAR-10, published)": [(0.29, 22.9), (1.05, 29.7), (2.78, 37.4), (4.05, 41.5)],
+    "Minnen 2020 (CIFAR-10, published)": [(0.34, 24.2), (1.12, 30.8), (2.80, 38.1), (4.10, 42.0)],
+    "BPG (CIFAR-10, published)": [(0.74, 25.0), (1.74, 31.0), (3.53, 36.8)],
+}
+PUBLISHED_SOURCE = ("Ballé 2018 and Minnen 2020: Yang et al., ICLR 2025 (UQDM), mandt-lab/uqdm eval/cifar.yml; "
+                    "BPG: as published on the CIFAR-10 test set (figures quoted in issue 5)")
+
+
+def published_curves() -> dict[str, list[dict]]:
+    """The published CIFAR-10 curves as RD points (bpp, psnr_mean_uint8)."""
+    return {name: [{"bpp": r, "psnr_mean_uint8": q} for r, q in pts] for name, pts in PUBLISHED.items()}
+
+
+def learned_curve(dirs: list[str], images: np.ndarray) -> dict[str, list[dict]]:
+    """One RD point per saved learned codec (a lambda each), coded for real through bytes."""
+    from .codec import codec_from_prior, compress, decompress
+    from .learned import load_learned
+
+    points = []
+    for d in dirs:
+        model, config = load_learned(d)
+        codec = codec_from_prior(model.analysis, model.synthesis, model.prior)
+        start = time.perf_counter()
+        blobs = compress(images, codec)
+        c_s = time.perf_counter() - start
+        start = time.perf_counter()
+        out = decompress(blobs, codec)
+        d_s = time.perf_counter() - start
+        points.append(rd_point(images, out, np.array([len(b) for b in blobs]), c_s, d_s, lmbda=config.lmbda,
+                               weights=str(d), symbol_range=[codec.offset, codec.offset + codec.probabilities.shape[1] - 1]))
+    return {"learned codec (factorised prior)": points}
+
+
+def learned_dirs(paths: list[str]) -> list[str]:
+    """Codec folders from paths that are codec folders or hold them (weights/learned -> its lmbda-* folders)."""
+    found = []
+    for p in map(Path, paths):
+        if (p / "weights.npz").is_file():
+            found.append(str(p))
+        else:
+            subs = sorted(str(q.parent) for q in p.glob("*/weights.npz"))
+            if not subs:
+                raise SystemExit(f"error: no learned codec (weights.npz) in {p} or its subfolders")
+            found += subs
+    return found
+
+
 def bd_rate(curve: list[dict], anchor: list[dict], key: str = "psnr_mean_uint8") -> float | None:
     """Bjontegaard delta rate (%) of `curve` against `anchor`: cubic fits of log-rate over their common quality range.
 
@@ -139,15 +188,18 @@ def at_rate(curve: list[dict], bpp: float, key: str = "psnr_mean_uint8") -> floa
     return float(np.interp(np.log(bpp), rates, [p[key] for p in pts]))
 
 
-def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: str = ""):
-    """Quality vs bits per pixel, one line per codec; returns the figure."""
+def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: str = "", published: dict | None = None):
+    """Quality vs bits per pixel, one line per codec (`published` curves dashed); returns the figure."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
     for name, pts in curves.items():
         pts = sorted(pts, key=lambda p: p["bpp"])
         ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], marker="o" if len(pts) > 1 else "*",
-                markersize=5 if len(pts) > 1 else 14, label=name)
+                markersize=5 if len(pts) > 1 else 14, label=name, linewidth=2.5 if name.startswith("learned") else 1.5)
+    if key == "psnr_mean_uint8":
+        for name, pts in (published or {}).items():
+            ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], linestyle="--", marker="x", alpha=0.6, label=name)
     ax.set(xlabel="bits per pixel (whole byte strings)", ylabel="mean per-image PSNR, uint8 (dB)" if key.startswith("psnr") else key,
            title=title, xlim=(0, None))
     ax.grid(alpha=0.3)
@@ -169,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     rd = sub.add_parser("rd", help="rate-distortion curves")
     rd.add_argument("--data", default=None, help="cifar-100-python.tar.gz or folder (default: $CIFAR100_PATH)")
     rd.add_argument("--model", action="append", default=[], help="autoencoder.keras to add (repeatable)")
+    rd.add_argument("--learned", action="append", default=[],
+                    help="a learned codec folder, or a folder of them (weights/learned): one RD point each (repeatable)")
     rd.add_argument("--steps", type=float, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.4, 0.8],
                     help="quantisation steps for the entropy-coded latent, in units of the latent's std on training images")
     rd.add_argument("--per-class", type=int, default=0, help="only N test images per class (quick check); 0: all 10,000")
@@ -203,9 +257,12 @@ def main(argv: list[str] | None = None) -> int:
         merged.append({"path": path, "command": prev["command"], "versions": prev["versions"]})
     for path in args.model:
         curves |= model_curves(path, data.train.images, test.images, tuple(args.steps))
+    if args.learned:
+        curves |= learned_curve(learned_dirs(args.learned), test.images)
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
                       **{f"psnr_at_{r}bpp": at_rate(pts, r) for r in (0.5, 1, 2, 4)}} for name, pts in curves.items()}
+    published = published_curves()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "rd.json", {
@@ -213,9 +270,13 @@ def main(argv: list[str] | None = None) -> int:
         "images": images, "merged_from": merged,
         "rate": "bits per pixel of whole byte strings (files for Pillow codecs; header included for ours), mean over images",
         "quality": "psnr_mean_uint8: mean of per-image PSNR on uint8 (MAX 255); pooled: PSNR of pooled MSE; SSIM: Gaussian 11x11, sigma 1.5",
-        "summary": summary, "curves": curves, "wall_time_s": time.perf_counter() - start, "versions": versions(),
+        "summary": summary, "curves": curves,
+        "published": {"source": PUBLISHED_SOURCE, "note": "CIFAR-10 test set, not measured here",
+                      "curves": published, "psnr_at": {n: {f"psnr_at_{r}bpp": at_rate(p, r) for r in (0.5, 1, 2, 4)}
+                                                        for n, p in published.items()}},
+        "wall_time_s": time.perf_counter() - start, "versions": versions(),
     })
-    plot_rd(curves, title=f"CIFAR-100 test ({len(test)} images)").savefig(out / "rd.png", dpi=100)
+    plot_rd(curves, title=f"CIFAR-100 test ({len(test)} images)", published=published).savefig(out / "rd.png", dpi=100)
     for name, s in summary.items():
         print(f"{name:<45} BD-rate vs WebP {s['bd_rate_vs_webp_percent']}  " +
               "  ".join(f"{k}={v:.2f}" for k, v in s.items() if k.startswith("psnr_at") and v is not None))

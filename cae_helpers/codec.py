@@ -43,17 +43,20 @@ class LatentCodec:
     decoder: object
     step: float
     offset: int  # symbol = round(latent / step) - offset, in [0, n_symbols)
-    probabilities: np.ndarray  # (latent_dim, n_symbols), fitted on training images
+    probabilities: np.ndarray  # (latent_dim, n_symbols), or (channels, n_symbols) shared by `positions`
     batch_size: int = field(default=500)
+    positions: int = 1  # > 1: a spatial latent (positions x channels, C order), one distribution per channel
 
     @property
     def latent_dim(self) -> int:
-        return int(self.probabilities.shape[0])
+        return int(self.probabilities.shape[0]) * self.positions
 
     @cached_property
     def model_id(self) -> bytes:
         """4 bytes identifying the decoder weights, step and prior."""
         h = hashlib.sha256(struct.pack("<dq", self.step, self.offset))
+        if self.positions > 1:
+            h.update(struct.pack("<q", self.positions))
         h.update(np.ascontiguousarray(self.probabilities, np.float64).tobytes())
         for w in self.decoder.get_weights():
             h.update(np.ascontiguousarray(w).tobytes())
@@ -64,6 +67,37 @@ class LatentCodec:
         import constriction
 
         return constriction.stream.model.Categorical(perfect=False)
+
+    @cached_property
+    def _channel_models(self) -> list:
+        """One ready-made distribution per channel (spatial latents: built once, not per symbol)."""
+        import constriction
+
+        return [constriction.stream.model.Categorical(np.ascontiguousarray(p, np.float64), perfect=False)
+                for p in self.probabilities]
+
+    def encode_symbols(self, row: np.ndarray) -> np.ndarray:
+        """ANS-code one image's symbols (latent_dim,) into uint32 words."""
+        import constriction
+
+        coder = constriction.stream.stack.AnsCoder()
+        if self.positions == 1:
+            coder.encode_reverse(row, self._model, self.probabilities)
+        else:  # channel by channel, last first: the stack decodes channel 0 first
+            grid = row.reshape(self.positions, -1)
+            for c in reversed(range(grid.shape[1])):
+                coder.encode_reverse(np.ascontiguousarray(grid[:, c]), self._channel_models[c])
+        return coder.get_compressed()
+
+    def decode_words(self, words: np.ndarray):
+        """(symbols, coder) from uint32 words; the coder is empty when the data ended where it should."""
+        import constriction
+
+        coder = constriction.stream.stack.AnsCoder(words)
+        if self.positions == 1:
+            return coder.decode(self._model, self.probabilities), coder
+        grid = np.stack([coder.decode(m, self.positions) for m in self._channel_models], axis=1)
+        return grid.reshape(-1), coder
 
 
 def encode_latents(encoder, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
@@ -94,30 +128,31 @@ def codec_from_latents(encoder, decoder, train_latents: np.ndarray, step: float,
     return LatentCodec(encoder, decoder, float(step), lo, probabilities)
 
 
-def codec_from_prior(analysis, synthesis, prior, lo: int = -64, hi: int = 64) -> LatentCodec:
-    """A codec for a learned model: step 1, each latent value coded under its channel's learned density."""
+def codec_from_prior(analysis, synthesis, prior, lo: int | None = None, hi: int | None = None, tail: float = 1e-8) -> LatentCodec:
+    """A codec for a learned model: step 1, each latent value coded under its channel's learned density.
+
+    Without `lo`/`hi`, the symbol range is where some channel's density puts more than
+    `tail` on an integer (searched within +-1024); rarer values are clipped to the range.
+    """
     shape = tuple(analysis.output.shape[1:])
+    if lo is None or hi is None:
+        wide = prior.pmf_table(-1024, 1024).max(axis=0)
+        inside = np.flatnonzero(wide > tail)
+        lo = -1024 + int(inside[0]) if lo is None else lo
+        hi = -1024 + int(inside[-1]) if hi is None else hi
     table = prior.pmf_table(lo, hi)  # (channels, n)
-    positions = int(np.prod(shape[:-1]))
-    return LatentCodec(analysis, synthesis, 1.0, lo, np.tile(table, (positions, 1)))
+    return LatentCodec(analysis, synthesis, 1.0, lo, table, positions=int(np.prod(shape[:-1])))
 
 
 def compress(images: np.ndarray, codec: LatentCodec) -> list[bytes]:
     """One byte string per uint8 image."""
-    import constriction
-
     q = quantise(encode_latents(codec.encoder, images, codec.batch_size), codec.step)
     q = q.reshape(len(q), -1)  # spatial latents are coded in C order
     if q.shape[1] != codec.latent_dim:
         raise ValueError(f"encoder gives {q.shape[1]} latent values but the prior has {codec.latent_dim}")
     symbols = np.clip(q - codec.offset, 0, codec.probabilities.shape[1] - 1).astype(np.int32)  # rare outliers clip
     header = HEADER.pack(MAGIC, FORMAT_VERSION, codec.model_id)
-    blobs = []
-    for row in symbols:
-        coder = constriction.stream.stack.AnsCoder()
-        coder.encode_reverse(row, codec._model, codec.probabilities)
-        blobs.append(header + coder.get_compressed().astype("<u4").tobytes())
-    return blobs
+    return [header + codec.encode_symbols(row).astype("<u4").tobytes() for row in symbols]
 
 
 def _parse(blob: bytes, codec: LatentCodec) -> np.ndarray:
@@ -141,12 +176,9 @@ def _parse(blob: bytes, codec: LatentCodec) -> np.ndarray:
 
 def decode_symbols(blob: bytes, codec: LatentCodec) -> np.ndarray:
     """The quantisation indices in one byte string."""
-    import constriction
-
     words = _parse(blob, codec)
     try:
-        coder = constriction.stream.stack.AnsCoder(words)
-        symbols = coder.decode(codec._model, codec.probabilities)
+        symbols, coder = codec.decode_words(words)
     except (ValueError, RuntimeError, AssertionError) as err:
         raise CodecError(f"corrupt payload ({err})") from err
     if not coder.is_empty():
@@ -195,7 +227,8 @@ def save_codec(codec: LatentCodec, directory) -> None:
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, step=codec.step, offset=codec.offset, probabilities=codec.probabilities, version=FORMAT_VERSION)
+            np.savez(f, step=codec.step, offset=codec.offset, probabilities=codec.probabilities,
+                     positions=codec.positions, version=FORMAT_VERSION)
 
     atomic_write(directory / "prior.npz", write)
 
@@ -214,5 +247,6 @@ def load_codec(directory) -> LatentCodec:
             raise FileNotFoundError(f"{directory / name} is missing: not a codec saved by save_codec")
     with np.load(directory / "prior.npz") as f:
         step, offset, probs = float(f["step"]), int(f["offset"]), np.array(f["probabilities"])
+        positions = int(f["positions"]) if "positions" in f.files else 1
     return LatentCodec(keras.models.load_model(directory / "encoder.keras"),
-                       keras.models.load_model(directory / "decoder.keras"), step, offset, probs)
+                       keras.models.load_model(directory / "decoder.keras"), step, offset, probs, positions=positions)

@@ -30,7 +30,8 @@ def _learning_rate(config: RDConfig, steps_per_epoch: int):
     return keras.optimizers.schedules.PiecewiseConstantDecay([boundary], [config.learning_rate, config.learning_rate / 10])
 
 
-def train_learned(config: RDConfig, fit_images, val_images, out_dir=None, verbose: int | str = "auto") -> tuple[RateDistortionModel, dict]:
+def train_learned(config: RDConfig, fit_images, val_images, out_dir=None, verbose: int | str = "auto",
+                  callbacks: list | None = None) -> tuple[RateDistortionModel, dict]:
     """Train a learned codec; with `out_dir`, checkpoint every epoch (resumable) and save the result there."""
     from .training import EpochCounter, ResumableCheckpoint, make_dataset, resolve_precision, set_seed
 
@@ -48,7 +49,7 @@ def train_learned(config: RDConfig, fit_images, val_images, out_dir=None, verbos
     model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, steps)))
     # patience beyond the epoch count: never stops early, only remembers the best epoch's weights
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs + 1, restore_best_weights=True)
-    callbacks = [stopper]
+    extra, callbacks = list(callbacks or []), [stopper]
     checkpoint = None
     if out_dir is not None:
         checkpoint = ResumableCheckpoint(Path(out_dir) / "backup", stopper)
@@ -59,6 +60,7 @@ def train_learned(config: RDConfig, fit_images, val_images, out_dir=None, verbos
 
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         callbacks.append(EpochCounter(epoch))
+    callbacks += extra
     train_data = make_dataset(fit_images, config.batch_size, shuffle=True, seed=config.seed, epoch=epoch)
     val_data = make_dataset(val_images, 500, shuffle=False)
     t0 = time.perf_counter()
@@ -105,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         from .data import balanced_subset
 
         train = balanced_subset(train, args.smoke)
-    fit, val = protocol_splits(train, data.test, "heldout", min(config.val_size, len(train) // 10), config.seed)
+    val_size = min(config.val_size, max(100, len(train) // 1000 * 100))  # whole images per class, at most a tenth
+    fit, val = protocol_splits(train, data.test, "heldout", val_size, config.seed)
     out = Path(args.out)
     model, info = train_learned(config, fit.images, val.images, out, verbose=args.verbose)
     save_learned(model, config, out, {"command": command_line("python -m cae_helpers.learned_training", argv),

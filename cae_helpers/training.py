@@ -181,6 +181,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         if state.get("best_weights"):
             with np.load(self.directory / state["best_weights"]) as f:
                 s.best_weights = [f[f"w{i}"] for i in range(len(f.files))]
+        for sg, value in zip(_seed_generators(self.model), state.get("seed_states", [])):
+            sg.state.assign(np.asarray(value, dtype=sg.state.dtype))
         self.history = state["history"]
         self.resumed_from = state["epoch"]
         # a run that had already stopped early stays stopped
@@ -199,10 +201,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             atomic_write(self.directory / best, lambda tmp: _save_npz(tmp, s.best_weights))
         write_json(self.state_path, {"epoch": epoch + 1, "weights": weights, "best_weights": best, "wait": s.wait,
                                      "best": float(s.best), "best_epoch": s.best_epoch, "stopped_epoch": s.stopped_epoch,
+                                     "seed_states": [np.asarray(sg.state.value).tolist() for sg in _seed_generators(self.model)],
                                      "history": self.history})
         for old in self.directory.glob("*"):
             if old.name not in ("state.json", weights, best):
                 old.unlink()
+
+
+def _seed_generators(model: keras.Model) -> list:
+    """The model's random-noise generators, whose state save_weights leaves out (a resume must restore it)."""
+    return [sg for layer in model._flatten_layers() for sg in getattr(layer, "_seed_generators", [])]
 
 
 def _save_npz(path: str, arrays: list) -> None:

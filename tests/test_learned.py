@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -46,6 +48,7 @@ def test_learned_latent_codes_through_bytes_and_rate_matches_the_prior():
     y = np.asarray(analysis(images.astype(np.float32) / 255))
     prior(y)  # build
     codec = codec_from_prior(analysis, synthesis, prior, lo=-32, hi=32)
+    assert codec.positions == 16 and codec.probabilities.shape == (8, 65)
     blobs = compress(images, codec)
     rec = decompress(blobs, codec)
     assert rec.shape == images.shape and rec.dtype == np.uint8
@@ -56,3 +59,72 @@ def test_learned_latent_codes_through_bytes_and_rate_matches_the_prior():
     payload_bits = total_bits_per_pixel(blobs) * 1024 - 48
     assert np.all(payload_bits >= info_bits - 1) and np.all(payload_bits <= info_bits + 64)
     assert np.array_equal(quantise(y, 1.0).reshape(6, -1).shape, (6, 4 * 4 * 8))
+
+
+TINY = ["--filters", "8", "--latent-channels", "4", "--batch-size", "32", "--precision", "float32", "--verbose", "0"]
+
+
+def test_training_cli_saves_weights_that_load_and_code(tiny_archive, tmp_path):
+    from cae_helpers.bench import learned_curve, learned_dirs
+    from cae_helpers.learned import load_learned
+    from cae_helpers.learned_training import main
+
+    out = tmp_path / "lmbda-0.01"
+    assert main(["--data", str(tiny_archive), "--lmbda", "0.01", "--epochs", "2", "--out", str(out), *TINY]) == 0
+    assert (out / "weights.npz").is_file() and not (out / "backup").exists()
+    info = json.loads((out / "config.json").read_text())
+    assert info["config"]["lmbda"] == 0.01 and info["command"].startswith("python -m cae_helpers.learned_training")
+    hist = json.loads((out / "history.json").read_text())
+    assert len(hist["history"]["val_bpp"]) == 2 and hist["fit_images"] == 200 and hist["val_images"] == 100
+    model, config = load_learned(out)
+    with np.load(out / "weights.npz") as f:
+        assert all(f[k].dtype == np.float16 for k in f.files)  # what ships is what is measured
+    np.testing.assert_array_equal(model.analysis.get_weights()[0], f16 := np.load(out / "weights.npz")["arr_0"].astype(np.float32))
+    assert f16.shape == (5, 5, 3, 8) and config.latent_channels == 4
+    # warm start from it, then the benchmark's point for both
+    out2 = tmp_path / "lmbda-0.1"
+    assert main(["--data", str(tiny_archive), "--lmbda", "0.1", "--epochs", "1", "--init-from", str(out), "--out", str(out2), *TINY]) == 0
+    images = np.random.default_rng(4).integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
+    dirs = learned_dirs([str(tmp_path)])
+    assert dirs == [str(out), str(out2)]
+    (curve,) = learned_curve(dirs, images).values()
+    assert [p["lmbda"] for p in curve] == [0.01, 0.1] and all(p["bpp"] > 48 / 1024 for p in curve)
+
+
+def test_load_learned_names_what_is_missing_or_wrong(tmp_path):
+    from cae_helpers.learned import RDConfig, load_learned, save_learned
+
+    with pytest.raises(FileNotFoundError, match="weights.npz"):
+        load_learned(tmp_path)
+    model = build_rd_model(0.01, filters=8, latent_channels=4)
+    save_learned(model, RDConfig(lmbda=0.01, filters=8, latent_channels=6), tmp_path)  # config disagrees with the weights
+    with pytest.raises(ValueError, match="shape|holds"):
+        load_learned(tmp_path)
+    with pytest.raises(ValueError, match="lmbda"):
+        RDConfig(lmbda=0)
+
+
+def test_training_resumes_after_an_interruption(tiny_archive, tmp_path):
+    """A run stopped after epoch 1 and started again ends with the same weights as one straight run."""
+    import keras
+
+    from cae_helpers.data import load_cifar100, protocol_splits
+    from cae_helpers.learned import RDConfig
+    from cae_helpers.learned_training import train_learned
+    from cae_helpers.training import set_seed
+
+    set_seed(0, deterministic=True)  # TF op determinism (process-wide), so "the same" can be exact
+    data = load_cifar100(tiny_archive)
+    fit, val = protocol_splits(data.train, data.test, "heldout", 100)
+    config = RDConfig(lmbda=0.01, filters=8, latent_channels=4, epochs=2, precision="float32")
+    straight, _ = train_learned(config, fit.images, val.images, tmp_path / "a", verbose=0)
+
+    class StopAfterFirst(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    train_learned(config, fit.images, val.images, tmp_path / "b", verbose=0, callbacks=[StopAfterFirst()])
+    resumed, info = train_learned(config, fit.images, val.images, tmp_path / "b", verbose=0)
+    assert info["resumed_from_epoch"] == 1
+    for a, b in zip(straight.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
