@@ -188,6 +188,41 @@ def at_rate(curve: list[dict], bpp: float, key: str = "psnr_mean_uint8") -> floa
     return float(np.interp(np.log(bpp), rates, [p[key] for p in pts]))
 
 
+GAP_RATES = (0.5, 1, 2, 4)
+
+
+def gap_rows(rd: dict, name: str = "learned codec (factorised prior)", rates: tuple = GAP_RATES) -> list[dict]:
+    """`name`'s PSNR at each rate and its gap (dB, positive: ours better) to WebP and the published curves.
+
+    Every value is interpolated linearly in log-rate between measured (or published) points;
+    None where a curve does not reach the rate.
+    """
+    curves = rd["curves"]
+    others = {"WebP": curves.get("WebP")} | {k: v for k, v in rd.get("published", {}).get("curves", {}).items()}
+    rows = []
+    for r in rates:
+        ours = at_rate(curves[name], r) if name in curves else None
+        row = {"bpp": r, "ours": ours}
+        for other, pts in others.items():
+            theirs = at_rate(pts, r) if pts else None
+            row[other] = theirs
+            row[f"gap to {other}"] = None if ours is None or theirs is None else ours - theirs
+        rows.append(row)
+    return rows
+
+
+def format_gaps(rows: list[dict]) -> str:
+    """A markdown table of `gap_rows`."""
+    others = [k for k in rows[0] if k not in ("bpp", "ours") and not k.startswith("gap to")]
+    fmt = lambda v, sign=False: "–" if v is None else (f"{v:+.2f}" if sign else f"{v:.2f}")  # noqa: E731
+    lines = ["| bpp | ours (dB) | " + " | ".join(f"{o} (dB) / gap" for o in others) + " |",
+             "| --- | --- | " + " | ".join("---" for _ in others) + " |"]
+    for row in rows:
+        lines.append(f"| {row['bpp']} | {fmt(row['ours'])} | " +
+                     " | ".join(f"{fmt(row[o])} / {fmt(row['gap to ' + o], True)}" for o in others) + " |")
+    return "\n".join(lines)
+
+
 def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: str = "", published: dict | None = None):
     """Quality vs bits per pixel, one line per codec (`published` curves dashed); returns the figure."""
     import matplotlib.pyplot as plt

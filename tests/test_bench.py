@@ -65,3 +65,19 @@ def test_equal_epochs_quality_runs_both_paths():
                                rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8), epochs=1)
     assert np.isfinite(out["plain_fp32_psnr_mean_float"]) and np.isfinite(out["fast_psnr_mean_float"])
     assert out["psnr_difference_db"] == pytest.approx(out["fast_psnr_mean_float"] - out["plain_fp32_psnr_mean_float"])
+
+
+def test_gap_rows_against_webp_and_published():
+    from cae_helpers.bench import format_gaps, gap_rows, published_curves
+
+    rd = {"curves": {"WebP": _curve([0.5, 1, 2, 4], [20, 24, 29, 34]), "ours": _curve([0.25, 1, 4], [22, 28, 38])},
+          "published": {"curves": published_curves()}}
+    rows = gap_rows(rd, "ours")
+    assert [r["bpp"] for r in rows] == [0.5, 1, 2, 4]
+    assert rows[1]["ours"] == 28 and rows[1]["gap to WebP"] == pytest.approx(4.0)
+    assert rows[2]["ours"] == pytest.approx(33.0)  # halfway in log-rate between 1 and 4 bpp
+    balle = "Ballé 2018 hyperprior (CIFAR-10, published)"
+    assert rows[1][f"gap to {balle}"] == pytest.approx(28 - at_rate(published_curves()[balle], 1))
+    assert gap_rows(rd, "missing")[0]["ours"] is None
+    table = format_gaps(rows)
+    assert table.count("\n") == 5 and "+4.00" in table

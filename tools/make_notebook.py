@@ -31,6 +31,8 @@ VERBOSE = 1             # Keras progress bars; 2 prints one line per epoch
 OUT_DIR = "results/notebook"
 REFERENCE_RUN = "results/reference/metrics.json"  # written by: python -m cae_helpers train --protocol reference ...
 RD_RESULTS = "results/rd/rd.json"                 # written by: python -m cae_helpers.bench rd ... (see README)
+LEARNED_WEIGHTS = "weights/learned"               # shipped learned codecs (tools/train_learned_codecs.sh made them)
+RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_helpers.bench rd --learned ... (see README)
 SMOKE = None            # None: read the CAE_SMOKE environment variable"""),
     code("""import json
 import os
@@ -162,7 +164,52 @@ run committed in `results/rd/` (its command is inside `rd.json`); BD-rate is aga
     plt.show()
 else:
     print(f"{RD_RESULTS} not found: make it with the README's benchmark command")"""),
-    md("""## 8. Save the metrics
+    md("""## 8. A learned codec: rate and distortion trained together
+
+The autoencoder above has a fixed 128-float bottleneck, so its quality is capped near 23.3 dB
+whatever the rate. A learned codec in the style of Ballé et al. (2017/2018) trains rate and
+distortion together: strided convolutions with GDN map the image to an 8x8x128 latent, additive
+uniform noise stands in for rounding in training, a learned density per channel (the factorised
+prior) gives each value's probability, and the loss is *bits per pixel + lambda x 255^2 x MSE*.
+One lambda gives one point on the curve. At coding time the latent is rounded and ANS-coded
+under that density through the same byte format as above (header included in every rate).
+
+The weights ship in `weights/learned/` (float16, about 1 MB each; each folder's `config.json`
+holds the command that trained it), so nothing here retrains. The curve comes from the benchmark
+run committed in `results/rd-learned/`; the dashed lines are published CIFAR-10 results (another
+data set, quoted for scale, not measured here)."""),
+    code("""if Path(RD_LEARNED).is_file():
+    rdl = json.loads(Path(RD_LEARNED).read_text())
+    cae.bench.plot_rd(rdl["curves"], title=rdl["images"], published=rdl["published"]["curves"])
+    plt.show()
+    from IPython.display import Markdown, display
+    display(Markdown(cae.bench.format_gaps(cae.bench.gap_rows(rdl))))
+else:
+    print(f"{RD_LEARNED} not found: make it with the README's benchmark command")"""),
+    code("""# Code the test images for real with the shipped codec nearest 1 bit per pixel, and look at them
+from cae_helpers.codec import codec_from_prior, compress, decompress, total_bits_per_pixel
+from cae_helpers.learned import load_learned
+
+folders = sorted(Path(LEARNED_WEIGHTS).glob("*/weights.npz"))
+if folders:
+    if Path(RD_LEARNED).is_file():
+        pts = rdl["curves"]["learned codec (factorised prior)"]
+        chosen = Path(min(pts, key=lambda p: abs(np.log(p["bpp"])))["weights"])
+    else:
+        chosen = folders[len(folders) // 2].parent
+    model, rd_config = load_learned(chosen)
+    codec = codec_from_prior(model.analysis, model.synthesis, model.prior)
+    blobs = compress(test_split.images, codec)
+    decoded = decompress(blobs, codec)
+    bpp = total_bits_per_pixel(blobs)
+    print(f"{chosen} (lambda {rd_config.lmbda}): {len(blobs)} test images, {bpp.mean():.3f} bpp "
+          f"({np.mean([len(b) for b in blobs]):.1f} bytes per image, header included), "
+          f"mean PSNR {cae.metrics.mean_psnr(test_split.images, decoded):.2f} dB (uint8)")
+    cae.showOrigDec(test_split.images, decoded, num=10)
+    plt.show()
+else:
+    print(f"no learned codecs in {LEARNED_WEIGHTS}: train them with tools/train_learned_codecs.sh")"""),
+    md("""## 9. Save the metrics
 
 Everything above, with the settings and package versions, goes to `OUT_DIR/metrics.json`."""),
     code("""summary = {

@@ -12,9 +12,10 @@ step() {  # lambda epochs [init-from lambda]
   python -m cae_helpers.learned_training --data "$data" --lmbda "$1" --epochs "$2" \
     ${3:+--init-from "$out/lmbda-$3"} --out "$dir"
 }
+# interleaved, so that a partial chain already spans the curve
 step 0.02 14
-step 0.06 6 0.02
-step 0.18 6 0.06
-step 0.007 6 0.02
-step 0.0025 6 0.007
-step 0.0009 6 0.0025
+step 0.007 5 0.02
+step 0.06 5 0.02
+step 0.0025 5 0.007
+step 0.18 5 0.06
+step 0.0009 5 0.0025
