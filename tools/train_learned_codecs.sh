@@ -14,8 +14,8 @@ step() {  # lambda epochs [init-from lambda]
 }
 # interleaved, so that a partial chain already spans the curve
 step 0.02 14
-step 0.007 5 0.02
-step 0.06 5 0.02
-step 0.0025 5 0.007
-step 0.18 5 0.06
-step 0.0009 5 0.0025
+step 0.007 8 0.02
+step 0.06 8 0.02
+step 0.0025 8 0.007
+step 0.18 8 0.06
+step 0.0009 8 0.0025
