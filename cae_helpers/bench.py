@@ -76,9 +76,22 @@ def classic_curves(images: np.ndarray, codecs: dict = CLASSIC, progress: bool = 
     return curves
 
 
+def coded_point(images: np.ndarray, codec, **params) -> dict:
+    """Compress and decompress `images` with `codec`, timed: one RD point from the real byte strings."""
+    from .codec import compress, decompress
+
+    start = time.perf_counter()
+    blobs = compress(images, codec)
+    c_s = time.perf_counter() - start
+    start = time.perf_counter()
+    out = decompress(blobs, codec)
+    d_s = time.perf_counter() - start
+    return rd_point(images, out, np.array([len(b) for b in blobs]), c_s, d_s, **params)
+
+
 def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
     """The autoencoder's float32 code, its 8-bit code, and the entropy-coded codec at each relative step."""
-    from .codec import codec_from_latents, compress, decode_latents, decompress, encode_latents
+    from .codec import codec_from_latents, decode_latents, encode_latents
     from .training import load_autoencoder
 
     _, enc, dec = load_autoencoder(model_path)
@@ -97,17 +110,9 @@ def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, 
     rec8 = decode_latents(dec, (q / 255 * (hi - lo) + lo).astype(np.float32))
     curves["reference model, 8-bit code"] = [rd_point(images, rec8, np.full(len(z), dim), None, None, code="uint8 per-dimension min/max")]
     scale = float(z_train.std())
-    points = []
-    for rel in steps:
-        codec = codec_from_latents(enc, dec, z_train, step=rel * scale)
-        start = time.perf_counter()
-        blobs = compress(images, codec)
-        c_s = time.perf_counter() - start
-        start = time.perf_counter()
-        out = decompress(blobs, codec)
-        d_s = time.perf_counter() - start
-        points.append(rd_point(images, out, np.array([len(b) for b in blobs]), c_s, d_s, step=rel * scale, relative_step=rel))
-    curves["reference model + entropy-coded latent"] = points
+    curves["reference model + entropy-coded latent"] = [
+        coded_point(images, codec_from_latents(enc, dec, z_train, step=rel * scale), step=rel * scale, relative_step=rel)
+        for rel in steps]
     return curves
 
 
@@ -128,21 +133,15 @@ def published_curves() -> dict[str, list[dict]]:
 
 def learned_curve(dirs: list[str], images: np.ndarray) -> dict[str, list[dict]]:
     """One RD point per saved learned codec (a lambda each), coded for real through bytes."""
-    from .codec import codec_from_prior, compress, decompress
+    from .codec import codec_from_prior
     from .learned import load_learned
 
     points = []
     for d in dirs:
         model, config = load_learned(d)
         codec = codec_from_prior(model.analysis, model.synthesis, model.prior)
-        start = time.perf_counter()
-        blobs = compress(images, codec)
-        c_s = time.perf_counter() - start
-        start = time.perf_counter()
-        out = decompress(blobs, codec)
-        d_s = time.perf_counter() - start
-        points.append(rd_point(images, out, np.array([len(b) for b in blobs]), c_s, d_s, lmbda=config.lmbda,
-                               weights=str(d), symbol_range=[codec.offset, codec.offset + codec.probabilities.shape[1] - 1]))
+        points.append(coded_point(images, codec, lmbda=config.lmbda, weights=str(d),
+                                  symbol_range=[codec.offset, codec.offset + codec.probabilities.shape[1] - 1]))
     return {"learned codec (factorised prior)": points}
 
 

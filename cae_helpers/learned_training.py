@@ -33,7 +33,7 @@ def _learning_rate(config: RDConfig, steps_per_epoch: int):
 def train_learned(config: RDConfig, fit_images, val_images, out_dir=None, verbose: int | str = "auto",
                   callbacks: list | None = None) -> tuple[RateDistortionModel, dict]:
     """Train a learned codec; with `out_dir`, checkpoint every epoch (resumable) and save the result there."""
-    from .training import EpochCounter, ResumableCheckpoint, make_dataset, resolve_precision, set_seed
+    from .training import fit_resumable, resolve_precision, set_seed
 
     set_seed(config.seed)
     keras.mixed_precision.set_global_policy(resolve_precision(config.precision))
@@ -49,28 +49,9 @@ def train_learned(config: RDConfig, fit_images, val_images, out_dir=None, verbos
     model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, steps)))
     # patience beyond the epoch count: never stops early, only remembers the best epoch's weights
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs + 1, restore_best_weights=True)
-    extra, callbacks = list(callbacks or []), [stopper]
-    checkpoint = None
-    if out_dir is not None:
-        checkpoint = ResumableCheckpoint(Path(out_dir) / "backup", stopper)
-        callbacks.append(checkpoint)
-    epoch = None
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
-        callbacks.append(EpochCounter(epoch))
-    callbacks += extra
-    train_data = make_dataset(fit_images, config.batch_size, shuffle=True, seed=config.seed, epoch=epoch)
-    val_data = make_dataset(val_images, 500, shuffle=False)
     t0 = time.perf_counter()
-    if isinstance(train_data, tuple):
-        hist = model.fit(*train_data, batch_size=config.batch_size, shuffle=True, epochs=config.epochs,
-                         validation_data=val_data, callbacks=callbacks, verbose=verbose)
-    else:
-        hist = model.fit(train_data, epochs=config.epochs, validation_data=val_data, callbacks=callbacks,
-                         shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
-    history = checkpoint.history if checkpoint else {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    history, checkpoint = fit_resumable(model, stopper, fit_images, val_images, config.epochs, config.batch_size,
+                                        config.seed, out_dir, verbose, callbacks, val_batch_size=500)
     info = {"history": history, "best_epoch": stopper.best_epoch + 1, "train_wall_time_s_this_process": time.perf_counter() - t0,
             "resumed_from_epoch": checkpoint.resumed_from if checkpoint else 0,
             "fit_images": len(fit_images), "val_images": len(val_images)}

@@ -240,6 +240,24 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
                                                     dtype=resolve_precision(config.precision), latent_noise=config.latent_noise)
         compile_model(autoencoder, config.learning_rate)
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=config.keep_best)
+    start = time.perf_counter()
+    history, checkpoint = fit_resumable(autoencoder, stopper, fit_split.images, val_split.images, config.epochs,
+                                        config.batch_size, config.seed, out_dir, verbose, callbacks)
+    wall = time.perf_counter() - start
+    val = history.get("val_loss", [])
+    result = TrainResult(autoencoder, encoder, decoder, history, len(val), int(np.argmin(val)) + 1 if val else 0, wall)
+    if out_dir is not None:
+        _write_run(Path(out_dir), config, result, checkpoint.resumed_from)
+    return result
+
+
+def fit_resumable(model: keras.Model, stopper: keras.callbacks.EarlyStopping, fit_images, val_images, epochs: int,
+                  batch_size: int, seed: int, out_dir=None, verbose: int | str = "auto", callbacks: list | None = None,
+                  val_batch_size: int | None = None) -> tuple[dict[str, list[float]], ResumableCheckpoint | None]:
+    """`model.fit` on (x, x) batches shuffled per (seed, epoch), with `stopper` and, given `out_dir`, exact resume.
+
+    Returns the whole history (earlier processes' epochs included on resume) and the checkpoint callback.
+    """
     cbs = [stopper]
     checkpoint = None
     if out_dir is not None:
@@ -252,22 +270,16 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         cbs.append(EpochCounter(epoch))
     cbs += list(callbacks or [])
-    train_data = make_dataset(fit_split.images, config.batch_size, shuffle=True, seed=config.seed, epoch=epoch)
-    val_data = make_dataset(val_split.images, config.batch_size, shuffle=False)
-    start = time.perf_counter()
+    train_data = make_dataset(fit_images, batch_size, shuffle=True, seed=seed, epoch=epoch)
+    val_data = make_dataset(val_images, val_batch_size or batch_size, shuffle=False)
     if isinstance(train_data, tuple):
-        hist = autoencoder.fit(*train_data, batch_size=config.batch_size, shuffle=True, epochs=config.epochs,
-                               validation_data=val_data, callbacks=cbs, verbose=verbose)
+        hist = model.fit(*train_data, batch_size=batch_size, shuffle=True, epochs=epochs,
+                         validation_data=val_data, callbacks=cbs, verbose=verbose)
     else:
-        hist = autoencoder.fit(train_data, epochs=config.epochs, validation_data=val_data, callbacks=cbs,
-                               shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
-    wall = time.perf_counter() - start
+        hist = model.fit(train_data, epochs=epochs, validation_data=val_data, callbacks=cbs,
+                         shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
     history = checkpoint.history if checkpoint else {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-    val = history.get("val_loss", [])
-    result = TrainResult(autoencoder, encoder, decoder, history, len(val), int(np.argmin(val)) + 1 if val else 0, wall)
-    if out_dir is not None:
-        _write_run(Path(out_dir), config, result, checkpoint.resumed_from)
-    return result
+    return history, checkpoint
 
 
 def _write_run(out: Path, config: TrainConfig, result: TrainResult, resumed_from: int) -> None:
