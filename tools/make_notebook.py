@@ -4,6 +4,8 @@ The notebook is committed with the outputs of a real run; edit cells here, regen
 then rerun it with the README's papermill command.
 """
 
+import sys
+
 import nbformat as nbf
 
 md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
@@ -225,5 +227,6 @@ nb = nbf.v4.new_notebook(cells=cells)
 nb.cells[1].metadata["tags"] = ["parameters"]
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nb.metadata["language_info"] = {"name": "python"}
-nbf.write(nb, "Convolutional_AutoEncoder_for_Cifar_dataset.ipynb")
-print("wrote Convolutional_AutoEncoder_for_Cifar_dataset.ipynb")
+path = sys.argv[1] if len(sys.argv) > 1 else "Convolutional_AutoEncoder_for_Cifar_dataset.ipynb"
+nbf.write(nb, path)
+print("wrote", path)
