@@ -183,6 +183,7 @@ class RDConfig:
     batch_size: int = 32
     learning_rate: float = 3e-4
     decay_at: float = 0.8  # fraction of the steps after which the learning rate drops tenfold
+    clip_norm: float = 100.0  # global gradient-norm clip: typical norms are 40-90; it tames rare spikes (GDN)
     val_size: int = 5000  # class-balanced validation images split off the training set
     seed: int = 0
     precision: str = "auto"

@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${1:-${CIFAR100_PATH:?give the CIFAR-100 archive as the first argument or in CIFAR100_PATH}}"
 out=weights/learned
-step() {  # lambda epochs [init-from lambda]
+step() {  # lambda epochs [init-from lambda]: from scratch at learning rate 3e-4, warm starts at 1e-4
   local dir="$out/lmbda-$1"
   [ -f "$dir/weights.npz" ] && { echo "skip $dir (done)"; return; }
   python -m cae_helpers.learned_training --data "$data" --lmbda "$1" --epochs "$2" \
-    ${3:+--init-from "$out/lmbda-$3"} --out "$dir"
+    ${3:+--init-from "$out/lmbda-$3" --learning-rate 1e-4} --out "$dir"
 }
 # interleaved, so that a partial chain already spans the curve
 step 0.02 14
