@@ -54,7 +54,7 @@ def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
     assert float_pt["bpp"] == 8 * 4 * 8 / 1024 and rd["curves"]["reference model, 8-bit code"][0]["bytes_mean"] == 8
     coded = rd["curves"]["reference model + entropy-coded latent"]
     assert len(coded) == 2 and coded[0]["bpp"] > coded[1]["bpp"]  # a finer step costs more bits
-    assert (tmp_path / "rd" / "rd.png").is_file() and "versions" in rd
+    assert (tmp_path / "rd" / "rd.png").is_file() and (tmp_path / "rd" / "rd_ssim.png").is_file() and "versions" in rd
 
 
 def test_equal_epochs_quality_runs_both_paths():

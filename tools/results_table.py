@@ -14,6 +14,26 @@ def _load(rel: str):
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def learned() -> None:
+    """The learned codec's points and its gaps to WebP and the published curves."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from cae_helpers.bench import format_gaps, gap_rows
+
+    rd = _load("results/rd-learned/rd.json")
+    if rd is None:
+        return
+    print()
+    print("| lambda | bpp | PSNR mean (uint8) | PSNR pooled | SSIM | compress / decompress images/s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for p in sorted(rd["curves"]["learned codec (factorised prior)"], key=lambda p: p["bpp"]):
+        print(f"| {p['lmbda']} | {p['bpp']:.3f} | {p['psnr_mean_uint8']:.2f} | {p['psnr_pooled_uint8']:.2f} | "
+              f"{p['ssim_mean_uint8']:.4f} | {p['encode_images_per_s']:,.0f} / {p['decode_images_per_s']:,.0f} |")
+    print()
+    print(format_gaps(gap_rows(rd)))
+
+
 def main() -> None:
     print("| run | protocol | weights | epochs | PSNR mean (float) | PSNR pooled (float) | PSNR mean (uint8) | SSIM | compression | command |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -48,3 +68,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    learned()
