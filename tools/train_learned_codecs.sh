@@ -16,6 +16,6 @@ step() {  # lambda epochs [init-from lambda]: from scratch at learning rate 3e-4
 step 0.02 14
 step 0.007 8 0.02
 step 0.06 8 0.02
-step 0.0025 8 0.007
-step 0.18 8 0.06
-step 0.0009 8 0.0025
+step 0.0025 6 0.007
+step 0.18 6 0.06
+step 0.0009 6 0.0025
