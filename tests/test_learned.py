@@ -128,3 +128,32 @@ def test_training_resumes_after_an_interruption(tiny_archive, tmp_path):
     assert info["resumed_from_epoch"] == 1
     for a, b in zip(straight.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_corrupt_learned_byte_strings_raise_or_decode_to_images():
+    """The per-channel decoding path, like the reference codec's: CodecError or a well-formed image, nothing else."""
+    from cae_helpers.codec import CodecError
+
+    analysis, synthesis = build_transforms(filters=8, latent_channels=4, downsamples=2)
+    prior = FactorizedPrior()
+    prior(np.zeros((1, 8, 8, 4), np.float32))
+    codec = codec_from_prior(analysis, synthesis, prior, lo=-40, hi=40)
+    images = np.random.default_rng(5).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    blob = compress(images, codec)[0]
+    rng = np.random.default_rng(6)
+    outcomes = {"error": 0, "image": 0}
+    for _ in range(200):
+        b = bytearray(blob)
+        if rng.random() < 0.5:
+            i = int(rng.integers(6, len(b)))
+            b[i] ^= 1 << int(rng.integers(8))
+        else:
+            b = b[: int(rng.integers(0, len(b)))]
+        try:
+            out = decompress([bytes(b)], codec)
+        except CodecError:
+            outcomes["error"] += 1
+        else:
+            assert out.shape == (1, 32, 32, 3) and out.dtype == np.uint8
+            outcomes["image"] += 1
+    assert outcomes["error"] > 0  # truncations at least must be caught
