@@ -191,6 +191,11 @@ def at_rate(curve: list[dict], bpp: float, key: str = "psnr_mean_uint8") -> floa
 GAP_RATES = (0.5, 1, 2, 4)
 
 
+def psnr_at_rates(curve: list[dict], rates: tuple = GAP_RATES) -> dict[str, float | None]:
+    """{"psnr_at_<r>bpp": quality at r} for each rate (the summary in rd.json)."""
+    return {f"psnr_at_{r}bpp": at_rate(curve, r) for r in rates}
+
+
 def gap_rows(rd: dict, name: str = "learned codec (factorised prior)", rates: tuple = GAP_RATES) -> list[dict]:
     """`name`'s PSNR at each rate and its gap (dB, positive: ours better) to WebP and the published curves.
 
@@ -297,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         curves |= learned_curve(learned_dirs(args.learned), test.images)
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
-                      **{f"psnr_at_{r}bpp": at_rate(pts, r) for r in (0.5, 1, 2, 4)}} for name, pts in curves.items()}
+                      **psnr_at_rates(pts)} for name, pts in curves.items()}
     published = published_curves()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -308,8 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         "quality": "psnr_mean_uint8: mean of per-image PSNR on uint8 (MAX 255); pooled: PSNR of pooled MSE; SSIM: Gaussian 11x11, sigma 1.5",
         "summary": summary, "curves": curves,
         "published": {"source": PUBLISHED_SOURCE, "note": "CIFAR-10 test set, not measured here",
-                      "curves": published, "psnr_at": {n: {f"psnr_at_{r}bpp": at_rate(p, r) for r in (0.5, 1, 2, 4)}
-                                                        for n, p in published.items()}},
+                      "curves": published, "psnr_at": {n: psnr_at_rates(p) for n, p in published.items()}},
         "wall_time_s": time.perf_counter() - start, "versions": versions(),
     })
     plot_rd(curves, title=f"CIFAR-100 test ({len(test)} images)", published=published).savefig(out / "rd.png", dpi=100)
