@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 
 from .learned import RDConfig, RateDistortionModel, build_rd_model, load_learned, save_learned
+from .optimizers import FusedAdam
 
 
 def _learning_rate(config: RDConfig, steps_per_epoch: int):
@@ -46,7 +47,7 @@ def train_learned(config: RDConfig, fit_images, val_images, out_dir=None, verbos
         for mine, theirs in ((model.analysis, start.analysis), (model.synthesis, start.synthesis), (model.prior, start.prior)):
             mine.set_weights(theirs.get_weights())
     steps = math.ceil(len(fit_images) / config.batch_size)
-    model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, steps), global_clipnorm=config.clip_norm))
+    model.compile(optimizer=FusedAdam(_learning_rate(config, steps), global_clipnorm=config.clip_norm))
     # patience beyond the epoch count: never stops early, only remembers the best epoch's weights
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs + 1, restore_best_weights=True)
     t0 = time.perf_counter()

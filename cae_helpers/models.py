@@ -12,20 +12,20 @@ from typing import Sequence
 import keras
 from keras import layers
 
-from .layers import FusedBatchNormalization, UniformNoise
+from .layers import FusedBatchNormalization, NearestUpSampling2D, UniformNoise
 
 IMAGE_SHAPE = (32, 32, 3)
 MODEL_NAMES = ("reference", "initial")
 
 
-def _conv_block(x, filters: int, conv, dtype, name: str, fused_bn: bool = True):
+def _conv_block(x, filters: int, conv, dtype, name: str, fast_layers: bool = True):
     """conv 3x3 same -> BatchNorm -> ReLU, the reference's repeated block.
 
     BatchNorm is Keras' own layer with TF's fused kernel where available (see layers.py):
     the same maths, about twice the training speed on CPU.
     """
     x = conv(filters, 3, padding="same", dtype=dtype, name=f"{name}_conv")(x)
-    bn = FusedBatchNormalization if fused_bn else layers.BatchNormalization
+    bn = FusedBatchNormalization if fast_layers else layers.BatchNormalization
     x = bn(dtype=dtype, name=f"{name}_bn")(x)
     return layers.ReLU(dtype=dtype, name=f"{name}_relu")(x)
 
@@ -50,12 +50,12 @@ def _check(filters: Sequence[int], latent_dim: int) -> None:
         raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
 
 
-def _encoder(filters, latent_dim, dtype, fused_bn, name) -> tuple[keras.Model, tuple[int, int, int]]:
+def _encoder(filters, latent_dim, dtype, fast_layers, name) -> tuple[keras.Model, tuple[int, int, int]]:
     """Conv-BN-ReLU-MaxPool per width, Flatten, Dense latent (float32); returns it and the volume shape."""
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
     x = inputs
     for i, f in enumerate(filters):
-        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}", fused_bn)
+        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}", fast_layers)
         x = layers.MaxPooling2D(2, dtype=dtype, name=f"enc{i + 1}_pool")(x)
     volume = tuple(x.shape[1:])
     x = layers.Flatten(dtype=dtype, name="flatten")(x)
@@ -63,13 +63,14 @@ def _encoder(filters, latent_dim, dtype, fused_bn, name) -> tuple[keras.Model, t
     return keras.Model(inputs, latent, name=name), volume
 
 
-def _decoder_trunk(code, volume, filters, conv, dtype, fused_bn):
+def _decoder_trunk(code, volume, filters, conv, dtype, fast_layers):
     """Dense back to the volume, then conv-BN-ReLU-UpSampling per width in reverse."""
     y = layers.Dense(volume[0] * volume[1] * volume[2], dtype=dtype, name="expand")(code)
     y = layers.Reshape(volume, dtype=dtype, name="reshape")(y)
     for i, f in enumerate(reversed(filters)):
-        y = _conv_block(y, f, conv, dtype, f"dec{i + 1}", fused_bn)
-        y = layers.UpSampling2D(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
+        y = _conv_block(y, f, conv, dtype, f"dec{i + 1}", fast_layers)
+        up = NearestUpSampling2D if fast_layers else layers.UpSampling2D
+        y = up(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
     return y
 
 
@@ -78,20 +79,24 @@ def build_autoencoder(
     latent_dim: int = 128,
     dtype: str | None = None,
     latent_noise: float = 0.0,
-    fused_bn: bool = True,
+    fast_layers: bool = True,
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """Reference "modified" model; returns (autoencoder, encoder, decoder).
 
     `dtype` is a Keras dtype policy name such as "mixed_bfloat16" (None: the global
     policy); the latent and the output stay float32 so the code size and the
     reconstructions do not depend on it. `latent_noise` > 0 trains for a codec quantising
-    the latent with that step. `fused_bn=False` uses Keras' stock BatchNormalization.
+    the latent with that step. `fast_layers=False` uses Keras' stock BatchNormalization and
+    UpSampling2D instead of the faster drop-ins of layers.py (same maths).
     """
     _check(filters, latent_dim)
-    encoder, volume = _encoder(filters, latent_dim, dtype, fused_bn, "encoder")
+    encoder, volume = _encoder(filters, latent_dim, dtype, fast_layers, "encoder")
     code = keras.Input(shape=(latent_dim,), name="code")
-    y = _decoder_trunk(code, volume, filters, layers.Conv2DTranspose, dtype, fused_bn)
-    out = layers.Conv2DTranspose(3, 3, padding="same", activation="sigmoid", dtype="float32", name="reconstruction")(y)
+    y = _decoder_trunk(code, volume, filters, layers.Conv2DTranspose, dtype, fast_layers)
+    # the last conv runs in the compute dtype too (in float32 it was ~12 % of a bfloat16 step);
+    # only the sigmoid, which makes the output, is float32
+    y = layers.Conv2DTranspose(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
+    out = layers.Activation("sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="decoder")
     return _chain(encoder, decoder, "autoencoder", latent_noise), encoder, decoder
 
@@ -101,7 +106,7 @@ def build_initial_autoencoder(
     latent_dim: int = 512,
     dtype: str | None = None,
     latent_noise: float = 0.0,
-    fused_bn: bool = True,
+    fast_layers: bool = True,
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """Reference "initial" model, bottleneck in the data path; returns (autoencoder, encoder, decoder).
 
@@ -111,11 +116,11 @@ def build_initial_autoencoder(
     code being smaller than 3072 bytes.
     """
     _check(filters, latent_dim)
-    encoder, volume = _encoder(filters, latent_dim, dtype, fused_bn, "initial_encoder")
+    encoder, volume = _encoder(filters, latent_dim, dtype, fast_layers, "initial_encoder")
     code = keras.Input(shape=(latent_dim,), name="code")
-    y = _decoder_trunk(code, volume, filters, layers.Conv2D, dtype, fused_bn)
+    y = _decoder_trunk(code, volume, filters, layers.Conv2D, dtype, fast_layers)
     y = layers.Conv2D(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
-    y = (FusedBatchNormalization if fused_bn else layers.BatchNormalization)(dtype=dtype, name="out_bn")(y)
+    y = (FusedBatchNormalization if fast_layers else layers.BatchNormalization)(dtype=dtype, name="out_bn")(y)
     out = layers.Activation("sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="initial_decoder")
     return _chain(encoder, decoder, "initial_autoencoder", latent_noise), encoder, decoder

@@ -56,6 +56,26 @@ def test_serialises(tmp_path):
     assert isinstance(loaded.layers[-1], FusedBatchNormalization)
 
 
+@pytest.mark.parametrize("size, dtype, tol", [(2, "float32", 1e-6), ((2, 3), "float32", 1e-6), (2, "mixed_bfloat16", 1e-2)])
+def test_nearest_upsampling_matches_keras_and_its_gradient(size, dtype, tol):
+    import tensorflow as tf
+
+    from cae_helpers.layers import NearestUpSampling2D
+
+    x = tf.constant(np.random.default_rng(3).random((3, 4, 5, 6)).astype(np.float32))
+    w = tf.constant(np.random.default_rng(4).random((3, 4 * 2, 5 * np.atleast_1d(size)[-1], 6)).astype(np.float32))
+    outs = []
+    for layer in (NearestUpSampling2D(size, dtype=dtype), keras.layers.UpSampling2D(size, dtype=dtype)):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.cast(layer(x), tf.float32)
+            loss = tf.reduce_sum(y * w)  # a different weight per output pixel: each copy's gradient counts
+        outs.append((np.asarray(y), np.asarray(tape.gradient(loss, x))))
+    (y1, g1), (y2, g2) = outs
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_allclose(g1, g2, rtol=tol, atol=tol)
+
+
 def test_uniform_noise_only_in_training_and_bounded():
     from cae_helpers.layers import UniformNoise
 
