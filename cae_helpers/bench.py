@@ -279,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--quality-epochs", type=int, default=0,
                     help="also train plain fp32 and the fast path this many epochs on all training images and compare test PSNR")
     sp.add_argument("--only-quality", action="store_true", help="run only the equal-epochs comparison")
+    sp.add_argument("--full-run", default=None, metavar="DIR",
+                    help="a finished `python -m cae_helpers train --out DIR` run, timed on this machine: its wall time and memory are summarised")
     sp.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if args.command == "speed":
@@ -329,7 +331,8 @@ def _speed(args, argv) -> int:
     """The speed subcommand: every figure in one process, one after another."""
     from .data import load_cifar100
     from .io import command_line, versions, write_json
-    from .speed import coding_throughput, equal_epochs_quality, peak_rss_mb, pillow_throughput, train_throughput
+    from .speed import (coding_throughput, equal_epochs_quality, full_run_summary, peak_rss_mb, pillow_throughput,
+                        target_verdicts, train_throughput)
     from .training import resolve_precision
 
     data = load_cifar100(args.data)
@@ -345,13 +348,19 @@ def _speed(args, argv) -> int:
         result |= pillow_throughput(data.test.images, args.repeats)
     if args.quality_epochs:
         result |= equal_epochs_quality(data.train.images, data.test.images, args.quality_epochs)
+    if args.full_run:
+        result |= full_run_summary(args.full_run)
     result["peak_rss_mib"] = peak_rss_mb()
+    result["targets"] = target_verdicts(result)
     result["versions"] = versions()
     out = Path(args.out)
     write_json(out / ("quality.json" if args.only_quality else "speed.json"), result)
     for k, v in result.items():
         if isinstance(v, float):
             print(f"{k:>40}: {v:,.2f}")
+    for k, v in result["targets"].items():
+        bound = f">= {v['min']:,.2f}" if "min" in v else f"<= {v['max']:,.2f}"
+        print(f"target {k}: {v['value']:,.2f} {bound}: {'met' if v['met'] else 'NOT met'}")
     print(f"wrote {out / ('quality.json' if args.only_quality else 'speed.json')}")
     return 0
 

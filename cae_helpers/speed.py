@@ -119,3 +119,52 @@ def equal_epochs_quality(train_images: np.ndarray, test_images: np.ndarray, epoc
         out[f"{name}_psnr_mean_float"] = mean_psnr(test_images.astype(np.float32) / 255.0, rec)
     out["psnr_difference_db"] = out["fast_psnr_mean_float"] - out["plain_fp32_psnr_mean_float"]
     return out
+
+
+TARGETS = {"train_speedup_min": 2.5, "full_run_minutes_max": 40.0, "full_run_epochs": 50, "peak_memory_mib_max": 4096.0,
+           "psnr_difference_db_max": 0.1}
+
+
+def full_run_summary(run_dir, epochs: int = TARGETS["full_run_epochs"]) -> dict:
+    """Wall time of a finished `python -m cae_helpers train` run (history.json, metrics.json) and its 50-epoch projection."""
+    import json
+    from pathlib import Path
+
+    run = Path(run_dir)
+    history = json.loads((run / "history.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    if history.get("resumed_from_epoch"):
+        raise ValueError(f"{run} was resumed at epoch {history['resumed_from_epoch']}: its wall time covers only part of the run")
+    per_epoch = history["train_wall_time_s"] / history["epochs_run"]
+    return {"full_run_dir": str(run), "full_run_command": metrics["command"], "full_run_epochs_run": history["epochs_run"],
+            "full_run_train_minutes": history["train_wall_time_s"] / 60,
+            "full_run_total_minutes": metrics["wall_time_s"] / 60,  # data loading, training, evaluation, figures
+            "full_run_seconds_per_epoch": per_epoch,  # fit + validation + checkpoint, averaged over the run
+            f"full_run_projected_{epochs}_epoch_minutes": per_epoch * epochs / 60,
+            "full_run_peak_rss_mib": metrics["peak_rss_mib"], "full_run_psnr_mean_float": metrics["psnr_mean_float"]}
+
+
+def target_verdicts(result: dict) -> dict:
+    """Each target of the speed issue that `result` holds the figures for: the figure, the bound, met or not."""
+    t, out = TARGETS, {}
+    if "train_speedup" in result:
+        out["train_speedup"] = {"value": result["train_speedup"], "min": t["train_speedup_min"]}
+    key = f"full_run_projected_{t['full_run_epochs']}_epoch_minutes"
+    if key in result:
+        out[key] = {"value": result[key], "max": t["full_run_minutes_max"]}
+        out["full_run_peak_rss_mib"] = {"value": result["full_run_peak_rss_mib"], "max": t["peak_memory_mib_max"]}
+    if "compress_images_per_s" in result and "webp_m6_encode_images_per_s" in result:
+        ours = _round_trip(result["compress_images_per_s"], result["decompress_images_per_s"])
+        for m in ("m6", "m4"):
+            webp = _round_trip(result[f"webp_{m}_encode_images_per_s"], result[f"webp_{m}_decode_images_per_s"])
+            out[f"round_trip_vs_webp_{m}"] = {"value": ours, "min": webp}
+    if "psnr_difference_db" in result:
+        out["psnr_difference_db"] = {"value": abs(result["psnr_difference_db"]), "max": t["psnr_difference_db_max"]}
+    for v in out.values():
+        v["met"] = bool(v["value"] >= v["min"]) if "min" in v else bool(v["value"] <= v["max"])
+    return out
+
+
+def _round_trip(encode_per_s: float, decode_per_s: float) -> float:
+    """Images/s for encoding then decoding each image, one after the other."""
+    return 1.0 / (1.0 / encode_per_s + 1.0 / decode_per_s)

@@ -81,3 +81,25 @@ def test_gap_rows_against_webp_and_published():
     assert gap_rows(rd, "missing")[0]["ours"] is None
     table = format_gaps(rows)
     assert table.count("\n") == 5 and "+4.00" in table
+
+
+def test_full_run_summary_and_target_verdicts(tmp_path):
+    from cae_helpers.speed import full_run_summary, target_verdicts
+
+    (tmp_path / "history.json").write_text(json.dumps({"epochs_run": 40, "train_wall_time_s": 1920.0, "resumed_from_epoch": 0}))
+    (tmp_path / "metrics.json").write_text(json.dumps({"command": "python -m cae_helpers train", "wall_time_s": 2000.0,
+                                                      "peak_rss_mib": 5000.0, "psnr_mean_float": 23.5}))
+    run = full_run_summary(tmp_path)
+    assert run["full_run_seconds_per_epoch"] == 48.0 and run["full_run_projected_50_epoch_minutes"] == 40.0
+    result = run | {"train_speedup": 3.0, "compress_images_per_s": 3000.0, "decompress_images_per_s": 3000.0,
+                    "webp_m6_encode_images_per_s": 2000.0, "webp_m6_decode_images_per_s": 8000.0,
+                    "webp_m4_encode_images_per_s": 6000.0, "webp_m4_decode_images_per_s": 6000.0, "psnr_difference_db": -0.12}
+    verdicts = target_verdicts(result)
+    assert verdicts["train_speedup"]["met"] and verdicts["full_run_projected_50_epoch_minutes"]["met"]  # 40.0 <= 40
+    assert not verdicts["full_run_peak_rss_mib"]["met"]
+    assert verdicts["round_trip_vs_webp_m6"] == {"value": 1500.0, "min": 1600.0, "met": False}
+    assert verdicts["round_trip_vs_webp_m4"]["min"] == 3000.0 and not verdicts["round_trip_vs_webp_m4"]["met"]
+    assert verdicts["psnr_difference_db"]["value"] == pytest.approx(0.12) and not verdicts["psnr_difference_db"]["met"]
+    (tmp_path / "history.json").write_text(json.dumps({"epochs_run": 40, "train_wall_time_s": 1.0, "resumed_from_epoch": 12}))
+    with pytest.raises(ValueError, match="resumed"):
+        full_run_summary(tmp_path)

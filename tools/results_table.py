@@ -38,7 +38,7 @@ def main() -> None:
     print("| run | protocol | weights | epochs | PSNR mean (float) | PSNR pooled (float) | PSNR mean (uint8) | SSIM | compression | command |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print("| reference notebook (published, Colab T4) | reference | last | 35 | 23.65 | | | | 83.33 % | |")
-    for rel in ("results/reference/metrics.json", "results/notebook/metrics.json"):
+    for rel in ("results/reference/metrics.json", "results/speed/reference-run/metrics.json", "results/notebook/metrics.json"):
         m = _load(rel)
         if m is None:
             continue
