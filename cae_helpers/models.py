@@ -67,9 +67,9 @@ def _decoder_trunk(code, volume, filters, conv, dtype, fast_layers):
     """Dense back to the volume, then conv-BN-ReLU-UpSampling per width in reverse."""
     y = layers.Dense(volume[0] * volume[1] * volume[2], dtype=dtype, name="expand")(code)
     y = layers.Reshape(volume, dtype=dtype, name="reshape")(y)
+    up = NearestUpSampling2D if fast_layers else layers.UpSampling2D
     for i, f in enumerate(reversed(filters)):
         y = _conv_block(y, f, conv, dtype, f"dec{i + 1}", fast_layers)
-        up = NearestUpSampling2D if fast_layers else layers.UpSampling2D
         y = up(2, dtype=dtype, name=f"dec{i + 1}_up")(y)
     return y
 

@@ -92,10 +92,10 @@ def peak_rss_mb() -> float:
 
 
 def equal_epochs_quality(train_images: np.ndarray, test_images: np.ndarray, epochs: int, seed: int = 0) -> dict:
-    """Mean test PSNR after the same epochs for plain float32 (stock BatchNorm) and the fast path.
+    """Mean test PSNR after the same epochs for plain float32 (stock layers and Adam) and the fast path.
 
     Same seed, same initial weights, same batches in the same order (the epoch-indexed
-    tf.data pipeline), no early stopping: only precision and the BatchNorm and Adam kernels differ.
+    tf.data pipeline), no early stopping: only precision and the BatchNorm, upsampling and Adam kernels differ.
     """
     import keras
     import tensorflow as tf
