@@ -55,7 +55,7 @@ class NearestUpSampling2D(keras.layers.UpSampling2D):
     """UpSampling2D (nearest) whose gradient is one average-pool kernel on the TF backend (same maths).
 
     Keras repeats rows then columns, so TensorFlow's gradient is two reshape-and-sum
-    reductions, slow in bfloat16 on CPU (~6 % of a step of the reference model). The
+    reductions, slow in bfloat16 on CPU (profiled: several per cent of a reference-model step). The
     gradient of a pixel copied into an a x b block is the sum over that block, which is
     the block's average times a*b: oneDNN's pooling kernel. Elsewhere: Keras' own layer.
     """

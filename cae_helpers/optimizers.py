@@ -2,7 +2,7 @@
 
 Keras 3's Adam updates each variable with about ten separate small ops (casts, powers,
 two assign_adds, sqrt, divide, assign_sub); for the reference model on a 2-core CPU
-that is ~7 % of a training step. TensorFlow's `ResourceApplyAdam` kernel does the same
+that was several per cent of a training step (profiled). TensorFlow's `ResourceApplyAdam` kernel does the same
 update in one op, with the same formula as Keras:
 
     alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)

@@ -137,7 +137,7 @@ def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int =
         idx = tf.data.Dataset.range(n)
     scale = lambda i: (tf.cast(tf.gather(data, i), tf.float32) / 255.0,) * 2  # noqa: E731
     # Fixed parallelism with tf.data's autotuner off: with it on, new epochs here often began with
-    # seconds of idle CPU (about 1 s per 1,000 images; see README "Speed"). Scaling a batch takes
+    # seconds of idle CPU (see README "Training speed"). Scaling a batch takes
     # far less than a training step, so two workers and two batches ahead never stall the model.
     options = tf.data.Options()
     options.autotune.enabled = False
