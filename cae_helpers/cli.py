@@ -1,52 +1,238 @@
-"""Command line: `python -m cae_helpers train|evaluate ...` runs the whole job headless.
+"""One command line: `python -m cae_helpers <command> ...` (`--help` on each command lists its options).
 
-train:    load CIFAR-100, train with the chosen protocol, evaluate on the 10,000 test
-          images, write metrics.json, history.json, the model and the figures to --out.
-evaluate: evaluate a saved autoencoder.keras on the test images and write the same.
+  train             train the reference autoencoder, evaluate it on the test images
+  evaluate          evaluate a saved autoencoder.keras on the test images
+  train-codec       train the variable-rate hyperprior codec (resumable, --time-limit)
+  train-factorised  train one factorised-prior codec at one lambda (the earlier baseline)
+  bench rd          rate-distortion curves against WebP, JPEG and AVIF, from real bytes
+  bench speed       training and coding throughput
+
+Every option is checked before any data is loaded (a bad value: one line, exit code 2).
+Outputs go to --out (default: a folder under runs/, which git ignores); a folder that
+already holds a finished result is refused unless --overwrite is given. TensorFlow's
+start-up log lines are hidden; CAE_TF_LOGS=1 shows them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+DATA_HELP = "cifar-100-python.tar.gz or its folder (default: $CIFAR100_PATH, else the Keras download)"
 
 
-def _parser() -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad value is reported in one line (exit code 2) instead of the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _number(kind, low=None, high=None, low_open=False, allow_zero=False):
+    """An argparse type: a finite number of `kind` within [low, high] (or (low, high] with low_open)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if allow_zero and value == 0:
+            return value
+        bad_low = low is not None and (value <= low if low_open else value < low)
+        if bad_low or (high is not None and value > high):
+            lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
+            hi = "" if high is None else f"<= {high}"
+            raise argparse.ArgumentTypeError(f"must be {' and '.join(filter(None, (lo, hi)))}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+POSITIVE_INT = _number(int, 1)
+NON_NEGATIVE_INT = _number(int, 0)
+POSITIVE = _number(float, 0, low_open=True)
+NON_NEGATIVE = _number(float, 0)
+FRACTION = _number(float, 0, 1)
+
+
+def _out_dir(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder, got ''")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
+    return path
+
+
+def _common(p: argparse.ArgumentParser, out_default: str, data: bool = True) -> None:
+    if data:
+        p.add_argument("--data", default=None, help=DATA_HELP)
+    p.add_argument("--out", type=_out_dir, default=Path(out_default), help="output folder")
+    p.add_argument("--overwrite", action="store_true", help="allow replacing a finished result in --out")
+
+
+def _reference_parser(sub) -> None:
     from .data import PROTOCOLS
     from .models import MODEL_NAMES
     from .training import PRECISIONS, TrainConfig
 
     d = TrainConfig()
-    p = argparse.ArgumentParser(prog="python -m cae_helpers", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
-    for name in ("train", "evaluate"):
-        s = sub.add_parser(name)
-        s.add_argument("--data", default=None, help="cifar-100-python.tar.gz or its folder (default: $CIFAR100_PATH, else Keras download)")
-        s.add_argument("--out", required=True, help="output folder for metrics.json, model and figures")
-        s.add_argument("--smoke", type=int, default=0, metavar="N", help="use only N train and N/5 test images per class (quick check)")
-    t, e = sub.choices["train"], sub.choices["evaluate"]
-    t.add_argument("--model", choices=MODEL_NAMES, default=d.model)
-    t.add_argument("--latent-dim", type=int, default=d.latent_dim)
-    t.add_argument("--epochs", type=int, default=d.epochs)
-    t.add_argument("--batch-size", type=int, default=d.batch_size)
-    t.add_argument("--learning-rate", type=float, default=d.learning_rate)
-    t.add_argument("--patience", type=int, default=d.patience)
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    t = sub.add_parser("train", help="train the reference autoencoder and evaluate it", formatter_class=fmt)
+    e = sub.add_parser("evaluate", help="evaluate a saved autoencoder.keras", formatter_class=fmt)
+    _common(t, "runs/reference")
+    _common(e, "runs/evaluate")
+    for s in (t, e):
+        s.add_argument("--smoke", type=NON_NEGATIVE_INT, default=0, metavar="N",
+                       help="use only N train and N/5 test images per class (quick check); 0: all")
+    t.add_argument("--model", choices=MODEL_NAMES, default=d.model, help="architecture")
+    t.add_argument("--latent-dim", type=POSITIVE_INT, default=d.latent_dim, help="latent values per image")
+    t.add_argument("--epochs", type=POSITIVE_INT, default=d.epochs, help="most epochs (early stopping may end sooner)")
+    t.add_argument("--batch-size", type=POSITIVE_INT, default=d.batch_size, help="images per step")
+    t.add_argument("--learning-rate", type=POSITIVE, default=d.learning_rate, help="Adam's learning rate")
+    t.add_argument("--patience", type=NON_NEGATIVE_INT, default=d.patience, help="early-stopping patience, epochs")
     t.add_argument("--protocol", choices=PROTOCOLS, default=d.protocol,
                    help="reference: validate on the test set, keep last weights (the reference notebook); "
                         "heldout: validate on 5,000 training images, keep the best weights")
-    t.add_argument("--val-size", type=int, default=d.val_size)
-    t.add_argument("--seed", type=int, default=d.seed)
-    t.add_argument("--precision", choices=PRECISIONS, default=d.precision)
+    t.add_argument("--val-size", type=POSITIVE_INT, default=d.val_size, help="heldout validation images")
+    t.add_argument("--seed", type=NON_NEGATIVE_INT, default=d.seed, help="random seed")
+    t.add_argument("--precision", choices=PRECISIONS, default=d.precision, help="dtype policy; auto: bfloat16 where the CPU has it")
     t.add_argument("--deterministic", action="store_true", help="TF op determinism (slower)")
-    t.add_argument("--latent-noise", type=float, default=d.latent_noise,
-                   help="width of uniform noise added to the code in training (quantisation-aware training); 0: off")
+    t.add_argument("--latent-noise", type=NON_NEGATIVE, default=d.latent_noise,
+                   help="width of uniform noise added to the code in training (quantisation-aware); 0: off")
     e.add_argument("--model-path", required=True, help="autoencoder.keras saved by train")
+
+
+def _codec_parser(sub) -> None:
+    """`train-codec`: one option per HyperpriorConfig field."""
+    from .hyperprior import HyperpriorConfig
+    from .training import PRECISIONS
+
+    d = HyperpriorConfig()
+    c = sub.add_parser("train-codec", help="train the variable-rate hyperprior codec (resumable)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _common(c, "runs/hyperprior")
+    c.add_argument("--smoke", type=NON_NEGATIVE_INT, default=0, metavar="N", help="only N training images per class; 0: all")
+    c.add_argument("--time-limit", type=NON_NEGATIVE, default=0, metavar="HOURS",
+                   help="stop after the first epoch ending past this many hours (0: none); the same command resumes")
+    types = {"augment": FRACTION, "decay_at": FRACTION, "learning_rate": POSITIVE, "clip_norm": POSITIVE,
+             "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT}
+    for f in dataclasses.fields(HyperpriorConfig):
+        default = getattr(d, f.name)
+        if f.name == "lambdas":
+            c.add_argument("--lambdas", type=_lambdas, default=default, help="one lambda per quality level, comma-separated, increasing")
+        elif f.name == "precision":
+            c.add_argument("--precision", choices=PRECISIONS, default=default, help="dtype policy of the transforms")
+        else:
+            kind = types.get(f.name, POSITIVE_INT if isinstance(default, int) else POSITIVE)
+            c.add_argument("--" + f.name.replace("_", "-"), type=kind, default=default, help=f.name.replace("_", " "))
+
+
+def _lambdas(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not all(math.isfinite(v) and v > 0 for v in values) or list(values) != sorted(set(values)):
+        raise argparse.ArgumentTypeError(f"must be positive and increasing, got {text}")
+    return values
+
+
+def _factorised_parser(sub) -> None:
+    from .learned import RDConfig
+    from .training import PRECISIONS
+
+    d = RDConfig()
+    f = sub.add_parser("train-factorised", help="train one factorised-prior codec at one lambda (resumable)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _common(f, "runs/factorised")
+    f.add_argument("--smoke", type=NON_NEGATIVE_INT, default=0, metavar="N", help="only N training images per class; 0: all")
+    f.add_argument("--lmbda", type=POSITIVE, default=d.lmbda, help="rate-distortion trade-off (higher: more bits, better quality)")
+    for name in ("filters", "latent_channels", "downsamples", "epochs", "batch_size", "val_size"):
+        f.add_argument("--" + name.replace("_", "-"), type=POSITIVE_INT, default=getattr(d, name), help=name.replace("_", " "))
+    f.add_argument("--learning-rate", type=POSITIVE, default=d.learning_rate, help="Adam's learning rate")
+    f.add_argument("--decay-at", type=FRACTION, default=d.decay_at, help="share of the steps before the tenfold learning-rate drop")
+    f.add_argument("--clip-norm", type=POSITIVE, default=d.clip_norm, help="global gradient-norm clip")
+    f.add_argument("--seed", type=NON_NEGATIVE_INT, default=d.seed, help="random seed")
+    f.add_argument("--precision", choices=PRECISIONS, default=d.precision, help="dtype policy")
+    f.add_argument("--init-from", default=None, help="a saved codec folder whose weights start the training")
+
+
+def _bench_parser(sub) -> None:
+    b = sub.add_parser("bench", help="benchmarks: rd (rate-distortion), speed")
+    bsub = b.add_subparsers(dest="bench", required=True, parser_class=Parser)
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    rd = bsub.add_parser("rd", help="rate-distortion curves from real bytes", formatter_class=fmt)
+    _common(rd, "runs/rd")
+    rd.add_argument("--model", action="append", default=[], help="autoencoder.keras to add (repeatable)")
+    rd.add_argument("--learned", action="append", default=[],
+                    help="a factorised codec folder, or a folder of them (weights/learned): one RD point each (repeatable)")
+    rd.add_argument("--steps", type=POSITIVE, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.4, 0.8],
+                    help="quantisation steps for the entropy-coded latent, in units of the latent's std on training images")
+    rd.add_argument("--per-class", type=NON_NEGATIVE_INT, default=0, help="only N test images per class (quick check); 0: all 10,000")
+    rd.add_argument("--no-classic", action="store_true", help="skip WebP/JPEG/AVIF")
+    rd.add_argument("--merge", action="append", default=[], help="rd.json of an earlier run on the same images whose curves to include")
+    sp = bsub.add_parser("speed", help="training and coding throughput, peak memory", formatter_class=fmt)
+    _common(sp, "runs/speed")
+    sp.add_argument("--model", default=None, help="autoencoder.keras for the coding figures (default: untrained reference model)")
+    sp.add_argument("--train-images", type=POSITIVE_INT, default=10000, help="training images per timed epoch")
+    sp.add_argument("--step", type=POSITIVE, default=0.5, help="codec quantisation step, in latent units")
+    sp.add_argument("--repeats", type=POSITIVE_INT, default=2, help="timed passes (the best counts)")
+    sp.add_argument("--quality-epochs", type=NON_NEGATIVE_INT, default=0,
+                    help="also train plain fp32 and the fast path this many epochs on all training images and compare test PSNR")
+    sp.add_argument("--only-quality", action="store_true", help="run only the equal-epochs comparison")
+    sp.add_argument("--full-run", default=None, metavar="DIR",
+                    help="a finished `python -m cae_helpers train --out DIR` run, timed on this machine: its wall time and memory are summarised")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    p = Parser(prog="python -m cae_helpers", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    _reference_parser(sub)
+    _codec_parser(sub)
+    _factorised_parser(sub)
+    _bench_parser(sub)
     return p
+
+
+FINISHED_MARKERS = {"train": "metrics.json", "evaluate": "metrics.json", "train-codec": None,
+                    "train-factorised": "weights.npz", "rd": "rd.json", "speed": "speed.json"}
+
+
+def _check_out(args, p: argparse.ArgumentParser) -> None:
+    """Refuse to replace a finished result unless --overwrite (a run with a resumable backup/ goes on)."""
+    marker = FINISHED_MARKERS.get(getattr(args, "bench", None) or args.command)
+    if marker and (args.out / marker).is_file() and not args.overwrite and not (args.out / "backup" / "state.json").is_file():
+        p.error(f"{args.out / marker} exists: pass --overwrite to replace it, or choose another --out")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m cae_helpers`."""
+    p = build_parser()
+    args = p.parse_args(argv)
+    _check_out(args, p)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files; no screen needed
+    from .errors import DataError
+
+    try:
+        if args.command == "bench":
+            from .bench import rd, speed
+
+            return (rd.run_rd if args.bench == "rd" else speed.run_speed)(args, argv)
+        run = {"train": _train, "evaluate": _evaluate, "train-codec": _train_codec, "train-factorised": _train_factorised}
+        return run[args.command](args, argv)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 def _load(args):
@@ -59,83 +245,130 @@ def _load(args):
     return data, train, test
 
 
-def _report(args, argv, data, test, ae, enc, extra: dict, out: Path, start: float) -> dict:
+def _train(args, argv) -> int:
+    """Train the reference (or initial) autoencoder, then evaluate it on the test images."""
+    from .data import protocol_splits
+    from .plots import plot_history
+    from .training import TrainConfig, resolve_precision, train
+
+    start = time.perf_counter()
+    cfg = TrainConfig(model=args.model, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
+                      learning_rate=args.learning_rate, patience=args.patience, protocol=args.protocol,
+                      val_size=args.val_size if not args.smoke else 100 * max(1, args.smoke // 5),
+                      seed=args.seed, precision=args.precision, deterministic=args.deterministic,
+                      latent_noise=args.latent_noise)
+    data, train_split, test = _load(args)
+    fit, val = protocol_splits(train_split, test, cfg.protocol, cfg.val_size, cfg.seed)
+    out = args.out
+    resuming = (out / "backup" / "state.json").is_file()
+    print(f"{cfg.model} model, {cfg.protocol} protocol: {len(fit)} training images, {len(val)} validation images"
+          f"{' (the test set)' if cfg.protocol == 'reference' else ''}, up to {cfg.epochs} epochs, "
+          f"precision {resolve_precision(cfg.precision)}, into {out} ({'resuming' if resuming else 'fresh'}); "
+          "the time left is printed after each epoch", flush=True)
+    from .training import ProgressLog
+
+    result = train(cfg, fit, val, out, verbose=0, callbacks=[ProgressLog(cfg.epochs)])
+    plot_history(result.history, f"{cfg.model} model, {cfg.protocol} protocol").savefig(out / "history.png", dpi=80)
+    extra = {"config": cfg.to_dict(), "fit_images": len(fit), "validation_images": len(val),
+             "validation_is_test_set": cfg.protocol == "reference", "epochs_run": result.epochs_run,
+             "best_epoch": result.best_epoch, "weights": "best validation epoch" if cfg.keep_best else "last epoch",
+             "train_wall_time_s": result.wall_time_s, "images_per_s": len(fit) * result.epochs_run / result.wall_time_s}
+    _report(args, argv, data, test, result.autoencoder, result.encoder, extra, start)
+    return 0
+
+
+def _evaluate(args, argv) -> int:
+    """Evaluate a saved autoencoder on the test images."""
+    from .training import load_autoencoder
+
+    start = time.perf_counter()
+    data, _, test = _load(args)
+    ae, enc, _ = load_autoencoder(args.model_path)
+    _report(args, argv, data, test, ae, enc, {"model_path": str(args.model_path)}, start)
+    return 0
+
+
+def _report(args, argv, data, test, ae, enc, extra: dict, start: float) -> dict:
     """Evaluate on `test`, write metrics.json and the figures, print a summary."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from .evaluation import evaluate
-    from .io import command_line, versions, write_json
+    from .evaluation import evaluate, metrics_record
+    from .io import write_json
     from .plots import plot_per_class, showOrigDec
-    from .speed import peak_rss_mb
 
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
     m = evaluate(ae, enc, test.images, test.fine)
     rec = m.pop("rec")
     showOrigDec(test.images, rec, num=10).savefig(out / "orig_vs_dec.png", dpi=80, bbox_inches="tight")
-    plot_per_class(np.asarray(m["psnr_by_class_float"]), data.fine_names).savefig(out / "psnr_by_class.png", dpi=80)
-    metrics = {
-        "command": command_line("python -m cae_helpers", argv),
-        "data": data.source,
-        "evaluated_on": f"{len(test)} CIFAR-100 test images" + (" (smoke subset)" if args.smoke else ""),
-        "psnr_definitions": {
-            "psnr_mean_float": "mean over images of per-image PSNR, floats in [0,1], MAX 1.0, no clipping (the reference's)",
-            "psnr_pooled_float": "PSNR of the MSE pooled over all images, floats, MAX 1.0",
-            "psnr_mean_uint8": "mean per-image PSNR after rounding reconstructions to uint8, MAX 255",
-            "psnr_pooled_uint8": "pooled-MSE PSNR on uint8, MAX 255",
-            "ssim_mean_uint8": "mean per-image SSIM on uint8 (Gaussian 11x11, sigma 1.5)",
-            "compression_rate": "1 - code bytes / 3072 (the code as the encoder outputs it, not entropy coded)",
-        },
-        **extra,
-        **m,
-        "wall_time_s": time.perf_counter() - start,
-        "peak_rss_mib": peak_rss_mb(),
-        "versions": versions(),
-    }
+    plot_per_class(m["psnr_by_class_float"], data.fine_names).savefig(out / "psnr_by_class.png", dpi=80)
+    evaluated_on = f"{len(test)} CIFAR-100 test images" + (" (smoke subset)" if args.smoke else "")
+    metrics = metrics_record(m, evaluated_on, data.source, argv, extra, time.perf_counter() - start)
     write_json(out / "metrics.json", metrics)
-    print(f"{metrics['evaluated_on']}: mean PSNR {m['psnr_mean_float']:.2f} dB (reference definition), "
+    print(f"{evaluated_on}: mean PSNR {m['psnr_mean_float']:.2f} dB (reference definition), "
           f"pooled {m['psnr_pooled_float']:.2f} dB, uint8 {m['psnr_mean_uint8']:.2f} dB, SSIM {m['ssim_mean_uint8']:.4f}, "
           f"compression rate {100 * m['compression_rate']:.2f} % ({m['code_bytes']} bytes/image)")
     print(f"wrote {out / 'metrics.json'}")
     return metrics
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m cae_helpers`."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = _parser().parse_args(argv)
-    from .errors import DataError
+def _codec_data(args, val_size: int, seed: int):
+    """(data, fit, val): the training images split class-balanced into fit and validation."""
+    from .data import balanced_subset, load_cifar100, protocol_splits
 
-    start = time.perf_counter()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        data, train_split, test = _load(args)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if args.command == "train":
-        from .data import protocol_splits
-        from .plots import plot_history
-        from .training import TrainConfig, train
+    data = load_cifar100(args.data)
+    train_split = balanced_subset(data.train, args.smoke) if args.smoke else data.train
+    val_size = min(val_size, max(100, len(train_split) // 1000 * 100))  # whole images per class, at most a tenth
+    fit, val = protocol_splits(train_split, data.test, "heldout", val_size, seed)
+    return data, fit, val
 
-        cfg = TrainConfig(model=args.model, latent_dim=args.latent_dim, epochs=args.epochs, batch_size=args.batch_size,
-                          learning_rate=args.learning_rate, patience=args.patience, protocol=args.protocol,
-                          val_size=args.val_size if not args.smoke else 100 * max(1, args.smoke // 5),
-                          seed=args.seed, precision=args.precision, deterministic=args.deterministic,
-                          latent_noise=args.latent_noise)
-        fit, val = protocol_splits(train_split, test, cfg.protocol, cfg.val_size, cfg.seed)
-        verbose = 1 if sys.stdout.isatty() else 2
-        result = train(cfg, fit, val, out, verbose=verbose)
-        plot_history(result.history, f"{cfg.model} model, {cfg.protocol} protocol").savefig(out / "history.png", dpi=80)
-        extra = {"config": cfg.to_dict(), "fit_images": len(fit), "validation_images": len(val),
-                 "validation_is_test_set": cfg.protocol == "reference", "epochs_run": result.epochs_run,
-                 "best_epoch": result.best_epoch, "weights": "best validation epoch" if cfg.keep_best else "last epoch",
-                 "train_wall_time_s": result.wall_time_s, "images_per_s": len(fit) * result.epochs_run / result.wall_time_s}
-        ae, enc = result.autoencoder, result.encoder
-    else:
-        from .training import load_autoencoder
 
-        ae, enc, _ = load_autoencoder(args.model_path)
-        extra = {"model_path": str(args.model_path)}
-    _report(args, argv, data, test, ae, enc, extra, out, start)
+def _train_codec(args, argv) -> int:
+    """Train (or resume) the hyperprior codec; write its weights (best epoch so far) and history."""
+    from .hyperprior import HyperpriorConfig, save_hyperprior
+    from .io import command_line, versions, write_json
+    from .training import resolve_precision
+    from .training.codec import train_hyperprior
+
+    config = HyperpriorConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(HyperpriorConfig)})
+    data, fit, val = _codec_data(args, config.val_size, config.seed)
+    out = args.out
+    resuming = (out / "backup" / "state.json").is_file()
+    print(f"hyperprior codec: {len(fit)} training images ({config.augment:.0%} zoomed crops), {len(val)} validation images, "
+          f"{config.epochs} epochs, {config.levels} quality levels, precision {resolve_precision(config.precision)}, "
+          f"into {out} ({'resuming' if resuming else 'fresh'})"
+          + (f", stopping after {args.time_limit} h" if args.time_limit else "") + "; the time left is printed after each epoch", flush=True)
+    model, info = train_hyperprior(config, fit.images, val.images, out, time_limit_s=args.time_limit * 3600 or None)
+    h = info["history"]
+    info["train_wall_time_s_total"] = sum(h.get("epoch_time_s", []))
+    save_hyperprior(model, out, {"command": command_line("python -m cae_helpers", argv), "data": data.source,
+                                 "best_epoch": info["best_epoch"], "epochs_done": info["epochs_done"],
+                                 "steps_done": info["steps_done"], "train_wall_time_s": info["train_wall_time_s_total"],
+                                 "finished": info["finished"], "versions": versions()})
+    write_json(out / "history.json", info)
+    best = info["best_epoch"] - 1
+    print(f"epochs {info['epochs_done']}/{config.epochs}; best epoch {best + 1}: val bpp {h['val_bpp'][best]:.3f}, "
+          f"val PSNR {-10 * math.log10(h['val_mse'][best]):.2f} dB (all levels mixed); wrote {out}"
+          + ("" if info["finished"] else "; run the same command to go on"))
+    return 0
+
+
+def _train_factorised(args, argv) -> int:
+    """Train one factorised-prior codec; write weights.npz, config.json and history.json."""
+    import shutil
+
+    from .io import command_line, versions, write_json
+    from .learned import RDConfig, save_learned
+    from .training.codec import train_factorised
+
+    config = RDConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(RDConfig)})
+    data, fit, val = _codec_data(args, config.val_size, config.seed)
+    out = args.out
+    model, info = train_factorised(config, fit.images, val.images, out, verbose=2)
+    save_learned(model, config, out, {"command": command_line("python -m cae_helpers", argv),
+                                      "data": data.source, "best_epoch": info["best_epoch"], "versions": versions()})
+    write_json(out / "history.json", info)
+    shutil.rmtree(out / "backup", ignore_errors=True)
+    h = info["history"]
+    best = info["best_epoch"] - 1
+    print(f"best epoch {best + 1}: val bpp {h['val_bpp'][best]:.3f}, val PSNR (noise-free rounding) "
+          f"{-10 * math.log10(h['val_mse'][best]):.2f} dB; wrote {out}")
     return 0

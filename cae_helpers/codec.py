@@ -1,251 +1,290 @@
-"""Real compression: one self-describing byte string per image, entropy coded with `constriction`.
+"""The learned codec a user calls: `pretrained_codec(quality)`, then `compress` / `decompress`.
 
-Byte string = 6-byte header + payload:
-  byte 0      magic 0xCA
-  byte 1      format version (FORMAT_VERSION)
-  bytes 2-5   model identity: first 4 bytes of SHA-256 over the decoder weights, the
-              quantisation step and the prior, so bytes made by another model are refused
-  bytes 6-    payload: the latent, quantised with `step` and coded with constriction's ANS
-              coder under a per-dimension categorical prior fitted on training images,
-              as little-endian uint32 words
-The network weights and the prior are shared like codec software and not counted; every
-other byte a receiver needs is in the byte string. There is no checksum (it would cost
-bytes): a flipped payload bit either raises `CodecError` (the ANS decoder does not end
-empty) or decodes to a well-formed uint8 image of the right shape; never anything else.
+    codec = cae_helpers.pretrained_codec(quality=4)   # 1 (fewest bytes) .. 8 (best quality)
+    blobs = codec.compress(images)                    # uint8 (N, H, W, 3) -> list[bytes]
+    images = codec.decompress(blobs)                  # -> uint8 (N, H, W, 3)
+
+`HyperpriorCodec` wraps a trained `hyperprior.HyperpriorModel` with its integer tables
+(built once by `HyperpriorCodec.from_model`, shipped with the weights). Per image:
+y = g_a(x) * gain, z = round(h_a(y) * zgain) coded under per-channel tables, then
+(mu, sigma) = h_s(z) computed in NumPy float64 from the shipped float16 weights, so both
+sides compute them the same way whatever the Keras backend or precision; each symbol
+round(y - mu) is coded under the table of scales nearest sigma. The decoder adds mu back and
+runs g_s. Byte format: `entropy.container`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import struct
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
-from .metrics import bits_per_pixel
-from .validation import check_model_input
+from .entropy import container
+from .entropy.tables import TableCoder, gaussian_tables, quantise_pmf, scale_indexes
+from .errors import CodecError
+from .pixels import to_float, to_uint8
 
-MAGIC = 0xCA
-FORMAT_VERSION = 1
-HEADER = struct.Struct("<BB4s")
+ZOO = Path(__file__).resolve().parent / "zoo"
+DEFAULT_MODEL = "hyperprior"
+Z_TAIL = 1e-9
 
 
-class CodecError(ValueError):
-    """A byte string that is not a valid image of this codec: empty, truncated, foreign or corrupt."""
+def _conv_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Stride-1 'same' convolution (cross-correlation, as Keras): x (N, H, W, C), kernel (k, k, C, F)."""
+    k = kernel.shape[0]
+    p = (k - 1) // 2
+    xp = np.pad(x, ((0, 0), (p, k - 1 - p), (p, k - 1 - p), (0, 0)))
+    h, w = x.shape[1:3]
+    out = np.zeros(x.shape[:3] + (kernel.shape[3],), np.float64)
+    for i in range(k):
+        for j in range(k):
+            out += xp[:, i:i + h, j:j + w, :] @ kernel[i, j]
+    return out + bias
+
+
+def _conv_transpose_2x(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Stride-2 'same' transposed convolution, as Keras/TensorFlow: x (N, H, W, C), kernel (k, k, F, C) -> (N, 2H, 2W, F)."""
+    k = kernel.shape[0]
+    n, h, w, _ = x.shape
+    pad_before = (k - 2) // 2  # 'same' for the forward stride-2 convolution: total padding k - 2
+    out = np.zeros((n, 2 * h + k, 2 * w + k, kernel.shape[2]), np.float64)
+    for i in range(k):
+        for j in range(k):
+            out[:, i:i + 2 * h:2, j:j + 2 * w:2, :] += x @ kernel[i, j].T
+    return out[:, pad_before:pad_before + 2 * h, pad_before:pad_before + 2 * w, :] + bias
 
 
 @dataclass
-class LatentCodec:
-    """An encoder/decoder pair with a quantisation step and a per-dimension prior over symbols."""
+class HyperpriorCodec:
+    """A trained hyperprior model plus its shipped integer tables: compress / decompress real bytes."""
 
-    encoder: object
-    decoder: object
-    step: float
-    offset: int  # symbol = round(latent / step) - offset, in [0, n_symbols)
-    probabilities: np.ndarray  # (latent_dim, n_symbols), or (channels, n_symbols) shared by `positions`
-    batch_size: int = field(default=500)
-    positions: int = 1  # > 1: a spatial latent (positions x channels, C order), one distribution per channel
+    model: object  # hyperprior.HyperpriorModel
+    z_tables: np.ndarray  # (Nz, n) integer frequencies of z - z_low, per channel
+    z_low: int
+    y_tables: list[np.ndarray] = field(default_factory=gaussian_tables)
+    batch_size: int = 256
 
+    # --- construction -----------------------------------------------------------------
+    @classmethod
+    def from_model(cls, model, tail: float = Z_TAIL) -> "HyperpriorCodec":
+        """Build the integer tables from a trained model (CompressAI's `update()`)."""
+        wide = model.z_prior.pmf_table(-256, 256)  # (Nz, 513)
+        inside = np.flatnonzero(wide.max(axis=0) > tail)
+        lo, hi = -256 + int(inside[0]), -256 + int(inside[-1])
+        z_tables = np.stack([quantise_pmf(p) for p in model.z_prior.pmf_table(lo, hi)])
+        return cls(model, z_tables, lo)
+
+    @classmethod
+    def load(cls, directory) -> "HyperpriorCodec":
+        """A codec saved by `save` (weights.npz, config.json, tables.npz); no network needed."""
+        from .hyperprior import load_hyperprior
+
+        directory = Path(directory)
+        if not (directory / "tables.npz").is_file():
+            raise FileNotFoundError(f"{directory / 'tables.npz'} is missing: not a codec saved by HyperpriorCodec.save")
+        model = load_hyperprior(directory)
+        with np.load(directory / "tables.npz") as f:
+            y_tables = [f[f"y{j}"] for j in range(int(f["y_count"]))]
+            return cls(model, f["z"], int(f["z_low"]), y_tables)
+
+    def save(self, directory, info: dict | None = None) -> None:
+        """weights.npz and config.json (float16 weights), tables.npz (the integer tables both sides use)."""
+        from .hyperprior import save_hyperprior
+        from .io import atomic_write
+
+        save_hyperprior(self.model, directory, info)
+        arrays = {"z": self.z_tables, "z_low": self.z_low, "y_count": len(self.y_tables)}
+        arrays |= {f"y{j}": t for j, t in enumerate(self.y_tables)}
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+
+        atomic_write(Path(directory) / "tables.npz", write)
+
+    # --- fixed parts, computed once -------------------------------------------------------
     @property
-    def latent_dim(self) -> int:
-        return int(self.probabilities.shape[0]) * self.positions
+    def levels(self) -> int:
+        """Number of trained quality levels; quality runs from 1 to this."""
+        return self.model.config.levels
+
+    @cached_property
+    def _hs_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(np.asarray(layer.kernel, np.float64), np.asarray(layer.bias, np.float64))
+                for layer in self.model.hyper_synthesis.layers if hasattr(layer, "kernel")]
+
+    @cached_property
+    def _log_gains(self) -> tuple[np.ndarray, np.ndarray]:
+        return (np.asarray(self.model.y_gain.log_gains, np.float64), np.asarray(self.model.z_gain.log_gains, np.float64))
 
     @cached_property
     def model_id(self) -> bytes:
-        """4 bytes identifying the decoder weights, step and prior."""
-        h = hashlib.sha256(struct.pack("<dq", self.step, self.offset))
-        if self.positions > 1:
-            h.update(struct.pack("<q", self.positions))
-        h.update(np.ascontiguousarray(self.probabilities, np.float64).tobytes())
-        for w in self.decoder.get_weights():
-            h.update(np.ascontiguousarray(w).tobytes())
-        return h.digest()[:4]
+        weights = [w for part in self.model.parts().values() for w in part.get_weights()]
+        return container.model_id(weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables))
 
     @cached_property
-    def _model(self):
-        import constriction
-
-        return constriction.stream.model.Categorical(perfect=False)
+    def y_coder(self) -> TableCoder:
+        return TableCoder(self.y_tables, centred=True)
 
     @cached_property
-    def _channel_models(self) -> list:
-        """One ready-made distribution per channel (spatial latents: built once, not per symbol)."""
-        import constriction
+    def z_coder(self) -> TableCoder:
+        return TableCoder(list(self.z_tables), centred=False)
 
-        return [constriction.stream.model.Categorical(np.ascontiguousarray(p, np.float64), perfect=False)
-                for p in self.probabilities]
+    def gains(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(y gain (M,), z gain (Nz,)) at a level in [0, K - 1], float64, log-linear between trained levels."""
+        out = []
+        for log_g in self._log_gains:
+            lo = int(np.floor(level))
+            hi, t = min(lo + 1, len(log_g) - 1), level - lo
+            out.append(np.exp((1 - t) * log_g[lo] + t * log_g[hi]))
+        return out[0], out[1]
 
-    def encode_symbols(self, row: np.ndarray) -> np.ndarray:
-        """ANS-code one image's symbols (latent_dim,) into uint32 words."""
+    def hyper_parameters(self, z_hat: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(mu, sigma) of the gained latent from integer z_hat (N, h, w, Nz), in NumPy float64."""
+        gy, gz = self.gains(level)
+        (k0, b0), (k1, b1), (k2, b2) = self._hs_weights
+        h = np.maximum(_conv_transpose_2x(z_hat / gz, k0, b0), 0)
+        h = np.maximum(_conv_transpose_2x(h, k1, b1), 0)
+        mu, log_sigma = np.split(_conv_same(h, k2, b2), 2, axis=-1)
+        return mu * gy, np.exp(np.clip(log_sigma, -10, 10)) * gy
+
+    # --- quality <-> level ------------------------------------------------------------------
+    def level16(self, quality: float) -> int:
+        """The header's quality byte: (quality - 1) x 16, checked against the trained range."""
+        if not 1 <= quality <= self.levels:
+            raise ValueError(f"quality must be in 1..{self.levels}, got {quality!r}")
+        return int(round((quality - 1) * 16))
+
+    # --- coding ---------------------------------------------------------------------------------
+    def compress(self, images: np.ndarray, quality: float = 4) -> list[bytes]:
+        """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back)."""
+        images = np.asarray(images)
+        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) == 0:
+            raise ValueError(f"images must be a non-empty uint8 array (N, H, W, 3); got {images.dtype} {images.shape}")
+        code = self.level16(quality)
+        level = code / 16
+        n, height, width, _ = images.shape
+        x = _pad(to_float(images))
+        gy, gz = self.gains(level)
+        y = np.asarray(self.model.analysis.predict(x, batch_size=self.batch_size, verbose=0), np.float64) * gy
+        z = np.asarray(self.model.hyper_analysis.predict(y.astype(np.float32), batch_size=self.batch_size, verbose=0), np.float64)
+        z_sym = np.clip(np.rint(z * gz) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
+        mu, sigma = self.hyper_parameters(z_sym + self.z_low, level)
+        y_sym, y_idx = np.rint(y - mu).astype(np.int64), scale_indexes(sigma)
+        channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape[1:])
+        header = container.Header(self.model_id, code, height, width)
+        return [container.pack(header, self._encode(y_sym[i], y_idx[i], z_sym[i], channels)) for i in range(n)]
+
+    def _encode(self, y_sym, y_idx, z_sym, channels) -> np.ndarray:
         import constriction
 
         coder = constriction.stream.stack.AnsCoder()
-        if self.positions == 1:
-            coder.encode_reverse(row, self._model, self.probabilities)
-        else:  # channel by channel, last first: the stack decodes channel 0 first
-            grid = row.reshape(self.positions, -1)
-            for c in reversed(range(grid.shape[1])):
-                coder.encode_reverse(np.ascontiguousarray(grid[:, c]), self._channel_models[c])
+        self.y_coder.push(coder, y_sym, y_idx)  # pushed first: decoded after z
+        self.z_coder.push(coder, z_sym, channels)
         return coder.get_compressed()
 
-    def decode_words(self, words: np.ndarray):
-        """(symbols, coder) from uint32 words; the coder is empty when the data ended where it should."""
+    def decompress(self, blobs) -> np.ndarray:
+        """uint8 images (N, H, W, 3) from byte strings of this codec (all of one size; else use decompress_image)."""
+        if isinstance(blobs, (bytes, bytearray, memoryview)):
+            raise TypeError("decompress takes a list of byte strings; wrap a single one in a list")
+        blobs = list(blobs)
+        if not blobs:
+            raise ValueError("no byte strings to decompress")
+        parsed = [container.unpack(b, self.model_id) for b in blobs]
+        sizes = {(h.height, h.width) for h, _ in parsed}
+        if len(sizes) > 1:
+            raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
+        y_hat = np.stack([self._decode(h, words) for h, words in parsed])
+        levels = np.array([h.level16 / 16 for h, _ in parsed])
+        for lv in np.unique(levels):  # back to the ungained latent, level by level
+            y_hat[levels == lv] /= self.gains(lv)[0]
+        x = self.model.synthesis.predict(y_hat.astype(np.float32), batch_size=self.batch_size, verbose=0)
+        height, width = sizes.pop()
+        return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
+
+    def _decode(self, header: container.Header, words: np.ndarray) -> np.ndarray:
+        """The gained latent y_hat (h, w, M) of one byte string, float64."""
         import constriction
 
+        if header.level16 > (self.levels - 1) * 16:
+            raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
+        level = header.level16 / 16
+        hp, wp = (-(-header.height // 16) * 16, -(-header.width // 16) * 16)
+        nz = self.z_tables.shape[0]
+        channels = np.broadcast_to(np.arange(nz), (hp // 16, wp // 16, nz))
         coder = constriction.stream.stack.AnsCoder(words)
-        if self.positions == 1:
-            return coder.decode(self._model, self.probabilities), coder
-        grid = np.stack([coder.decode(m, self.positions) for m in self._channel_models], axis=1)
-        return grid.reshape(-1), coder
+        try:
+            z_hat = self.z_coder.pop(coder, channels) + self.z_low
+            mu, sigma = self.hyper_parameters(z_hat[None].astype(np.float64), level)
+            y_sym = self.y_coder.pop(coder, scale_indexes(sigma[0]))
+        except (ValueError, RuntimeError, AssertionError) as err:
+            raise CodecError(f"corrupt payload ({err})") from err
+        if not coder.is_empty():
+            raise CodecError("corrupt payload: the decoder did not end where the data does")
+        return y_sym + mu[0]
+
+    def compress_image(self, image: np.ndarray, quality: float = 4) -> bytes:
+        """One uint8 image (H, W, 3) -> one byte string."""
+        return self.compress(np.asarray(image)[None], quality)[0]
+
+    def decompress_image(self, blob: bytes) -> np.ndarray:
+        """One byte string -> uint8 (H, W, 3)."""
+        return self.decompress([blob])[0]
 
 
-def encode_latents(encoder, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """float32 latents of uint8 images."""
-    x = check_model_input(images, encoder).astype(np.float32) / 255.0
-    return np.asarray(encoder.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+def _pad(x: np.ndarray, multiple: int = 16) -> np.ndarray:
+    """Edge-pad (N, H, W, C) on the bottom and right to sides that are multiples of `multiple`."""
+    h, w = x.shape[1:3]
+    return np.pad(x, ((0, 0), (0, -h % multiple), (0, -w % multiple), (0, 0)), mode="edge")
 
 
-def quantise(latents: np.ndarray, step: float) -> np.ndarray:
-    """Integer quantisation indices round(latent / step)."""
-    return np.rint(np.asarray(latents, np.float64) / step).astype(np.int64)
+def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL) -> "QualityCodec":
+    """The shipped hyperprior codec at a quality from 1 (fewest bytes) to 8 (best), loaded with no network."""
+    folder = ZOO / name
+    if not (folder / "weights.npz").is_file():
+        raise FileNotFoundError(f"no shipped codec {name!r} in {ZOO}: train one with `python -m cae_helpers train-codec`")
+    codec = _load_cached(str(folder))
+    return QualityCodec(codec, codec.levels // 2 if quality is None else quality)
 
 
-def fit_codec(encoder, decoder, train_images: np.ndarray, step: float, margin: int = 2, smoothing: float = 0.5) -> LatentCodec:
-    """Fit the per-dimension symbol histograms (add-`smoothing` counts) on training images."""
-    return codec_from_latents(encoder, decoder, encode_latents(encoder, train_images), step, margin, smoothing)
+_CACHE: dict[str, HyperpriorCodec] = {}
 
 
-def codec_from_latents(encoder, decoder, train_latents: np.ndarray, step: float, margin: int = 2, smoothing: float = 0.5) -> LatentCodec:
-    """`fit_codec` from latents already computed (one encoding pass serves several steps)."""
-    if not step > 0:
-        raise ValueError(f"step must be positive, got {step!r}")
-    q = quantise(train_latents, step)
-    q = q.reshape(len(q), -1)
-    lo, hi = int(q.min()) - margin, int(q.max()) + margin
-    counts = np.stack([np.bincount(q[:, d] - lo, minlength=hi - lo + 1) for d in range(q.shape[1])]).astype(np.float64)
-    probabilities = (counts + smoothing) / (counts + smoothing).sum(axis=1, keepdims=True)
-    return LatentCodec(encoder, decoder, float(step), lo, probabilities)
+def _load_cached(folder: str) -> HyperpriorCodec:
+    if folder not in _CACHE:
+        _CACHE[folder] = HyperpriorCodec.load(folder)
+    return _CACHE[folder]
 
 
-def codec_from_prior(analysis, synthesis, prior, lo: int | None = None, hi: int | None = None, tail: float = 1e-8) -> LatentCodec:
-    """A codec for a learned model: step 1, each latent value coded under its channel's learned density.
+@dataclass
+class QualityCodec:
+    """A HyperpriorCodec bound to one quality: compress(images) / decompress(blobs)."""
 
-    Without `lo`/`hi`, the symbol range is where some channel's density puts more than
-    `tail` on an integer (searched within +-1024); rarer values are clipped to the range.
-    """
-    shape = tuple(analysis.output.shape[1:])
-    if lo is None or hi is None:
-        wide = prior.pmf_table(-1024, 1024).max(axis=0)
-        inside = np.flatnonzero(wide > tail)
-        lo = -1024 + int(inside[0]) if lo is None else lo
-        hi = -1024 + int(inside[-1]) if hi is None else hi
-    table = prior.pmf_table(lo, hi)  # (channels, n)
-    return LatentCodec(analysis, synthesis, 1.0, lo, table, positions=int(np.prod(shape[:-1])))
+    codec: HyperpriorCodec
+    quality: float
 
+    def __post_init__(self) -> None:
+        self.codec.level16(self.quality)  # checks the range
 
-def compress(images: np.ndarray, codec: LatentCodec) -> list[bytes]:
-    """One byte string per uint8 image."""
-    q = quantise(encode_latents(codec.encoder, images, codec.batch_size), codec.step)
-    q = q.reshape(len(q), -1)  # spatial latents are coded in C order
-    if q.shape[1] != codec.latent_dim:
-        raise ValueError(f"encoder gives {q.shape[1]} latent values but the prior has {codec.latent_dim}")
-    symbols = np.clip(q - codec.offset, 0, codec.probabilities.shape[1] - 1).astype(np.int32)  # rare outliers clip
-    header = HEADER.pack(MAGIC, FORMAT_VERSION, codec.model_id)
-    return [header + codec.encode_symbols(row).astype("<u4").tobytes() for row in symbols]
+    def compress(self, images: np.ndarray) -> list[bytes]:
+        """uint8 (N, H, W, 3) -> one byte string per image."""
+        return self.codec.compress(images, self.quality)
 
+    def decompress(self, blobs) -> np.ndarray:
+        """Byte strings (any quality of this model) -> uint8 (N, H, W, 3)."""
+        return self.codec.decompress(blobs)
 
-def _parse(blob: bytes, codec: LatentCodec) -> np.ndarray:
-    """Check the header and return the payload words."""
-    if not isinstance(blob, (bytes, bytearray, memoryview)):
-        raise CodecError(f"expected a byte string, got {type(blob).__name__}")
-    blob = bytes(blob)
-    if len(blob) < HEADER.size + 4:
-        raise CodecError(f"byte string of {len(blob)} bytes is too short (header {HEADER.size} + at least 4)")
-    magic, version, model_id = HEADER.unpack_from(blob)
-    if magic != MAGIC:
-        raise CodecError(f"not a cae_helpers byte string (first byte 0x{magic:02x}, expected 0x{MAGIC:02x})")
-    if version != FORMAT_VERSION:
-        raise CodecError(f"format version {version}; this decoder reads version {FORMAT_VERSION}")
-    if model_id != codec.model_id:
-        raise CodecError(f"made by another model (id {model_id.hex()}, this codec is {codec.model_id.hex()})")
-    if (len(blob) - HEADER.size) % 4:
-        raise CodecError(f"payload of {len(blob) - HEADER.size} bytes is not whole 32-bit words: truncated?")
-    return np.frombuffer(blob, dtype="<u4", offset=HEADER.size).astype(np.uint32)
+    def compress_image(self, image: np.ndarray) -> bytes:
+        """uint8 (H, W, 3) -> one byte string."""
+        return self.codec.compress_image(image, self.quality)
 
+    def decompress_image(self, blob: bytes) -> np.ndarray:
+        """One byte string -> uint8 (H, W, 3)."""
+        return self.codec.decompress_image(blob)
 
-def decode_symbols(blob: bytes, codec: LatentCodec) -> np.ndarray:
-    """The quantisation indices in one byte string."""
-    words = _parse(blob, codec)
-    try:
-        symbols, coder = codec.decode_words(words)
-    except (ValueError, RuntimeError, AssertionError) as err:
-        raise CodecError(f"corrupt payload ({err})") from err
-    if not coder.is_empty():
-        raise CodecError("corrupt or truncated payload: the decoder did not end where the data does")
-    return symbols.astype(np.int64) + codec.offset
-
-
-def decompress(blobs: list[bytes], codec: LatentCodec) -> np.ndarray:
-    """uint8 images (N, 32, 32, 3) from byte strings made by `compress` with the same codec."""
-    if isinstance(blobs, (bytes, bytearray)):
-        raise TypeError("decompress takes a list of byte strings; wrap a single one in a list")
-    if len(blobs) == 0:
-        raise ValueError("no byte strings to decompress")
-    latents = np.stack([decode_symbols(b, codec) for b in blobs]).astype(np.float32) * np.float32(codec.step)
-    return decode_latents(codec.decoder, latents, codec.batch_size)
-
-
-def decode_latents(decoder, latents: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """uint8 images from latents, batched through `predict` (a compiled graph: 2x the images/s of direct calls)."""
-    latents = np.asarray(latents, np.float32)
-    shape = tuple(decoder.input.shape[1:])
-    if latents.ndim < 2 or len(latents) == 0 or int(np.prod(latents.shape[1:])) != int(np.prod(shape)):
-        raise ValueError(f"latents must be a non-empty (N, {', '.join(map(str, shape))}) array (or flattened); got shape {latents.shape}")
-    latents = latents.reshape((len(latents),) + shape)
-    if not np.all(np.isfinite(latents)):
-        raise ValueError("latents contain NaN or inf")
-    out = np.asarray(decoder.predict(latents, batch_size=batch_size, verbose=0), np.float32)
-    return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
-
-
-def total_bits_per_pixel(blobs: list[bytes], height: int = 32, width: int = 32) -> np.ndarray:
-    """Bits per pixel of each whole byte string, header included."""
-    return bits_per_pixel(np.array([len(b) for b in blobs], np.float64), height, width)
-
-
-def save_codec(codec: LatentCodec, directory) -> None:
-    """encoder.keras, decoder.keras and prior.npz (step, offset, probabilities), each written atomically."""
-    from pathlib import Path
-
-    from .io import atomic_write, save_model
-
-    directory = Path(directory)
-    save_model(codec.encoder, directory / "encoder.keras")
-    save_model(codec.decoder, directory / "decoder.keras")
-
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, step=codec.step, offset=codec.offset, probabilities=codec.probabilities,
-                     positions=codec.positions, version=FORMAT_VERSION)
-
-    atomic_write(directory / "prior.npz", write)
-
-
-def load_codec(directory) -> LatentCodec:
-    """A codec saved by `save_codec`."""
-    from pathlib import Path
-
-    import keras
-
-    from . import layers  # noqa: F401 - registers the custom layers before loading
-
-    directory = Path(directory)
-    for name in ("encoder.keras", "decoder.keras", "prior.npz"):
-        if not (directory / name).is_file():
-            raise FileNotFoundError(f"{directory / name} is missing: not a codec saved by save_codec")
-    with np.load(directory / "prior.npz") as f:
-        step, offset, probs = float(f["step"]), int(f["offset"]), np.array(f["probabilities"])
-        positions = int(f["positions"]) if "positions" in f.files else 1
-    return LatentCodec(keras.models.load_model(directory / "encoder.keras"),
-                       keras.models.load_model(directory / "decoder.keras"), step, offset, probs, positions=positions)
+    def info(self) -> dict:
+        """The shipped model's config.json (command, training time and steps, versions)."""
+        return json.loads((ZOO / DEFAULT_MODEL / "config.json").read_text())

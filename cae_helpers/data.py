@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
-from .validation import check_float_images, check_uint8_images
 
+IMAGE_SHAPE = (32, 32, 3)  # one CIFAR image: height, width, RGB
 ENV_VAR = "CIFAR100_PATH"
 ARCHIVE_DIR = "cifar-100-python"
 SPLITS = ("train", "test")
@@ -150,16 +150,6 @@ def _load_keras() -> Cifar100:
     train = Split(x_tr, y_tr.ravel().astype(np.int64), c_tr.ravel().astype(np.int64))
     test = Split(x_te, y_te.ravel().astype(np.int64), c_te.ravel().astype(np.int64))
     return Cifar100(train, test, (), (), "keras.datasets.cifar100")
-
-
-def to_float(images: np.ndarray) -> np.ndarray:
-    """uint8 images -> float32 in [0, 1] (pixels / 255, as the reference)."""
-    return check_uint8_images(images).astype(np.float32) / 255.0
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    """float images in [0, 1] -> uint8, rounding to nearest and clipping (what a viewer would store)."""
-    return np.clip(np.rint(check_float_images(images, clip_ok=True) * 255.0), 0, 255).astype(np.uint8)
 
 
 def balanced_split(labels: np.ndarray, val_size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

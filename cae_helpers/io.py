@@ -96,3 +96,32 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up log lines (oneDNN, CPU features) kept off stderr.
+
+    They are written by absl before any log level applies, so stderr is pointed at
+    /dev/null at the file-descriptor level for the import only. Set CAE_TF_LOGS=1 to see them.
+    """
+    if os.environ.get("CAE_TF_LOGS") or "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:  # another backend: nothing to silence
+        pass
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -11,6 +11,7 @@ Keras' own code everywhere else, so models stay backend-agnostic.
 from __future__ import annotations
 
 import keras
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="cae_helpers")
@@ -102,3 +103,30 @@ class UniformNoise(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return super().get_config() | {"step": self.step, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="cae_helpers")
+class GDN(keras.layers.Layer):
+    """Simplified generalised divisive normalisation (Johnston et al. 2019): x / (beta + gamma |x|).
+
+    `inverse=True` multiplies instead (IGDN, for the synthesis transform). beta and gamma
+    are kept positive by clipping at use.
+    """
+
+    def __init__(self, inverse: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.inverse = inverse
+
+    def build(self, input_shape):
+        c = input_shape[-1]
+        self.beta = self.add_weight(shape=(c,), initializer="ones", name="beta")
+        self.gamma = self.add_weight(shape=(c, c), initializer=keras.initializers.Identity(0.1), name="gamma")
+
+    def call(self, x):
+        beta = ops.maximum(ops.cast(self.beta, x.dtype), 1e-6)
+        gamma = ops.maximum(ops.cast(self.gamma, x.dtype), 0.0)
+        norm = beta + ops.matmul(ops.abs(x), gamma)
+        return x * norm if self.inverse else x / norm
+
+    def get_config(self) -> dict:
+        return super().get_config() | {"inverse": self.inverse}

@@ -20,125 +20,35 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-IMAGE_SHAPE = (32, 32, 3)
+from .data import IMAGE_SHAPE
+from .entropy.priors import FactorizedPrior
+from .layers import GDN
 
-
-@keras.saving.register_keras_serializable(package="cae_helpers")
-class GDN(keras.layers.Layer):
-    """Simplified generalised divisive normalisation (Johnston et al. 2019): x / (beta + gamma |x|).
-
-    `inverse=True` multiplies instead (IGDN, for the synthesis transform). beta and gamma
-    are kept positive by clipping at use.
-    """
-
-    def __init__(self, inverse: bool = False, **kwargs):
-        super().__init__(**kwargs)
-        self.inverse = inverse
-
-    def build(self, input_shape):
-        c = input_shape[-1]
-        self.beta = self.add_weight(shape=(c,), initializer="ones", name="beta")
-        self.gamma = self.add_weight(shape=(c, c), initializer=keras.initializers.Identity(0.1), name="gamma")
-
-    def call(self, x):
-        beta = ops.maximum(ops.cast(self.beta, x.dtype), 1e-6)
-        gamma = ops.maximum(ops.cast(self.gamma, x.dtype), 0.0)
-        norm = beta + ops.matmul(ops.abs(x), gamma)
-        return x * norm if self.inverse else x / norm
-
-    def get_config(self) -> dict:
-        return super().get_config() | {"inverse": self.inverse}
-
-
-@keras.saving.register_keras_serializable(package="cae_helpers")
-class FactorizedPrior(keras.layers.Layer):
-    """A learned univariate density per channel (Ballé et al. 2018, appendix 6.1).
-
-    call(y, training) returns (y_tilde, likelihoods): y plus U(-0.5, 0.5) noise in
-    training, rounded y otherwise, and the probability mass of each value's unit bin.
-    """
-
-    def __init__(self, filters=(3, 3, 3), init_scale: float = 10.0, likelihood_bound: float = 1e-9, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = tuple(filters)
-        self.init_scale = float(init_scale)
-        self.likelihood_bound = float(likelihood_bound)
-        self.seed_generator = keras.random.SeedGenerator(0)
-
-    def build(self, input_shape):
-        c = input_shape[-1]
-        dims = (1,) + self.filters + (1,)
-        scale = self.init_scale ** (1 / (len(dims) - 1))
-        self.matrices, self.biases, self.factors = [], [], []
-        for i in range(len(dims) - 1):
-            init = math.log(math.expm1(1 / scale / dims[i + 1]))
-            self.matrices.append(self.add_weight(shape=(c, dims[i + 1], dims[i]), initializer=keras.initializers.Constant(init), name=f"matrix{i}"))
-            self.biases.append(self.add_weight(shape=(c, dims[i + 1], 1), initializer=keras.initializers.RandomUniform(-0.5, 0.5), name=f"bias{i}"))
-            if i < len(dims) - 2:
-                self.factors.append(self.add_weight(shape=(c, dims[i + 1], 1), initializer="zeros", name=f"factor{i}"))
-
-    def _logits_cumulative(self, v):
-        """Logit of the CDF at v, shaped (C, 1, N)."""
-        logits = v
-        for i, (m, b) in enumerate(zip(self.matrices, self.biases)):
-            logits = ops.matmul(ops.softplus(m), logits) + b
-            if i < len(self.factors):
-                logits = logits + ops.tanh(self.factors[i]) * ops.tanh(logits)
-        return logits
-
-    def likelihood(self, y):
-        """Probability mass of [y - 0.5, y + 0.5] under each channel's density; same shape as y."""
-        shape = ops.shape(y)
-        c = shape[-1]
-        v = ops.reshape(ops.moveaxis(y, -1, 0), (c, 1, -1))
-        lower, upper = self._logits_cumulative(v - 0.5), self._logits_cumulative(v + 0.5)
-        sign = ops.stop_gradient(-ops.sign(lower + upper))  # evaluate in the tail with better precision
-        lik = ops.abs(ops.sigmoid(sign * upper) - ops.sigmoid(sign * lower))
-        lik = ops.maximum(lik, self.likelihood_bound)
-        return ops.moveaxis(ops.reshape(lik, (c,) + tuple(shape[:-1])), 0, -1)
-
-    def call(self, y, training=None):
-        if training:
-            y_tilde = y + keras.random.uniform(ops.shape(y), -0.5, 0.5, dtype=y.dtype, seed=self.seed_generator)
-        else:
-            y_tilde = ops.round(y)
-        return y_tilde, self.likelihood(y_tilde)
-
-    def pmf_table(self, lo: int, hi: int) -> np.ndarray:
-        """(C, hi - lo + 1) probabilities of the integers lo..hi per channel, for the entropy coder."""
-        c = self.matrices[0].shape[0]
-        grid = np.broadcast_to(np.arange(lo, hi + 1, dtype=np.float32), (c, hi - lo + 1))
-        lik = self.likelihood(ops.convert_to_tensor(np.ascontiguousarray(grid.T)[None, None]))  # (1, 1, n, C)
-        return np.asarray(ops.convert_to_numpy(lik), np.float64)[0, 0].T
-
-    def get_config(self) -> dict:
-        return super().get_config() | {"filters": self.filters, "init_scale": self.init_scale,
-                                       "likelihood_bound": self.likelihood_bound}
-
-
-def build_transforms(filters: int = 128, latent_channels: int = 128, downsamples: int = 2) -> tuple[keras.Model, keras.Model]:
+def build_transforms(filters: int = 128, latent_channels: int = 128, downsamples: int = 2,
+                     dtype: str | None = None) -> tuple[keras.Model, keras.Model]:
     """(analysis, synthesis): 5x5 stride-2 convolutions with GDN, then a 3x3 convolution to the latent.
 
     32x32x3 <-> (32 / 2^downsamples)^2 x latent_channels; the synthesis mirrors the analysis
-    (3x3 convolution, inverse GDN, 5x5 stride-2 transposed convolutions).
+    (3x3 convolution, inverse GDN, 5x5 stride-2 transposed convolutions). `dtype`: the hidden
+    layers' policy (for example "mixed_bfloat16").
     """
     if not 1 <= downsamples <= 5:
         raise ValueError(f"downsamples must be 1..5 for 32x32 images, got {downsamples}")
     x = inputs = keras.Input(IMAGE_SHAPE, name="image")
     for i in range(downsamples):
-        x = layers.Conv2D(filters, 5, strides=2, padding="same", name=f"analysis{i}")(x)
-        x = GDN(name=f"gdn{i}")(x)
+        x = layers.Conv2D(filters, 5, strides=2, padding="same", name=f"analysis{i}", dtype=dtype)(x)
+        x = GDN(name=f"gdn{i}", dtype=dtype)(x)
     # the latent and the image stay float32 under mixed precision: bfloat16 cannot even hold
     # the integers of a wide latent, and the loss needs the output's full precision
     y = layers.Conv2D(latent_channels, 3, padding="same", dtype="float32", name="latent")(x)
     analysis = keras.Model(inputs, y, name="analysis")
 
     z = code = keras.Input(y.shape[1:], name="latent")
-    z = layers.Conv2D(filters, 3, padding="same", name="synthesis_in")(z)
+    z = layers.Conv2D(filters, 3, padding="same", name="synthesis_in", dtype=dtype)(z)
     for i in range(downsamples - 1):
-        z = GDN(inverse=True, name=f"igdn{i}")(z)
-        z = layers.Conv2DTranspose(filters, 5, strides=2, padding="same", name=f"synthesis{i}")(z)
-    z = GDN(inverse=True, name=f"igdn{downsamples - 1}")(z)
+        z = GDN(inverse=True, name=f"igdn{i}", dtype=dtype)(z)
+        z = layers.Conv2DTranspose(filters, 5, strides=2, padding="same", name=f"synthesis{i}", dtype=dtype)(z)
+    z = GDN(inverse=True, name=f"igdn{downsamples - 1}", dtype=dtype)(z)
     z = layers.Conv2DTranspose(3, 5, strides=2, padding="same", dtype="float32", name=f"synthesis{downsamples - 1}")(z)
     synthesis = keras.Model(code, z, name="synthesis")
     return analysis, synthesis
@@ -199,9 +109,10 @@ class RDConfig:
             raise ValueError(f"decay_at must be in (0, 1], got {self.decay_at!r}")
 
 
-def build_rd_model(lmbda: float, filters: int = 128, latent_channels: int = 128, downsamples: int = 2) -> RateDistortionModel:
+def build_rd_model(lmbda: float, filters: int = 128, latent_channels: int = 128, downsamples: int = 2,
+                   dtype: str | None = None) -> RateDistortionModel:
     """A rate-distortion model ready to compile (call `.compile(optimizer=...)`, then `fit(x, x)`)."""
-    analysis, synthesis = build_transforms(filters, latent_channels, downsamples)
+    analysis, synthesis = build_transforms(filters, latent_channels, downsamples, dtype)
     prior = FactorizedPrior(name="prior", dtype="float32")  # probabilities need float32 under any policy
     model = RateDistortionModel(analysis, synthesis, prior, lmbda)
     model(np.zeros((1,) + IMAGE_SHAPE, np.float32))  # build every part

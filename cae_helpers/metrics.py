@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import to_uint8
+from .pixels import to_float, to_uint8
 from .validation import check_float_images, check_pair, check_uint8_images
 
 
@@ -62,7 +62,7 @@ def quality_report(orig_uint8: np.ndarray, rec_float: np.ndarray) -> dict[str, f
     """Every PSNR variant and SSIM for uint8 originals and float reconstructions in [0, 1]."""
     orig_uint8 = check_uint8_images(orig_uint8, "orig")
     rec_float = check_float_images(rec_float, "rec", clip_ok=True)
-    orig_float = orig_uint8.astype(np.float32) / 255.0
+    orig_float = to_float(orig_uint8)
     rec_uint8 = to_uint8(rec_float)
     return {
         "psnr_mean_float": mean_psnr(orig_float, rec_float),

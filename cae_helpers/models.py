@@ -12,9 +12,9 @@ from typing import Sequence
 import keras
 from keras import layers
 
+from .data import IMAGE_SHAPE
 from .layers import FusedBatchNormalization, NearestUpSampling2D, UniformNoise
 
-IMAGE_SHAPE = (32, 32, 3)
 MODEL_NAMES = ("reference", "initial")
 
 

@@ -63,6 +63,7 @@ def plot_history(history: dict[str, list[float]], title: str = "training"):
 
 def plot_per_class(psnr_by_class: np.ndarray, names: Sequence[str], top: int = 10):
     """Bar chart of the `top` best and worst classes by mean PSNR; returns the figure."""
+    psnr_by_class = np.asarray(psnr_by_class, np.float64)
     order = np.argsort(psnr_by_class)
     picks = np.concatenate([order[:top], order[-top:]])
     fig, ax = plt.subplots(figsize=(10, 4))
@@ -72,5 +73,26 @@ def plot_per_class(psnr_by_class: np.ndarray, names: Sequence[str], top: int = 1
     lo = float(psnr_by_class[picks].min())
     ax.set(ylabel="mean PSNR (dB)", ylim=(lo - 1, float(psnr_by_class.max()) + 1),
            title=f"{top} worst (red) and best (green) classes")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: str = "", published: dict | None = None):
+    """Quality vs bits per pixel, one line per codec (`published` curves dashed); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for name, pts in curves.items():
+        pts = sorted(pts, key=lambda p: p["bpp"])
+        ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], marker="o" if len(pts) > 1 else "*",
+                markersize=5 if len(pts) > 1 else 14, label=name, linewidth=2.5 if name.startswith("learned") else 1.5)
+    if key == "psnr_mean_uint8":
+        for name, pts in (published or {}).items():
+            ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], linestyle="--", marker="x", alpha=0.6, label=name)
+    ax.set(xlabel="bits per pixel (whole byte strings)",
+           ylabel={"psnr_mean_uint8": "mean per-image PSNR, uint8 (dB)", "ssim_mean_uint8": "mean per-image SSIM, uint8"}.get(key, key),
+           title=title, xlim=(0, None))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

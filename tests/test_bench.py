@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from cae_helpers.bench import at_rate, bd_rate, main, pillow_round_trip, rd_point
+from cae_helpers.bench.classic import pillow_round_trip
+from cae_helpers.bench.curves import at_rate, bd_rate, rd_point
+from cae_helpers.cli import main
 
 
 def _curve(bpps, psnrs):
@@ -47,7 +49,7 @@ def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
 
     ae, _, _ = build_autoencoder(filters=(4, 4, 4), latent_dim=8)
     save_model(ae, tmp_path / "ae.keras")
-    assert main(["rd", "--data", str(tiny_archive), "--model", str(tmp_path / "ae.keras"), "--per-class", "1",
+    assert main(["bench", "rd", "--data", str(tiny_archive), "--model", str(tmp_path / "ae.keras"), "--per-class", "1",
                  "--no-classic", "--steps", "0.1", "0.5", "--out", str(tmp_path / "rd")]) == 0
     rd = json.loads((tmp_path / "rd" / "rd.json").read_text())
     float_pt = rd["curves"]["reference model, float32 code"][0]
@@ -57,18 +59,30 @@ def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
     assert (tmp_path / "rd" / "rd.png").is_file() and (tmp_path / "rd" / "rd_ssim.png").is_file() and "versions" in rd
 
 
-def test_equal_epochs_quality_runs_both_paths():
-    from cae_helpers.speed import equal_epochs_quality
+def test_equal_epochs_quality_runs_both_paths(monkeypatch):
+    """One model with stock float32 layers, one with the fast layers in the automatic precision, each trained."""
+    from cae_helpers import models
+    from cae_helpers.bench.speed import equal_epochs_quality
+    from cae_helpers.training import resolve_precision
 
+    built, real = [], models.build_autoencoder
+
+    def spy(**kwargs):
+        built.append((kwargs["dtype"], kwargs["fast_layers"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(models, "build_autoencoder", spy)
     rng = np.random.default_rng(1)
     out = equal_epochs_quality(rng.integers(0, 256, (128, 32, 32, 3), dtype=np.uint8),
                                rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8), epochs=1)
+    assert built == [("float32", False), (resolve_precision("auto"), True)]
+    assert out["plain_fp32_train_s"] > 0 and out["fast_train_s"] > 0
     assert np.isfinite(out["plain_fp32_psnr_mean_float"]) and np.isfinite(out["fast_psnr_mean_float"])
-    assert out["psnr_difference_db"] == pytest.approx(out["fast_psnr_mean_float"] - out["plain_fp32_psnr_mean_float"])
 
 
 def test_gap_rows_against_webp_and_published():
-    from cae_helpers.bench import format_gaps, gap_rows, published_curves
+    from cae_helpers.bench.curves import gap_rows, published_curves
+    from cae_helpers.report import gaps_table
 
     rd = {"curves": {"WebP": _curve([0.5, 1, 2, 4], [20, 24, 29, 34]), "ours": _curve([0.25, 1, 4], [22, 28, 38])},
           "published": {"curves": published_curves()}}
@@ -79,12 +93,12 @@ def test_gap_rows_against_webp_and_published():
     balle = "Ballé 2018 hyperprior (CIFAR-10, published)"
     assert rows[1][f"gap to {balle}"] == pytest.approx(28 - at_rate(published_curves()[balle], 1))
     assert gap_rows(rd, "missing")[0]["ours"] is None
-    table = format_gaps(rows)
+    table = gaps_table(rd, "ours")
     assert table.count("\n") == 5 and "+4.00" in table
 
 
 def test_full_run_summary_and_target_verdicts(tmp_path):
-    from cae_helpers.speed import full_run_summary, target_verdicts
+    from cae_helpers.bench.speed import full_run_summary, target_verdicts
 
     (tmp_path / "history.json").write_text(json.dumps({"epochs_run": 40, "train_wall_time_s": 1920.0, "resumed_from_epoch": 0}))
     (tmp_path / "metrics.json").write_text(json.dumps({"command": "python -m cae_helpers train", "wall_time_s": 2000.0,
@@ -103,3 +117,19 @@ def test_full_run_summary_and_target_verdicts(tmp_path):
     (tmp_path / "history.json").write_text(json.dumps({"epochs_run": 40, "train_wall_time_s": 1.0, "resumed_from_epoch": 12}))
     with pytest.raises(ValueError, match="resumed"):
         full_run_summary(tmp_path)
+
+
+def test_report_tables_and_nearest_point():
+    from cae_helpers.bench.curves import nearest_point
+    from cae_helpers.report import points_table, rd_summary_table, runs_table
+
+    pts = [{"lmbda": l, "bpp": b, "bytes_mean": 128 * b, "psnr_mean_uint8": q, "psnr_pooled_uint8": q - 1, "ssim_mean_uint8": 0.9}
+           for l, b, q in ((0.01, 0.5, 25.0), (0.1, 1.2, 29.0), (1.0, 4.0, 38.0))]
+    assert nearest_point(pts, 1.0)["lmbda"] == 0.1 and nearest_point(pts, 3.0)["lmbda"] == 1.0
+    table = points_table(pts)
+    assert table.count("\n") == 4 and "| 0.1 | 1.200 | 153.6 | 29.00 | 28.00 | 0.9000 | – / – |" in table
+    rd = {"summary": {"WebP": {"bd_rate_vs_webp_percent": 0.0, "psnr_at_1bpp": 24.1}}}
+    assert "| WebP | +0.0 % | – | 24.10 |" in rd_summary_table(rd)
+    run = {"config": {"protocol": "heldout", "keep_best": True}, "epochs_run": 38, "psnr_mean_float": 23.61,
+           "psnr_pooled_float": 22.83, "psnr_mean_uint8": 23.6, "ssim_mean_uint8": 0.7341, "compression_rate": 5 / 6}
+    assert "| nb | heldout | best | 38 | 23.61 | 22.83 | 23.60 | 0.7341 | 83.33 % |" in runs_table([("nb", run)])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cae_helpers import Split, TrainConfig, build_autoencoder, evaluate, reconstruct, showOrigDec, train
-from cae_helpers.codec import decode_latents, fit_codec
+from cae_helpers.entropy.coder import decode_latents, fit_codec
 
 
 @pytest.fixture(scope="module")

@@ -42,10 +42,18 @@ def test_fused_gradients_match():
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-4)
 
 
-def test_falls_back_with_a_mask_or_other_axis():
-    x = np.random.default_rng(2).random((4, 5, 6), dtype=np.float32)
-    y = FusedBatchNormalization(axis=1)(x, training=True)  # 3-D input: Keras' own code path
-    assert y.shape == x.shape and np.all(np.isfinite(np.asarray(y)))
+@pytest.mark.parametrize("shape, axis, masked", [((4, 5, 6), 1, False), ((4, 3, 3, 6), -1, True)])
+def test_falls_back_with_a_mask_or_other_axis(shape, axis, masked):
+    """Where the fused kernel does not apply (other axis, 3-D input, a mask) the layer is Keras' own."""
+    x = np.random.default_rng(2).random(shape, dtype=np.float32)
+    mask = (np.random.default_rng(3).random(shape[:-1]) > 0.3) if masked else None
+    fused, plain = FusedBatchNormalization(axis=axis), keras.layers.BatchNormalization(axis=axis)
+    fused.build(shape)
+    plain.build(shape)
+    assert not fused._can_fuse(x, mask) or not masked
+    y1, y2 = fused(x, training=True, mask=mask), plain(x, training=True, mask=mask)
+    np.testing.assert_allclose(np.asarray(y1), np.asarray(y2), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(fused.moving_mean), np.asarray(plain.moving_mean), atol=1e-7)
 
 
 def test_serialises(tmp_path):

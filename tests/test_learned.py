@@ -8,8 +8,10 @@ import keras
 import numpy as np
 import pytest
 
-from cae_helpers.codec import codec_from_prior, compress, decompress, quantise, total_bits_per_pixel
-from cae_helpers.learned import GDN, FactorizedPrior, build_rd_model, build_transforms
+from cae_helpers.entropy.coder import codec_from_prior, compress, decompress, quantise, total_bits_per_pixel
+from cae_helpers.entropy.priors import FactorizedPrior
+from cae_helpers.layers import GDN
+from cae_helpers.learned import build_rd_model, build_transforms
 
 
 def test_gdn_and_its_inverse():
@@ -61,19 +63,19 @@ def test_learned_latent_codes_through_bytes_and_rate_matches_the_prior():
     assert np.array_equal(quantise(y, 1.0).reshape(6, -1).shape, (6, 4 * 4 * 8))
 
 
-TINY = ["--filters", "8", "--latent-channels", "4", "--batch-size", "32", "--precision", "float32", "--verbose", "0"]
+TINY = ["--filters", "8", "--latent-channels", "4", "--batch-size", "32", "--precision", "float32"]
 
 
 def test_training_cli_saves_weights_that_load_and_code(tiny_archive, tmp_path):
-    from cae_helpers.bench import learned_curve, learned_dirs
+    from cae_helpers.bench.rd import learned_curve, learned_dirs
+    from cae_helpers.cli import main
     from cae_helpers.learned import load_learned
-    from cae_helpers.learned_training import main
 
     out = tmp_path / "lmbda-0.01"
-    assert main(["--data", str(tiny_archive), "--lmbda", "0.01", "--epochs", "2", "--out", str(out), *TINY]) == 0
+    assert main(["train-factorised", "--data", str(tiny_archive), "--lmbda", "0.01", "--epochs", "2", "--out", str(out), *TINY]) == 0
     assert (out / "weights.npz").is_file() and not (out / "backup").exists()
     info = json.loads((out / "config.json").read_text())
-    assert info["config"]["lmbda"] == 0.01 and info["command"].startswith("python -m cae_helpers.learned_training")
+    assert info["config"]["lmbda"] == 0.01 and info["command"].startswith("python -m cae_helpers train-factorised")
     hist = json.loads((out / "history.json").read_text())
     assert len(hist["history"]["val_bpp"]) == 2 and hist["fit_images"] == 200 and hist["val_images"] == 100
     model, config = load_learned(out)
@@ -83,7 +85,7 @@ def test_training_cli_saves_weights_that_load_and_code(tiny_archive, tmp_path):
     assert f16.shape == (5, 5, 3, 8) and config.latent_channels == 4
     # warm start from it, then the benchmark's point for both
     out2 = tmp_path / "lmbda-0.1"
-    assert main(["--data", str(tiny_archive), "--lmbda", "0.1", "--epochs", "1", "--init-from", str(out), "--out", str(out2), *TINY]) == 0
+    assert main(["train-factorised", "--data", str(tiny_archive), "--lmbda", "0.1", "--epochs", "1", "--init-from", str(out), "--out", str(out2), *TINY]) == 0
     images = np.random.default_rng(4).integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
     dirs = learned_dirs([str(tmp_path)])
     assert dirs == [str(out), str(out2)]
@@ -110,21 +112,21 @@ def test_training_resumes_after_an_interruption(tiny_archive, tmp_path):
 
     from cae_helpers.data import load_cifar100, protocol_splits
     from cae_helpers.learned import RDConfig
-    from cae_helpers.learned_training import train_learned
+    from cae_helpers.training.codec import train_factorised
     from cae_helpers.training import set_seed
 
     set_seed(0, deterministic=True)  # TF op determinism (process-wide), so "the same" can be exact
     data = load_cifar100(tiny_archive)
     fit, val = protocol_splits(data.train, data.test, "heldout", 100)
     config = RDConfig(lmbda=0.01, filters=8, latent_channels=4, epochs=2, precision="float32")
-    straight, _ = train_learned(config, fit.images, val.images, tmp_path / "a", verbose=0)
+    straight, _ = train_factorised(config, fit.images, val.images, tmp_path / "a", verbose=0)
 
     class StopAfterFirst(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             self.model.stop_training = True
 
-    train_learned(config, fit.images, val.images, tmp_path / "b", verbose=0, callbacks=[StopAfterFirst()])
-    resumed, info = train_learned(config, fit.images, val.images, tmp_path / "b", verbose=0)
+    train_factorised(config, fit.images, val.images, tmp_path / "b", verbose=0, callbacks=[StopAfterFirst()])
+    resumed, info = train_factorised(config, fit.images, val.images, tmp_path / "b", verbose=0)
     assert info["resumed_from_epoch"] == 1
     for a, b in zip(straight.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
@@ -132,7 +134,7 @@ def test_training_resumes_after_an_interruption(tiny_archive, tmp_path):
 
 def test_corrupt_learned_byte_strings_raise_or_decode_to_images():
     """The per-channel decoding path, like the reference codec's: CodecError or a well-formed image, nothing else."""
-    from cae_helpers.codec import CodecError
+    from cae_helpers.errors import CodecError
 
     analysis, synthesis = build_transforms(filters=8, latent_channels=4, downsamples=2)
     prior = FactorizedPrior()

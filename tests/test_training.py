@@ -37,9 +37,14 @@ def test_config_rejects_bad_values(kwargs, match):
         TrainConfig(**kwargs)
 
 
-def test_precision_resolves_to_a_policy():
-    assert resolve_precision("float32") == "float32"
-    assert resolve_precision("auto") in ("float32", "mixed_bfloat16", "mixed_float16")
+def test_precision_auto_follows_the_cpu(monkeypatch):
+    from cae_helpers.training import loop
+
+    assert resolve_precision("float32") == "float32" and resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    monkeypatch.setattr(loop, "_cpu_has_bf16", lambda: True)
+    assert resolve_precision("auto") == "mixed_bfloat16"
+    monkeypatch.setattr(loop, "_cpu_has_bf16", lambda: False)
+    assert resolve_precision("auto") == "float32"
 
 
 def test_train_writes_history_model_and_restores_best(splits, tmp_path):
@@ -51,7 +56,7 @@ def test_train_writes_history_model_and_restores_best(splits, tmp_path):
     saved = json.loads((tmp_path / "history.json").read_text())
     assert saved["config"]["keep_best"] is True and saved["history"]["val_loss"] == res.history["val_loss"]
     assert (tmp_path / "autoencoder.keras").is_file() and (tmp_path / "history.csv").is_file()
-    assert not (tmp_path / "backup").exists()  # BackupAndRestore cleans up after a finished run
+    assert not (tmp_path / "backup").exists()  # the resumable checkpoint goes once the run is finished
     # the weights kept are the best epoch's: their validation loss is the minimum seen
     x = val.images.astype(np.float32) / 255
     val_loss = float(np.mean((res.autoencoder.predict(x, verbose=0) - x) ** 2))

@@ -13,7 +13,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cae_helpers.codec import codec_from_prior, compress, decode_latents, decode_symbols  # noqa: E402
+from cae_helpers.entropy.coder import codec_from_prior, compress, decode_latents, decode_symbols  # noqa: E402
 from cae_helpers.data import load_cifar100  # noqa: E402
 from cae_helpers.learned import load_learned  # noqa: E402
 from cae_helpers.metrics import psnr_per_image  # noqa: E402

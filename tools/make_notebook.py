@@ -30,11 +30,11 @@ PROTOCOL = "heldout"    # "heldout": validate on 5,000 training images, keep bes
 SEED = 0
 PRECISION = "auto"      # "auto": mixed bfloat16 on CPUs with AMX / AVX-512 BF16, float16 on GPUs, else float32
 VERBOSE = 1             # Keras progress bars; 2 prints one line per epoch
-OUT_DIR = "results/notebook"
+OUT_DIR = "runs/notebook"    # git ignores runs/; refreshing results/notebook is an explicit -p OUT_DIR results/notebook
 REFERENCE_RUN = "results/reference/metrics.json"  # written by: python -m cae_helpers train --protocol reference ...
-RD_RESULTS = "results/rd/rd.json"                 # written by: python -m cae_helpers.bench rd ... (see README)
+RD_RESULTS = "results/rd/rd.json"                 # written by: python -m cae_helpers bench rd ... (see README)
 LEARNED_WEIGHTS = "weights/learned"               # shipped learned codecs (tools/train_learned_codecs.sh made them)
-RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_helpers.bench rd --learned ... (see README)
+RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_helpers bench rd --learned ... (see README)
 SMOKE = None            # None: read the CAE_SMOKE environment variable"""),
     code("""import json
 import os
@@ -43,16 +43,18 @@ from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
 
+from IPython.display import Markdown, display
+
 import cae_helpers as cae
-import cae_helpers.bench
-import cae_helpers.speed
+from cae_helpers.bench.curves import nearest_point
+from cae_helpers.report import gaps_table, points_table, rd_summary_table, runs_table
 
 SMOKE = os.environ.get("CAE_SMOKE", "0") == "1" if SMOKE is None else bool(SMOKE)
 if SMOKE:  # a small class-balanced subset and two epochs: minutes on 2 CPU cores
     EPOCHS = min(EPOCHS, 2)
 out = Path(OUT_DIR)
 out.mkdir(parents=True, exist_ok=True)
-print(f"smoke={SMOKE}, epochs<={EPOCHS}, protocol={PROTOCOL}, precision={cae.training.resolve_precision(PRECISION)}")"""),
+print(f"smoke={SMOKE}, epochs<={EPOCHS}, protocol={PROTOCOL}, precision={cae.resolve_precision(PRECISION)}")"""),
     md("""## 1. The data
 
 `load_cifar100` reads the official `cifar-100-python` archive (or folder) from `DATA_PATH` or
@@ -84,7 +86,7 @@ bytes is less than 3,072."""),
     print(f"{name}: {ae.count_params():,} parameters; code {enc.output.shape[1:]} {enc.output.dtype} = "
           f"{cae.code_nbytes(enc)} bytes = {cae.bits_per_pixel(cae.code_nbytes(enc)):.2f} bpp; "
           f"compression rate {100 * cae.compression_rate(enc):.2f} %\\n")"""),
-    md(f"""## 3. Training
+    md("""## 3. Training
 
 Adam (learning rate 1e-3), MSE loss, batch 128, up to 50 epochs, early stopping on the validation
 loss with patience 5: the reference recipe. With `PROTOCOL = "heldout"` the validation images are
@@ -134,18 +136,12 @@ jumps by about 0.2 dB between epochs). The honest protocol above never looks at 
 until this evaluation: validation comes from the training set and the best validation epoch's
 weights are kept. The reference-protocol number below comes from the command-line run whose
 results are committed in `results/reference/` (command inside that file)."""),
-    code("""rows = [("this notebook", cfg.protocol, metrics)]
+    code("""runs = [("this notebook", metrics | {"config": cfg.to_dict(), "epochs_run": result.epochs_run})]
 if Path(REFERENCE_RUN).is_file():
-    ref = json.loads(Path(REFERENCE_RUN).read_text())
-    rows.append((REFERENCE_RUN, ref["config"]["protocol"], ref))
+    runs.append((REFERENCE_RUN, json.loads(Path(REFERENCE_RUN).read_text())))
 else:
     print(f"{REFERENCE_RUN} not found: make it with the README's reference command")
-print(f"{'run':<36} {'protocol':<10} {'epochs':>6} {'PSNR mean':>9} {'pooled':>7} {'SSIM':>6} {'test imgs':>9}")
-print(f"{'reference notebook (published)':<36} {'reference':<10} {35:>6} {23.65:>9.2f} {'':>7} {'':>6} {10000:>9}")
-for name, protocol, m in rows:
-    epochs = m.get("epochs_run", result.epochs_run)
-    print(f"{name:<36} {protocol:<10} {epochs:>6} {m['psnr_mean_float']:>9.2f} {m['psnr_pooled_float']:>7.2f} "
-          f"{m['ssim_mean_uint8']:>6.3f} {m['n_images']:>9}")"""),
+display(Markdown(runs_table(runs)))"""),
     md("""## 7. Real bytes: rate–distortion against WebP, JPEG and AVIF
 
 The 83.33 % above is a ratio of array sizes. Here every rate is measured from whole byte strings:
@@ -156,14 +152,9 @@ per-image PSNR on uint8 (MAX 255) over all 10,000 test images. The curves come f
 run committed in `results/rd/` (its command is inside `rd.json`); BD-rate is against WebP."""),
     code("""if Path(RD_RESULTS).is_file():
     rd = json.loads(Path(RD_RESULTS).read_text())
-    cae.bench.plot_rd(rd["curves"], title=rd["images"])
-    print(f"{'codec':<42} {'BD-rate vs WebP':>16} " + " ".join(f"{'@' + str(r) + ' bpp':>9}" for r in (0.5, 1, 2, 4)))
-    for name, s in rd["summary"].items():
-        bd = s["bd_rate_vs_webp_percent"]
-        cells = [s[f"psnr_at_{r}bpp"] for r in (0.5, 1, 2, 4)]
-        print(f"{name:<42} {'n/a' if bd is None else f'{bd:+.0f} %':>16} "
-              + " ".join(f"{'-' if v is None else f'{v:.2f}':>9}" for v in cells))
+    cae.plot_rd(rd["curves"], title=rd["images"])
     plt.show()
+    display(Markdown(rd_summary_table(rd)))
 else:
     print(f"{RD_RESULTS} not found: make it with the README's benchmark command")"""),
     md("""## 8. A learned codec: rate and distortion trained together
@@ -182,21 +173,20 @@ run committed in `results/rd-learned/`; the dashed lines are published CIFAR-10 
 data set, quoted for scale, not measured here)."""),
     code("""if Path(RD_LEARNED).is_file():
     rdl = json.loads(Path(RD_LEARNED).read_text())
-    cae.bench.plot_rd(rdl["curves"], title=rdl["images"], published=rdl["published"]["curves"])
+    cae.plot_rd(rdl["curves"], title=rdl["images"], published=rdl["published"]["curves"])
     plt.show()
-    from IPython.display import Markdown, display
-    display(Markdown(cae.bench.format_gaps(cae.bench.gap_rows(rdl))))
+    display(Markdown(points_table(rdl["curves"]["learned codec (factorised prior)"])))
+    display(Markdown(gaps_table(rdl)))
 else:
     print(f"{RD_LEARNED} not found: make it with the README's benchmark command")"""),
     code("""# Code the test images for real with the shipped codec nearest 1 bit per pixel, and look at them
-from cae_helpers.codec import codec_from_prior, compress, decompress, total_bits_per_pixel
+from cae_helpers.entropy.coder import codec_from_prior, compress, decompress, total_bits_per_pixel
 from cae_helpers.learned import load_learned
 
 folders = sorted(Path(LEARNED_WEIGHTS).glob("*/weights.npz"))
 if folders:
     if Path(RD_LEARNED).is_file():
-        pts = rdl["curves"]["learned codec (factorised prior)"]
-        chosen = Path(min(pts, key=lambda p: abs(np.log(p["bpp"])))["weights"])
+        chosen = Path(nearest_point(rdl["curves"]["learned codec (factorised prior)"], 1.0)["weights"])
     else:
         chosen = folders[len(folders) // 2].parent
     model, rd_config = load_learned(chosen)
@@ -206,7 +196,7 @@ if folders:
     bpp = total_bits_per_pixel(blobs)
     print(f"{chosen} (lambda {rd_config.lmbda}): {len(blobs)} test images, {bpp.mean():.3f} bpp "
           f"({np.mean([len(b) for b in blobs]):.1f} bytes per image, header included), "
-          f"mean PSNR {cae.metrics.mean_psnr(test_split.images, decoded):.2f} dB (uint8)")
+          f"mean PSNR {cae.mean_psnr(test_split.images, decoded):.2f} dB (uint8)")
     cae.showOrigDec(test_split.images, decoded, num=10)
     plt.show()
 else:
@@ -214,14 +204,14 @@ else:
     md("""## 9. Save the metrics
 
 Everything above, with the settings and package versions, goes to `OUT_DIR/metrics.json`."""),
-    code("""summary = {
-    "notebook": "Convolutional_AutoEncoder_for_Cifar_dataset.ipynb",
-    "smoke": SMOKE, "data": data.source, "config": cfg.to_dict(),
-    "fit_images": len(fit_split), "validation_images": len(val_split),
-    "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "train_wall_time_s": result.wall_time_s,
-    **metrics, "peak_rss_mib": cae.speed.peak_rss_mb(), "versions": cae.io.versions(),
-}
-print("wrote", cae.io.write_json(out / "metrics.json", summary))"""),
+    code("""from cae_helpers.evaluation import metrics_record
+from cae_helpers.io import write_json
+
+extra = {"smoke": SMOKE, "config": cfg.to_dict(), "fit_images": len(fit_split), "validation_images": len(val_split),
+         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "train_wall_time_s": result.wall_time_s}
+record = metrics_record(metrics, f"{len(test_split)} CIFAR-100 test images", data.source, None, extra, result.wall_time_s,
+                        command="Convolutional_AutoEncoder_for_Cifar_dataset.ipynb (README's papermill command)")
+print("wrote", write_json(out / "metrics.json", record))"""),
 ]
 nb = nbf.v4.new_notebook(cells=cells)
 nb.cells[1].metadata["tags"] = ["parameters"]

@@ -9,7 +9,7 @@ out=weights/learned
 step() {  # lambda epochs [init-from lambda]: from scratch at learning rate 3e-4, warm starts at 1e-4
   local dir="$out/lmbda-$1"
   [ -f "$dir/weights.npz" ] && { echo "skip $dir (done)"; return; }
-  python -m cae_helpers.learned_training --data "$data" --lmbda "$1" --epochs "$2" \
+  python -m cae_helpers train-factorised --data "$data" --lmbda "$1" --epochs "$2" \
     ${3:+--init-from "$out/lmbda-$3" --learning-rate 1e-4} --out "$dir"
 }
 # interleaved, so that a partial chain already spans the curve

@@ -1,6 +1,6 @@
 """Speed benchmark: training throughput (plain fp32 fit vs the fast path), coding throughput, memory.
 
-    python -m cae_helpers.bench speed --data cifar-100-python.tar.gz --out results/speed
+    python -m cae_helpers bench speed --data cifar-100-python.tar.gz --out results/speed
 
 All timings are on this machine, in one process, one after another; each figure is the
 best of `repeats` timed passes after an untimed warm-up (graph tracing, oneDNN kernels).
@@ -8,8 +8,8 @@ best of `repeats` timed passes after an untimed warm-up (graph tracing, oneDNN k
 
 from __future__ import annotations
 
-import resource
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -33,8 +33,8 @@ def train_throughput(images: np.ndarray, fast: bool, batch_size: int = 128, repe
     """
     import keras
 
-    from .models import build_autoencoder
-    from .training import compile_model, make_dataset, resolve_precision
+    from ..models import build_autoencoder
+    from ..training import compile_model, make_dataset, resolve_precision
 
     keras.utils.set_random_seed(seed)
     if fast:
@@ -53,9 +53,9 @@ def train_throughput(images: np.ndarray, fast: bool, batch_size: int = 128, repe
 
 def coding_throughput(model_path: str | None, train_images: np.ndarray, images: np.ndarray, step: float, repeats: int = 2) -> dict:
     """encode, decode (network only) and compress, decompress (network + entropy coding) images/s."""
-    from .codec import compress, decode_latents, decompress, encode_latents, fit_codec
-    from .models import build_autoencoder
-    from .training import load_autoencoder
+    from ..entropy.coder import compress, decode_latents, decompress, encode_latents, fit_codec
+    from ..models import build_autoencoder
+    from ..training import load_autoencoder
 
     _, enc, dec = load_autoencoder(model_path) if model_path else build_autoencoder()
     codec = fit_codec(enc, dec, train_images, step=step)
@@ -74,7 +74,7 @@ def coding_throughput(model_path: str | None, train_images: np.ndarray, images: 
 
 def pillow_throughput(images: np.ndarray, repeats: int = 2) -> dict:
     """WebP (quality 75, method 6 and method 4) and JPEG (quality 75, 4:4:4) encode/decode images/s."""
-    from .bench import pillow_round_trip
+    from .classic import pillow_round_trip
 
     out = {}
     for name, fmt, kw in (("webp_m6", "WEBP", {"quality": 75, "method": 6}), ("webp_m4", "WEBP", {"quality": 75, "method": 4}),
@@ -86,11 +86,6 @@ def pillow_throughput(images: np.ndarray, repeats: int = 2) -> dict:
     return out
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def equal_epochs_quality(train_images: np.ndarray, test_images: np.ndarray, epochs: int, seed: int = 0) -> dict:
     """Mean test PSNR after the same epochs for plain float32 (stock layers and Adam) and the fast path.
 
@@ -100,10 +95,10 @@ def equal_epochs_quality(train_images: np.ndarray, test_images: np.ndarray, epoc
     import keras
     import tensorflow as tf
 
-    from .evaluation import reconstruct
-    from .metrics import mean_psnr
-    from .models import build_autoencoder
-    from .training import EpochCounter, compile_model, make_dataset, resolve_precision
+    from ..evaluation import reconstruct
+    from ..metrics import mean_psnr
+    from ..models import build_autoencoder
+    from ..training import EpochCounter, compile_model, make_dataset, resolve_precision
 
     out = {"quality_epochs": epochs, "quality_train_images": len(train_images)}
     for name, dtype, fused in (("plain_fp32", "float32", False), ("fast", resolve_precision("auto"), True)):
@@ -168,3 +163,39 @@ def target_verdicts(result: dict) -> dict:
 def _round_trip(encode_per_s: float, decode_per_s: float) -> float:
     """Images/s for encoding then decoding each image, one after the other."""
     return 1.0 / (1.0 / encode_per_s + 1.0 / decode_per_s)
+
+
+def run_speed(args, argv) -> int:
+    """The `bench speed` subcommand: every figure in one process, one after another."""
+    from ..data import load_cifar100
+    from ..io import command_line, peak_rss_mb, versions, write_json
+    from ..training import resolve_precision
+
+    data = load_cifar100(args.data)
+    train_imgs = data.train.images[: args.train_images]
+    result = {"command": command_line("python -m cae_helpers", argv),
+              "timing": "best of --repeats timed passes after an untimed warm-up; images/s",
+              "train_images_per_epoch": len(train_imgs), "fast_precision": resolve_precision("auto")}
+    if not args.only_quality:
+        result["train_baseline_fp32_images_per_s"] = train_throughput(train_imgs, fast=False, repeats=args.repeats)
+        result["train_fast_images_per_s"] = train_throughput(train_imgs, fast=True, repeats=args.repeats)
+        result["train_speedup"] = result["train_fast_images_per_s"] / result["train_baseline_fp32_images_per_s"]
+        result |= coding_throughput(args.model, data.train.images[:10000], data.test.images, args.step, args.repeats)
+        result |= pillow_throughput(data.test.images, args.repeats)
+    if args.quality_epochs:
+        result |= equal_epochs_quality(data.train.images, data.test.images, args.quality_epochs)
+    if args.full_run:
+        result |= full_run_summary(args.full_run)
+    result["peak_rss_mib"] = peak_rss_mb()
+    result["targets"] = target_verdicts(result)
+    result["versions"] = versions()
+    out = Path(args.out)
+    write_json(out / ("quality.json" if args.only_quality else "speed.json"), result)
+    for k, v in result.items():
+        if isinstance(v, float):
+            print(f"{k:>40}: {v:,.2f}")
+    for k, v in result["targets"].items():
+        bound = f">= {v['min']:,.2f}" if "min" in v else f"<= {v['max']:,.2f}"
+        print(f"target {k}: {v['value']:,.2f} {bound}: {'met' if v['met'] else 'NOT met'}")
+    print(f"wrote {out / ('quality.json' if args.only_quality else 'speed.json')}")
+    return 0

@@ -1,0 +1,1 @@
+"""Benchmarks: rate-distortion curves (`rd`), the classic codecs (`classic`), curve maths (`curves`), speed (`speed`)."""

@@ -1,0 +1,103 @@
+"""RD points and curve maths: one point from real byte strings, BD-rate, quality at a rate, gap tables, published curves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import bits_per_pixel, mean_psnr, pooled_psnr, ssim_per_image
+from ..validation import check_uint8_images
+
+
+def rd_point(orig: np.ndarray, rec: np.ndarray, nbytes: np.ndarray, encode_s: float | None, decode_s: float | None, **params) -> dict:
+    """One point of a curve: bpp of the whole byte strings, PSNR (mean per image and pooled, uint8), SSIM, speed."""
+    orig, rec = check_uint8_images(orig, "orig"), check_uint8_images(rec, "rec")
+    bpp = bits_per_pixel(np.asarray(nbytes, np.float64), orig.shape[1], orig.shape[2])
+    n = len(orig)
+    return {
+        **params,
+        "bpp": float(bpp.mean()),
+        "bytes_mean": float(np.mean(nbytes)),
+        "psnr_mean_uint8": mean_psnr(orig, rec),
+        "psnr_pooled_uint8": pooled_psnr(orig, rec),
+        "ssim_mean_uint8": float(np.mean(ssim_per_image(orig, rec))),
+        "encode_images_per_s": n / encode_s if encode_s else None,
+        "decode_images_per_s": n / decode_s if decode_s else None,
+    }
+
+
+# Published curves on the CIFAR-10 test set (10,000 images), for comparison only: not measured here.
+PUBLISHED = {
+    "Ballé 2018 hyperprior (CIFAR-10, published)": [(0.29, 22.9), (1.05, 29.7), (2.78, 37.4), (4.05, 41.5)],
+    "Minnen 2020 (CIFAR-10, published)": [(0.34, 24.2), (1.12, 30.8), (2.80, 38.1), (4.10, 42.0)],
+    "BPG (CIFAR-10, published)": [(0.74, 25.0), (1.74, 31.0), (3.53, 36.8)],
+}
+PUBLISHED_SOURCE = ("Ballé 2018 and Minnen 2020: Yang et al., ICLR 2025 (UQDM), mandt-lab/uqdm eval/cifar.yml; "
+                    "BPG: as published on the CIFAR-10 test set (figures quoted in issue 5)")
+
+
+def published_curves() -> dict[str, list[dict]]:
+    """The published CIFAR-10 curves as RD points (bpp, psnr_mean_uint8)."""
+    return {name: [{"bpp": r, "psnr_mean_uint8": q} for r, q in pts] for name, pts in PUBLISHED.items()}
+
+
+def bd_rate(curve: list[dict], anchor: list[dict], key: str = "psnr_mean_uint8") -> float | None:
+    """Bjontegaard delta rate (%) of `curve` against `anchor`: cubic fits of log-rate over their common quality range.
+
+    Negative means fewer bits for the same quality. None when a curve has under 4 points
+    or the two do not overlap in quality.
+    """
+    if len(curve) < 4 or len(anchor) < 4:
+        return None
+    (q1, r1), (q2, r2) = ([np.array([p[key] for p in c]), np.log10([p["bpp"] for p in c])] for c in (curve, anchor))
+    lo, hi = max(q1.min(), q2.min()), min(q1.max(), q2.max())
+    if lo >= hi:
+        return None
+    integrals = []
+    for q, r in ((q1, r1), (q2, r2)):
+        poly = np.polyint(np.polyfit(q, r, 3))
+        integrals.append((np.polyval(poly, hi) - np.polyval(poly, lo)) / (hi - lo))
+    return float((10 ** (integrals[0] - integrals[1]) - 1) * 100)
+
+
+def at_rate(curve: list[dict], bpp: float, key: str = "psnr_mean_uint8") -> float | None:
+    """Quality interpolated (linearly in log-rate) at `bpp`; None outside the curve's range."""
+    pts = sorted(curve, key=lambda p: p["bpp"])
+    rates = np.log([p["bpp"] for p in pts])
+    if not (rates[0] <= np.log(bpp) <= rates[-1]):
+        return None
+    return float(np.interp(np.log(bpp), rates, [p[key] for p in pts]))
+
+
+GAP_RATES = (0.5, 1, 2, 4)
+
+
+def psnr_at_rates(curve: list[dict], rates: tuple = GAP_RATES) -> dict[str, float | None]:
+    """{"psnr_at_<r>bpp": quality at r} for each rate (the summary in rd.json)."""
+    return {f"psnr_at_{r}bpp": at_rate(curve, r) for r in rates}
+
+
+def gap_rows(rd: dict, name: str = "learned codec (factorised prior)", rates: tuple = GAP_RATES) -> list[dict]:
+    """`name`'s PSNR at each rate and its gap (dB, positive: ours better) to WebP and the published curves.
+
+    Every value is interpolated linearly in log-rate between measured (or published) points;
+    None where a curve does not reach the rate.
+    """
+    curves = rd["curves"]
+    others = {"WebP": curves.get("WebP")} | {k: v for k, v in rd.get("published", {}).get("curves", {}).items()}
+    rows = []
+    for r in rates:
+        ours = at_rate(curves[name], r) if name in curves else None
+        row = {"bpp": r, "ours": ours}
+        for other, pts in others.items():
+            theirs = at_rate(pts, r) if pts else None
+            row[other] = theirs
+            row[f"gap to {other}"] = None if ours is None or theirs is None else ours - theirs
+        rows.append(row)
+    return rows
+
+
+def nearest_point(curve: list[dict], bpp: float) -> dict:
+    """The measured point of `curve` whose rate is nearest `bpp` (in log-rate)."""
+    if not curve:
+        raise ValueError("empty curve")
+    return min(curve, key=lambda p: abs(np.log(p["bpp"] / bpp)))

@@ -1,0 +1,135 @@
+"""Rate-distortion benchmark: our codecs against Pillow's WebP, JPEG and AVIF on the same images.
+
+    python -m cae_helpers bench rd --data cifar-100-python.tar.gz --learned weights/learned --out runs/rd
+
+Every rate is measured from whole byte strings (files for the classic codecs, header
+included for ours); quality is mean per-image PSNR on uint8 (MAX 255), pooled PSNR and
+mean SSIM, on the same images. Writes rd.json (with the command and versions), rd.png
+(PSNR, with published CIFAR-10 curves dashed for scale) and rd_ssim.png.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .classic import classic_curves
+from .curves import bd_rate, psnr_at_rates, published_curves, rd_point, PUBLISHED_SOURCE
+
+
+def coded_point(images: np.ndarray, codec, **params) -> dict:
+    """Compress and decompress `images` with `codec`, timed: one RD point from the real byte strings."""
+    from ..entropy.coder import compress, decompress
+
+    start = time.perf_counter()
+    blobs = compress(images, codec)
+    c_s = time.perf_counter() - start
+    start = time.perf_counter()
+    out = decompress(blobs, codec)
+    d_s = time.perf_counter() - start
+    return rd_point(images, out, np.array([len(b) for b in blobs]), c_s, d_s, **params)
+
+
+def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
+    """The autoencoder's float32 code, its 8-bit code, and the entropy-coded codec at each relative step."""
+    from ..entropy.coder import codec_from_latents, decode_latents, encode_latents
+    from ..training import load_autoencoder
+
+    _, enc, dec = load_autoencoder(model_path)
+    start = time.perf_counter()
+    z = encode_latents(enc, images)
+    enc_s = time.perf_counter() - start
+    z_train = encode_latents(enc, train_images)
+    start = time.perf_counter()
+    rec = decode_latents(dec, z)
+    dec_s = time.perf_counter() - start
+    dim = z.shape[1]
+    curves = {"reference model, float32 code": [rd_point(images, rec, np.full(len(z), 4 * dim), enc_s, dec_s, code="float32")]}
+    # 8 bits per value, per-dimension min/max from the training latents (clipped): exactly `dim` bytes, no header
+    lo, hi = z_train.min(axis=0), z_train.max(axis=0)
+    q = np.rint((np.clip(z, lo, hi) - lo) / (hi - lo) * 255)
+    rec8 = decode_latents(dec, (q / 255 * (hi - lo) + lo).astype(np.float32))
+    curves["reference model, 8-bit code"] = [rd_point(images, rec8, np.full(len(z), dim), None, None, code="uint8 per-dimension min/max")]
+    scale = float(z_train.std())
+    curves["reference model + entropy-coded latent"] = [
+        coded_point(images, codec_from_latents(enc, dec, z_train, step=rel * scale), step=rel * scale, relative_step=rel)
+        for rel in steps]
+    return curves
+
+
+def learned_curve(dirs: list[str], images: np.ndarray) -> dict[str, list[dict]]:
+    """One RD point per saved learned codec (a lambda each), coded for real through bytes."""
+    from ..entropy.coder import codec_from_prior
+    from ..learned import load_learned
+
+    points = []
+    for d in dirs:
+        model, config = load_learned(d)
+        codec = codec_from_prior(model.analysis, model.synthesis, model.prior)
+        points.append(coded_point(images, codec, lmbda=config.lmbda, weights=str(d),
+                                  symbol_range=[codec.offset, codec.offset + codec.probabilities.shape[1] - 1]))
+    return {"learned codec (factorised prior)": points}
+
+
+def learned_dirs(paths: list[str]) -> list[str]:
+    """Codec folders from paths that are codec folders or hold them (weights/learned -> its lmbda-* folders)."""
+    found = []
+    for p in map(Path, paths):
+        if (p / "weights.npz").is_file():
+            found.append(str(p))
+        else:
+            subs = sorted(str(q.parent) for q in p.glob("*/weights.npz"))
+            if not subs:
+                raise SystemExit(f"error: no learned codec (weights.npz) in {p} or its subfolders")
+            found += subs
+    return found
+
+
+def run_rd(args, argv) -> int:
+    """The `bench rd` subcommand: curves for the chosen codecs on the test images, rd.json and the plots."""
+    from ..data import balanced_subset, load_cifar100
+    from ..io import command_line, versions, write_json
+    from ..plots import plot_rd
+
+    start = time.perf_counter()
+    data = load_cifar100(args.data)
+    test = balanced_subset(data.test, args.per_class) if args.per_class else data.test
+    curves = {} if args.no_classic else classic_curves(test.images)
+    images = f"{len(test)} CIFAR-100 test images from {data.source}"
+    merged = []
+    for path in args.merge:
+        prev = json.loads(Path(path).read_text())
+        if prev["images"] != images:
+            raise SystemExit(f"error: {path} was measured on {prev['images']!r}, not {images!r}")
+        curves |= prev["curves"]
+        merged.append({"path": path, "command": prev["command"], "versions": prev["versions"]})
+    for path in args.model:
+        curves |= model_curves(path, data.train.images, test.images, tuple(args.steps))
+    if args.learned:
+        curves |= learned_curve(learned_dirs(args.learned), test.images)
+    anchor = curves.get("WebP")
+    summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
+                      **psnr_at_rates(pts)} for name, pts in curves.items()}
+    published = published_curves()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "rd.json", {
+        "command": command_line("python -m cae_helpers", argv),
+        "images": images, "merged_from": merged,
+        "rate": "bits per pixel of whole byte strings (files for Pillow codecs; header included for ours), mean over images",
+        "quality": "psnr_mean_uint8: mean of per-image PSNR on uint8 (MAX 255); pooled: PSNR of pooled MSE; SSIM: Gaussian 11x11, sigma 1.5",
+        "summary": summary, "curves": curves,
+        "published": {"source": PUBLISHED_SOURCE, "note": "CIFAR-10 test set, not measured here",
+                      "curves": published, "psnr_at": {n: psnr_at_rates(p) for n, p in published.items()}},
+        "wall_time_s": time.perf_counter() - start, "versions": versions(),
+    })
+    plot_rd(curves, title=f"CIFAR-100 test ({len(test)} images)", published=published).savefig(out / "rd.png", dpi=100)
+    plot_rd(curves, key="ssim_mean_uint8", title=f"CIFAR-100 test ({len(test)} images)").savefig(out / "rd_ssim.png", dpi=100)
+    for name, s in summary.items():
+        print(f"{name:<45} BD-rate vs WebP {s['bd_rate_vs_webp_percent']}  " +
+              "  ".join(f"{k}={v:.2f}" for k, v in s.items() if k.startswith("psnr_at") and v is not None))
+    print(f"wrote {out / 'rd.json'}, {out / 'rd.png'} and {out / 'rd_ssim.png'}")
+    return 0

@@ -1,0 +1,118 @@
+"""The hyperprior codec's byte format (format version 2): a compact header, one ANS payload, a check byte.
+
+    byte 0        magic 0xCA
+    byte 1        format version (2)
+    bytes 2-3     model identity: the first 2 bytes of SHA-256 over the shipped weights and tables
+    byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
+    varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
+    varint        width
+    payload       the ANS coder's 32-bit words, little-endian (z first when decoded, then y)
+    last byte     check: the low byte of CRC-32 over everything before it
+
+For a 32x32 image the overhead is 8 bytes (0.0625 bpp). The total length is the length of
+the byte string, so any truncation, extension or dropped prefix fails the word count, the
+header or the check byte; a random corruption of the payload passes the check byte with
+probability 1/256 and then decodes to a well-formed image of the declared size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import CodecError
+
+MAGIC = 0xCA
+VERSION = 2
+MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
+MAX_PIXELS = 1 << 28  # 268 megapixels
+
+
+def model_id(arrays: list[np.ndarray]) -> bytes:
+    """2 bytes identifying a model: SHA-256 over its arrays' bytes, shapes and dtypes."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return h.digest()[:2]
+
+
+def write_varint(n: int) -> bytes:
+    """Unsigned LEB128: 7 bits a byte, high bit set on every byte but the last."""
+    if n < 0:
+        raise ValueError(f"varint of a negative number {n}")
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def read_varint(blob: bytes, pos: int, name: str) -> tuple[int, int]:
+    """(value, next position); at most 3 bytes, no overlong encodings."""
+    value = 0
+    for i in range(3):
+        if pos + i >= len(blob):
+            raise CodecError(f"truncated header: the {name} field runs past the end")
+        byte = blob[pos + i]
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            if i and byte == 0:
+                raise CodecError(f"malformed header: overlong {name} field")
+            return value, pos + i + 1
+    raise CodecError(f"malformed header: the {name} field is longer than 3 bytes")
+
+
+def _check(data: bytes) -> int:
+    return zlib.crc32(data) & 0xFF
+
+
+@dataclass(frozen=True)
+class Header:
+    """What decoding needs besides the payload."""
+
+    model: bytes
+    level16: int  # quality level x 16
+    height: int
+    width: int
+
+
+def pack(header: Header, words: np.ndarray) -> bytes:
+    """header + payload words + check byte."""
+    if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
+        raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
+    body = (bytes([MAGIC, VERSION]) + header.model + bytes([header.level16]) + write_varint(header.height)
+            + write_varint(header.width) + np.asarray(words, "<u4").tobytes())
+    return body + bytes([_check(body)])
+
+
+def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
+    """Validate every field before anything large is allocated; (header, payload words) or CodecError."""
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise CodecError(f"expected a byte string, got {type(blob).__name__}")
+    blob = bytes(blob)
+    if len(blob) < 12:
+        raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least 12)")
+    if blob[0] != MAGIC:
+        raise CodecError(f"not a cae_helpers byte string (first byte 0x{blob[0]:02x}, expected 0x{MAGIC:02x})")
+    if blob[1] != VERSION:
+        raise CodecError(f"format version {blob[1]}; this decoder reads version {VERSION}")
+    if blob[2:4] != expected_model:
+        raise CodecError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
+    height, pos = read_varint(blob, 5, "height")
+    width, pos = read_varint(blob, pos, "width")
+    if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
+        raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
+                         f"at most {MAX_PIXELS:,} pixels)")
+    payload = len(blob) - pos - 1
+    if payload < 4 or payload % 4:
+        raise CodecError(f"payload of {payload} bytes is not whole 32-bit words: truncated or extended")
+    if _check(blob[:-1]) != blob[-1]:
+        raise CodecError("check byte mismatch: the byte string is corrupt, truncated or extended")
+    words = np.frombuffer(blob, "<u4", count=payload // 4, offset=pos).astype(np.uint32)
+    return Header(blob[2:4], blob[4], height, width), words

@@ -1,0 +1,136 @@
+"""Integer probability tables and the ANS coding that uses them, identical on every machine.
+
+Encoder and decoder must use bit-identical distributions. So the tables are built once
+(like CompressAI's `update()`), quantised to integer frequencies that sum to 2^16, shipped
+beside the weights, and turned into constriction models from `freq / 2^16`, which float64
+holds exactly. Nothing at coding time depends on a float computed differently on another
+machine, except which table a latent uses (see `scale_indexes`).
+
+- `gaussian_tables`: one table per entry of a fixed, log-spaced table of scales, for a unit
+  bin of N(0, s^2) over -R..R (R about 7 s) plus an escape symbol; an escaped value is sent
+  after all the others as two uniform bytes (values beyond +-32767 are clipped).
+- `quantise_pmf`: probabilities -> integer frequencies (each at least 1, summing to 2^16).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+PRECISION = 16  # bits of the integer frequencies: no symbol costs more than 16 bits (+ its escape)
+TOTAL = 1 << PRECISION
+SCALES = np.exp(np.linspace(math.log(0.11), math.log(256.0), 64))  # CompressAI's table of scales
+TAIL = 1e-9  # probability mass left outside -R..R, for the escape symbol
+ESCAPE_LIMIT = 32767  # escaped values are sent as 16 bits: |v| beyond this is clipped
+
+
+def quantise_pmf(p: np.ndarray) -> np.ndarray:
+    """Integer frequencies (int64) proportional to `p`, each at least 1, summing exactly to 2^16."""
+    p = np.asarray(p, np.float64)
+    if p.ndim != 1 or len(p) < 1 or len(p) > TOTAL or not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise ValueError(f"expected a 1-D array of 1..{TOTAL} non-negative finite probabilities")
+    free = TOTAL - len(p)  # every symbol gets 1; the rest is shared in proportion
+    share = p / p.sum() * free if p.sum() > 0 else np.full(len(p), free / len(p))
+    freq = 1 + np.floor(share).astype(np.int64)
+    rest = TOTAL - int(freq.sum())  # < len(p): hand it to the largest remainders, ties to the lower index
+    order = np.argsort(-(share - np.floor(share)), kind="stable")
+    freq[order[:rest]] += 1
+    return freq
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtr
+
+    return ndtr(x)
+
+
+def gaussian_tables(scales: np.ndarray = SCALES, tail: float = TAIL) -> list[np.ndarray]:
+    """For each scale s: the frequencies of -R..R under a unit bin of N(0, s^2), then the escape symbol."""
+    from scipy.special import ndtri
+
+    tables = []
+    for s in np.asarray(scales, np.float64):
+        r = max(1, int(math.ceil(-ndtri(tail / 2) * s)))
+        v = np.arange(-r, r + 1, dtype=np.float64)
+        pmf = _normal_cdf((v + 0.5) / s) - _normal_cdf((v - 0.5) / s)
+        tables.append(quantise_pmf(np.append(pmf, max(tail, 1.0 - pmf.sum()))))
+    return tables
+
+
+def scale_indexes(sigma: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
+    """Index of the table whose scale is nearest each sigma in log-scale (clipped to the table)."""
+    log_s = np.log(np.maximum(np.asarray(sigma, np.float64), 1e-12))
+    step = (math.log(scales[-1]) - math.log(scales[0])) / (len(scales) - 1)
+    return np.clip(np.rint((log_s - math.log(scales[0])) / step), 0, len(scales) - 1).astype(np.int64)
+
+
+@dataclass
+class TableCoder:
+    """ANS coding of integer symbols, each under one of a list of shipped integer tables."""
+
+    tables: list[np.ndarray]  # frequencies; gaussian: 2R+1 values then escape
+    centred: bool = True  # True: table j holds -R..R (+ escape); False: 0..n-1, out-of-range values clipped
+
+    @cached_property
+    def models(self) -> list:
+        import constriction
+
+        return [constriction.stream.model.Categorical(np.asarray(f, np.float64) / TOTAL, perfect=False) for f in self.tables]
+
+    @cached_property
+    def byte_model(self):
+        import constriction
+
+        return constriction.stream.model.Categorical(np.full(256, 1 / 256), perfect=False)
+
+    def radius(self, j: int) -> int:
+        return (len(self.tables[j]) - 2) // 2
+
+    def push(self, coder, values: np.ndarray, indexes: np.ndarray) -> None:
+        """Push `values` (int, any shape) coded under tables `indexes` (same shape) onto an AnsCoder.
+
+        Decoding pops them in table order, each table's values in C order, then the escapes.
+        """
+        values, indexes = np.asarray(values, np.int64).ravel(), np.asarray(indexes, np.int64).ravel()
+        escapes, groups = [], []
+        for j in np.unique(indexes):
+            v = values[indexes == j]
+            if self.centred:
+                r = self.radius(j)
+                out = np.abs(v) > r
+                escapes.append(np.clip(v[out], -ESCAPE_LIMIT, ESCAPE_LIMIT))
+                sym = np.where(out, 2 * r + 1, v + r)
+            else:
+                sym = np.clip(v, 0, len(self.tables[j]) - 1)
+            groups.append((int(j), sym.astype(np.int32)))
+        esc = np.concatenate(escapes) if escapes else np.zeros(0, np.int64)
+        if len(esc):  # two bytes each, high byte first when decoded
+            u = (esc + ESCAPE_LIMIT + 1).astype(np.int64)
+            pairs = np.stack([u >> 8, u & 255], axis=1).ravel().astype(np.int32)
+            coder.encode_reverse(pairs, self.byte_model)
+        for j, sym in reversed(groups):
+            coder.encode_reverse(sym, self.models[j])
+
+    def pop(self, coder, indexes: np.ndarray) -> np.ndarray:
+        """The values pushed by `push` with these `indexes` (int64, same shape)."""
+        shape = np.shape(indexes)
+        indexes = np.asarray(indexes, np.int64).ravel()
+        values = np.zeros(len(indexes), np.int64)
+        escaped = []
+        for j in np.unique(indexes):
+            where = np.flatnonzero(indexes == j)
+            sym = np.asarray(coder.decode(self.models[j], len(where)), np.int64)
+            if self.centred:
+                r = self.radius(j)
+                values[where] = sym - r
+                escaped.append(where[sym == 2 * r + 1])
+            else:
+                values[where] = sym
+        esc_pos = np.concatenate(escaped) if escaped else np.zeros(0, np.int64)
+        if len(esc_pos):
+            pairs = np.asarray(coder.decode(self.byte_model, 2 * len(esc_pos)), np.int64).reshape(-1, 2)
+            values[esc_pos] = (pairs[:, 0] << 8 | pairs[:, 1]) - ESCAPE_LIMIT - 1
+        return values.reshape(shape)

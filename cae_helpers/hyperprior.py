@@ -1,0 +1,263 @@
+"""A variable-rate mean-scale hyperprior codec (Minnen et al. 2018 without context) in Keras 3.
+
+    x (B, H, W, 3) in [0, 1]
+    y = g_a(x)                      (B, H/4, W/4, M)   analysis transform, GDN
+    y_g = y * gain[level]           per-channel gain unit (Cui et al. 2021): one model, K rates
+    z = h_a(y_g) * zgain[level]     (B, H/16, W/16, Nz) hyper-latent, coded under a factorised prior
+    mu, sigma = h_s(z_hat / zgain) * gain[level]        mean and scale of each y_g value
+    y_hat = round(y_g - mu) + mu    what the decoder sees (the coder sends round(y_g - mu))
+    x_hat = g_s(y_hat / gain)       synthesis transform, inverse GDN
+
+Training loss per image: bpp + lambda[level] * 255^2 * MSE, each image of a batch at a level
+drawn uniformly from the K levels; the rate counts y_g + U(-0.5, 0.5) under N(mu, sigma)
+convolved with a unit box, and z + noise under the factorised prior; the decoders see hard
+rounding with a straight-through gradient ("mixed" quantisation). Fractional levels
+interpolate the gains exponentially, so any rate between the shipped levels is reachable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .entropy.priors import FactorizedPrior, bits, gaussian_likelihood
+from .layers import GDN
+
+DEFAULT_LAMBDAS = tuple(float(f"{v:.3g}") for v in np.geomspace(0.0005, 0.8, 8))  # ~0.25 to ~5 bpp
+MULTIPLE = 16  # g_a and h_a each halve twice: image sides must be multiples of 16 (the codec pads)
+
+
+@dataclass
+class HyperpriorConfig:
+    """Architecture and training settings of the variable-rate hyperprior codec."""
+
+    filters: int = 128  # N: width of g_a / g_s
+    latent_channels: int = 128  # M: channels of y
+    hyper_filters: int = 96  # width of h_a / h_s
+    hyper_channels: int = 64  # Nz: channels of z (2x2 positions for a 32x32 image)
+    lambdas: tuple = DEFAULT_LAMBDAS  # one per quality level, lowest rate first
+    epochs: int = 100
+    batch_size: int = 32
+    learning_rate: float = 3e-4
+    decay_at: float = 0.9  # fraction of the steps after which the learning rate drops tenfold
+    clip_norm: float = 100.0  # global gradient-norm clip (tames rare GDN spikes)
+    augment: float = 0.5  # share of training images replaced by a crop of themselves upscaled 1-4x (smooth content)
+    max_zoom: float = 4.0
+    val_size: int = 5000
+    seed: int = 0
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        self.lambdas = tuple(float(v) for v in self.lambdas)
+        if len(self.lambdas) < 1 or any(not v > 0 for v in self.lambdas) or list(self.lambdas) != sorted(self.lambdas):
+            raise ValueError(f"lambdas must be positive and increasing, got {self.lambdas!r}")
+        for name in ("filters", "latent_channels", "hyper_filters", "hyper_channels", "epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not 0 <= self.augment <= 1:
+            raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
+        if not 0 < self.decay_at <= 1:
+            raise ValueError(f"decay_at must be in (0, 1], got {self.decay_at!r}")
+
+    @property
+    def levels(self) -> int:
+        return len(self.lambdas)
+
+
+@keras.saving.register_keras_serializable(package="cae_helpers")
+class GainUnits(keras.layers.Layer):
+    """A learned positive gain per level and channel; fractional levels interpolate log-gains linearly."""
+
+    def __init__(self, init_log_gains, **kwargs):
+        super().__init__(**kwargs)
+        self.init_log_gains = np.asarray(init_log_gains, np.float32).tolist()  # (K,) or (K, C)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        init = np.asarray(self.init_log_gains, np.float32)
+        init = np.broadcast_to(init.reshape(len(init), -1), (len(init), channels))
+        self.log_gains = self.add_weight(shape=init.shape, initializer=keras.initializers.Constant(init), name="log_gains")
+
+    def gains(self, levels):
+        """(B, C) gains for float levels (B,) in [0, K - 1]."""
+        k = self.log_gains.shape[0]
+        levels = ops.clip(ops.cast(levels, "float32"), 0.0, k - 1.0)
+        lo = ops.cast(ops.floor(levels), "int32")
+        hi = ops.minimum(lo + 1, k - 1)
+        t = ops.expand_dims(levels - ops.cast(lo, "float32"), -1)
+        log_g = (1.0 - t) * ops.take(self.log_gains, lo, axis=0) + t * ops.take(self.log_gains, hi, axis=0)
+        return ops.exp(log_g)
+
+    def call(self, x, levels):
+        return x * self.gains(levels)[:, None, None, :]
+
+    def get_config(self) -> dict:
+        return super().get_config() | {"init_log_gains": self.init_log_gains}
+
+
+def ste_round(x):
+    """round(x) forward, identity gradient backward."""
+    return x + ops.stop_gradient(ops.round(x) - x)
+
+
+def build_transforms(c: HyperpriorConfig, dtype: str | None = None) -> dict[str, keras.Model]:
+    """g_a, g_s, h_a, h_s as fully convolutional Keras models (any image size that is a multiple of 16).
+
+    `dtype`: the layers' dtype policy (for example "mixed_bfloat16"); the outputs y, x_hat, z and
+    the hyper-parameters are always float32.
+    """
+    n, m, hn, nz = c.filters, c.latent_channels, c.hyper_filters, c.hyper_channels
+    x = inp = keras.Input((None, None, 3), name="image")
+    for i in range(2):
+        x = layers.Conv2D(n, 5, strides=2, padding="same", name=f"ga{i}", dtype=dtype)(x)
+        x = GDN(name=f"ga_gdn{i}", dtype=dtype)(x)
+    # y and x_hat stay float32 under mixed precision: rounding and the loss need full precision
+    g_a = keras.Model(inp, layers.Conv2D(m, 3, padding="same", dtype="float32", name="ga_out")(x), name="analysis")
+
+    y = inp = keras.Input((None, None, m), name="y_hat")
+    y = layers.Conv2D(n, 3, padding="same", name="gs_in", dtype=dtype)(y)
+    y = GDN(inverse=True, name="gs_igdn0", dtype=dtype)(y)
+    y = layers.Conv2DTranspose(n, 5, strides=2, padding="same", name="gs0", dtype=dtype)(y)
+    y = GDN(inverse=True, name="gs_igdn1", dtype=dtype)(y)
+    g_s = keras.Model(inp, layers.Conv2DTranspose(3, 5, strides=2, padding="same", dtype="float32", name="gs_out")(y), name="synthesis")
+
+    h = inp = keras.Input((None, None, m), name="y_gained")
+    h = layers.Conv2D(hn, 3, padding="same", activation="relu", name="ha0", dtype=dtype)(h)
+    h = layers.Conv2D(hn, 5, strides=2, padding="same", activation="relu", name="ha1", dtype=dtype)(h)
+    h_a = keras.Model(inp, layers.Conv2D(nz, 5, strides=2, padding="same", dtype="float32", name="ha_out")(h), name="hyper_analysis")
+
+    h = inp = keras.Input((None, None, nz), name="z_hat")
+    h = layers.Conv2DTranspose(hn, 5, strides=2, padding="same", activation="relu", name="hs0", dtype=dtype)(h)
+    h = layers.Conv2DTranspose(hn * 3 // 2, 5, strides=2, padding="same", activation="relu", name="hs1", dtype=dtype)(h)
+    h_s = keras.Model(inp, layers.Conv2D(2 * m, 3, padding="same", dtype="float32", name="hs_out")(h), name="hyper_synthesis")
+    return {"analysis": g_a, "synthesis": g_s, "hyper_analysis": h_a, "hyper_synthesis": h_s}
+
+
+class HyperpriorModel(keras.Model):
+    """The four transforms, the gains and the hyper-latent prior, trained on bpp + lambda * 255^2 * MSE."""
+
+    def __init__(self, config: HyperpriorConfig, transforms_dtype: str | None = None, **kwargs):
+        # the model's own maths (gains, likelihoods, loss) is float32; the transforms run in `transforms_dtype`
+        super().__init__(dtype="float32", **kwargs)
+        self.config = config
+        t = build_transforms(config, transforms_dtype)
+        self.analysis, self.synthesis = t["analysis"], t["synthesis"]
+        self.hyper_analysis, self.hyper_synthesis = t["hyper_analysis"], t["hyper_synthesis"]
+        # start each level's quantisation step near the high-rate optimum, step^2 ~ 1 / lambda
+        log_l = np.log(np.asarray(config.lambdas, np.float64))
+        centred = log_l - log_l.mean()
+        self.y_gain = GainUnits(0.5 * centred, name="y_gain", dtype="float32")
+        self.z_gain = GainUnits(0.25 * centred, name="z_gain", dtype="float32")
+        self.z_prior = FactorizedPrior(name="z_prior", dtype="float32")
+        self.z_prior.build((None, None, None, config.hyper_channels))  # used through .likelihood, not called
+        self.lambdas = np.asarray(config.lambdas, np.float32)
+        self.level_seed = keras.random.SeedGenerator(config.seed + 1)
+        self.noise_seed = keras.random.SeedGenerator(config.seed + 2)
+        self.bpp_tracker = keras.metrics.Mean(name="bpp")
+        self.mse_tracker = keras.metrics.Mean(name="mse")
+
+    def draw_levels(self, batch: int, training: bool):
+        """Training: a uniform random level per image; otherwise image i gets level i mod K (a fixed mix)."""
+        k = self.config.levels
+        if training:
+            return ops.cast(keras.random.randint((batch,), 0, k, seed=self.level_seed), "float32")
+        return ops.cast(ops.arange(batch) % k, "float32")
+
+    def _noise(self, x):
+        return keras.random.uniform(ops.shape(x), -0.5, 0.5, dtype=x.dtype, seed=self.noise_seed)
+
+    def hyper_parameters(self, z_hat, levels):
+        """(mu, sigma) of each gained latent value, from the rounded gained hyper-latent."""
+        params = self.hyper_synthesis(z_hat / self.z_gain.gains(levels)[:, None, None, :])
+        mu, log_sigma = ops.split(params, 2, axis=-1)
+        gain = self.y_gain.gains(levels)[:, None, None, :]
+        return mu * gain, ops.exp(ops.clip(log_sigma, -10.0, 10.0)) * gain
+
+    def call(self, x, training=False, levels=None):
+        """(x_hat, bits per image, levels); x (B, H, W, 3) in [0, 1], H and W multiples of 16."""
+        if levels is None:
+            levels = self.draw_levels(ops.shape(x)[0], bool(training))
+        y_g = self.y_gain(self.analysis(x), levels)  # (B, H/4, W/4, M)
+        z_g = self.z_gain(self.hyper_analysis(y_g), levels)  # (B, H/16, W/16, Nz)
+        if training:
+            z_hat = ste_round(z_g)
+            lik_z = self.z_prior.likelihood(z_g + self._noise(z_g))
+        else:
+            z_hat = ops.round(z_g)
+            lik_z = self.z_prior.likelihood(z_hat)
+        mu, sigma = self.hyper_parameters(z_hat, levels)
+        if training:
+            y_hat = ste_round(y_g - mu) + mu
+            lik_y = gaussian_likelihood(y_g + self._noise(y_g), mu, sigma)
+        else:
+            y_hat = ops.round(y_g - mu) + mu
+            lik_y = gaussian_likelihood(y_hat, mu, sigma)
+        x_hat = self.synthesis(y_hat / self.y_gain.gains(levels)[:, None, None, :])
+        return x_hat, bits(lik_y) + bits(lik_z), levels
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        x_hat, image_bits, levels = y_pred
+        h, w = ops.shape(x_hat)[1], ops.shape(x_hat)[2]
+        bpp = image_bits / ops.cast(h * w, "float32")  # (B,)
+        mse = ops.mean(ops.square(ops.cast(y, x_hat.dtype) - x_hat), axis=(1, 2, 3))  # (B,)
+        lmbda = ops.take(ops.convert_to_tensor(self.lambdas), ops.cast(levels, "int32"))
+        self.bpp_tracker.update_state(ops.mean(bpp))
+        self.mse_tracker.update_state(ops.mean(mse))
+        return ops.mean(bpp + lmbda * 255.0**2 * mse)
+
+    @property
+    def metrics(self):
+        return [self.bpp_tracker, self.mse_tracker] + super().metrics
+
+    def parts(self) -> dict[str, keras.layers.Layer]:
+        """Every part that holds weights, by name (the order weights are saved in)."""
+        return {"analysis": self.analysis, "synthesis": self.synthesis, "hyper_analysis": self.hyper_analysis,
+                "hyper_synthesis": self.hyper_synthesis, "y_gain": self.y_gain, "z_gain": self.z_gain, "z_prior": self.z_prior}
+
+
+def build_hyperprior(config: HyperpriorConfig | None = None, dtype: str | None = None) -> HyperpriorModel:
+    """A built model (every weight created), ready to compile; `dtype`: the transforms' policy (None: float32)."""
+    model = HyperpriorModel(config or HyperpriorConfig(), transforms_dtype=dtype)
+    model(np.zeros((1, 32, 32, 3), np.float32), levels=np.zeros((1,), np.float32))
+    return model
+
+
+def save_hyperprior(model: HyperpriorModel, directory, info: dict | None = None) -> None:
+    """weights.npz (float16 by part: what ships is what is measured) and config.json."""
+    from .io import atomic_write, write_json
+
+    directory = Path(directory)
+    arrays = {f"{name}/{i}": np.asarray(w, np.float16) for name, part in model.parts().items()
+              for i, w in enumerate(part.get_weights())}
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    atomic_write(directory / "weights.npz", write)
+    write_json(directory / "config.json", {"config": dataclasses.asdict(model.config), **(info or {})})
+
+
+def load_hyperprior(directory) -> HyperpriorModel:
+    """A model saved by `save_hyperprior`, built in float32 (no network needed)."""
+    directory = Path(directory)
+    for name in ("weights.npz", "config.json"):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"{directory / name} is missing: not a codec saved by save_hyperprior")
+    config = HyperpriorConfig(**json.loads((directory / "config.json").read_text())["config"])
+    model = build_hyperprior(config)
+    with np.load(directory / "weights.npz") as f:
+        for name, part in model.parts().items():
+            n = len(part.get_weights())
+            keys = [f"{name}/{i}" for i in range(n)]
+            missing = [k for k in keys if k not in f.files]
+            if missing:
+                raise ValueError(f"{directory / 'weights.npz'} lacks {missing[0]}: it does not match config.json")
+            part.set_weights([f[k].astype(np.float32) for k in keys])
+    return model

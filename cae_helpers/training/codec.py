@@ -1,0 +1,73 @@
+"""The learned codecs' recipes: rate + lambda * distortion, best validation epoch kept, exact resume.
+
+`train_hyperprior` trains the variable-rate hyperprior codec (all quality levels in one
+model); `train_factorised` one factorised-prior model per lambda (the earlier baseline).
+Both run through `loop.fit_resumable`; with `out_dir` a killed or time-limited run started
+again with the same settings goes on where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import keras
+
+from ..optimizers import FusedAdam
+from .loop import FitSettings, ProgressLog, TimeLimit, check_resume_settings, fit_resumable, resolve_precision, set_seed
+
+
+def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
+    """Constant, then a tenfold drop at `decay_at` of all steps (a step schedule resumes with the optimizer)."""
+    boundary = max(1, int(decay_at * epochs * steps_per_epoch))
+    return keras.optimizers.schedules.PiecewiseConstantDecay([boundary], [learning_rate, learning_rate / 10])
+
+
+def _fit(model, config, fit_images, val_images, out_dir, verbose, callbacks, settings: FitSettings) -> dict:
+    """Compile with Adam + clipping, fit with the best validation epoch kept; the run's summary."""
+    steps = math.ceil(len(fit_images) / config.batch_size)
+    model.compile(optimizer=FusedAdam(step_schedule(config.learning_rate, config.decay_at, config.epochs, steps),
+                                      global_clipnorm=config.clip_norm))
+    # patience beyond the epoch count: never stops early, only remembers the best epoch's weights
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs + 1, restore_best_weights=True)
+    t0 = time.perf_counter()
+    history, checkpoint = fit_resumable(model, stopper, fit_images, val_images, settings, out_dir, verbose, callbacks)
+    epochs_done = len(history.get("val_loss", []))
+    return {"history": history, "best_epoch": stopper.best_epoch + 1 if history else 0, "epochs_done": epochs_done,
+            "finished": epochs_done >= config.epochs, "steps_done": epochs_done * steps,
+            "train_wall_time_s_this_process": time.perf_counter() - t0,
+            "resumed_from_epoch": checkpoint.resumed_from if checkpoint else 0,
+            "fit_images": len(fit_images), "val_images": len(val_images)}
+
+
+def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int | str = 0,
+                     callbacks: list | None = None, time_limit_s: float | None = None):
+    """Train the variable-rate hyperprior codec; returns (model with the best epoch's weights, run summary)."""
+    from ..hyperprior import build_hyperprior
+
+    set_seed(config.seed)
+    model = build_hyperprior(config, dtype=resolve_precision(config.precision))
+    if out_dir is not None:
+        check_resume_settings(Path(out_dir) / "backup", dataclasses.asdict(config))
+    cbs = [ProgressLog(config.epochs)] + ([TimeLimit(time_limit_s)] if time_limit_s else []) + list(callbacks or [])
+    settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500,
+                           augment=config.augment, max_zoom=config.max_zoom)
+    return model, _fit(model, config, fit_images, val_images, out_dir, verbose, cbs, settings)
+
+
+def train_factorised(config, fit_images, val_images, out_dir=None, verbose: int | str = "auto",
+                     callbacks: list | None = None):
+    """Train one factorised-prior codec at config.lmbda; returns (model with the best epoch's weights, run summary)."""
+    from ..learned import build_rd_model, load_learned
+
+    set_seed(config.seed)
+    model = build_rd_model(config.lmbda, config.filters, config.latent_channels, config.downsamples,
+                           dtype=resolve_precision(config.precision))
+    if config.init_from:
+        start, _ = load_learned(config.init_from)
+        for mine, theirs in ((model.analysis, start.analysis), (model.synthesis, start.synthesis), (model.prior, start.prior)):
+            mine.set_weights(theirs.get_weights())
+    settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500)
+    return model, _fit(model, config, fit_images, val_images, out_dir, verbose, callbacks, settings)

@@ -1,0 +1,321 @@
+"""The generic training loop: seeded, exactly resumable `fit` on (x, x) batches, with optional augmentation.
+
+`fit_resumable(model, stopper, fit_images, val_images, FitSettings(...), out_dir)` serves
+both recipes (`training.reference`, `training.codec`): epoch e's batch order (and its
+augmentation) is a stateless function of (seed, e), and `ResumableCheckpoint` saves after
+every epoch what an exact resume needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..io import atomic_write, write_json
+from ..pixels import to_float
+from ..validation import check_uint8_images
+
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+
+
+@dataclass
+class FitSettings:
+    """How `fit_resumable` feeds a model: epochs, batches, seed and augmentation."""
+
+    epochs: int
+    batch_size: int
+    seed: int = 0
+    val_batch_size: int | None = None  # None: batch_size
+    augment: float = 0.0  # share of training images replaced by a random crop of themselves upscaled 1..max_zoom
+    max_zoom: float = 4.0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not 0 <= self.augment <= 1:
+            raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
+        if not self.max_zoom >= 1:
+            raise ValueError(f"max_zoom must be at least 1, got {self.max_zoom!r}")
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str = "auto") -> str:
+    """The dtype policy "auto" stands for on this machine."""
+    if precision != "auto":
+        return precision
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return "mixed_float16"
+    return "mixed_bfloat16" if _cpu_has_bf16() else "float32"
+
+
+def set_seed(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, NumPy and the backend; optionally make TF ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    if deterministic and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0, epoch=None,
+                 augment: float = 0.0, max_zoom: float = 4.0):
+    """Batches of (x, x), x float32 in [0, 1]; uint8 stays in memory and is scaled per batch.
+
+    With `shuffle`, epoch e's order is a stateless permutation of (seed, e), e read from
+    the tf.Variable `epoch` (see `EpochCounter`) when the epoch's iterator starts: a
+    resumed run sees the same batches as an uninterrupted one. `augment` > 0 (TensorFlow
+    backend, shuffled data): see `zoom_and_flip`, seeded by (seed, epoch, batch).
+    """
+    images = check_uint8_images(images)
+    if keras.backend.backend() != "tensorflow":
+        if augment:
+            raise ValueError("augmentation runs in tf.data: use the TensorFlow backend, or augment=0")
+        x = to_float(images)
+        return x, x  # other backends: float arrays, fit() batches and shuffles them
+    import tensorflow as tf
+
+    data = tf.constant(images)
+    n = len(images)
+    if shuffle:
+        if epoch is None:
+            raise ValueError("shuffle=True needs the epoch tf.Variable that EpochCounter updates")
+        order = lambda _: tf.argsort(tf.random.stateless_uniform([n], seed=tf.stack([tf.cast(seed, tf.int64), epoch])))  # noqa: E731
+        idx = tf.data.Dataset.from_tensors(0).map(order).unbatch()
+    else:
+        idx = tf.data.Dataset.range(n)
+    def to_unit(i):  # (B,) indices -> (B, 32, 32, 3) float32 in [0, 1]: pixels.to_float, in the tf.data graph
+        return tf.cast(tf.gather(data, i), tf.float32) / 255.0
+
+    def plain(i):
+        return to_unit(i), to_unit(i)
+
+    def augmented(k, i):  # batch k of the epoch, augmented under its own stateless seed (seed, epoch, k)
+        x = zoom_and_flip(to_unit(i), tf.stack([tf.cast(seed, tf.int64), epoch * 1_000_000 + k]), augment, max_zoom)
+        return x, x
+
+    batches, scale = idx.batch(batch_size), plain
+    if augment and shuffle:
+        batches, scale = batches.enumerate(), augmented
+    # Fixed parallelism with tf.data's autotuner off: with it on, new epochs here often began with
+    # seconds of idle CPU (see README "Training speed"). Scaling a batch takes
+    # far less than a training step, so two workers and two batches ahead never stall the model.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return batches.map(scale, num_parallel_calls=2).prefetch(2).with_options(options)
+
+
+def zoom_and_flip(x, seed, share: float, max_zoom: float):
+    """Random horizontal flips, and for `share` of the images a random square crop upscaled back to full size.
+
+    x: float32 (B, H, W, 3) in [0, 1]; the crop's side is 1 / zoom of the image's, zoom
+    log-uniform in [1, max_zoom], upscaled bilinearly (smooth content, as photographs
+    are at their native resolution) and rounded to 1/255 steps like a real 8-bit image.
+    seed: an int64 pair; the same seed gives the same batch.
+    """
+    import tensorflow as tf
+
+    shape = tf.shape(x)
+    b = shape[0]
+    s = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 5)
+    zoomed = tf.random.stateless_uniform([b], s[0]) < share
+    zoom = tf.where(zoomed, tf.exp(tf.random.stateless_uniform([b], s[1]) * tf.math.log(float(max_zoom))), 1.0)
+    side = 1.0 / zoom  # (B,) crop side as a fraction of the image
+    top = tf.random.stateless_uniform([b], s[2]) * (1.0 - side)
+    left = tf.random.stateless_uniform([b], s[3]) * (1.0 - side)
+    flip = tf.random.stateless_uniform([b], s[4]) < 0.5
+    x1, x2 = tf.where(flip, left + side, left), tf.where(flip, left, left + side)  # x1 > x2 mirrors the crop
+    boxes = tf.stack([top, x1, top + side, x2], axis=1)
+    out = tf.image.crop_and_resize(x, boxes, tf.range(b), shape[1:3], method="bilinear")
+    return tf.round(tf.clip_by_value(out, 0.0, 1.0) * 255.0) / 255.0
+
+
+class EpochCounter(keras.callbacks.Callback):
+    """Sets a tf.Variable to the current (absolute) epoch before its batches are drawn."""
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.variable.assign(epoch)
+
+
+class ResumableCheckpoint(keras.callbacks.Callback):
+    """After every epoch, atomically saves what an exact resume needs; restores it when training begins.
+
+    Saved in `directory`: the weights with the optimizer state, the early-stopping state
+    (with its best weights) and the history so far, named by state.json, which is
+    replaced last, so a kill at any moment leaves the previous complete state.
+    Put it after the EarlyStopping callback it restores.
+    """
+
+    def __init__(self, directory: str | os.PathLike, stopper: keras.callbacks.EarlyStopping):
+        super().__init__()
+        self.directory = Path(directory)
+        self.stopper = stopper
+        self.history: dict[str, list[float]] = {}
+        self.resumed_from = 0
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    def on_train_begin(self, logs=None):
+        if not self.state_path.is_file():
+            return
+        state = json.loads(self.state_path.read_text())
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(self.directory / state["weights"])
+        s = self.stopper
+        s.wait, s.best, s.best_epoch, s.stopped_epoch = state["wait"], state["best"], state["best_epoch"], state["stopped_epoch"]
+        if state.get("best_weights"):
+            with np.load(self.directory / state["best_weights"]) as f:
+                s.best_weights = [f[f"w{i}"] for i in range(len(f.files))]
+        for sg, value in zip(_seed_generators(self.model), state.get("seed_states", [])):
+            sg.state.assign(np.asarray(value, dtype=sg.state.dtype))
+        self.history = state["history"]
+        self.resumed_from = state["epoch"]
+        # a run that had already stopped early stays stopped
+        self.model._initial_epoch = self.params["epochs"] if state["stopped_epoch"] else state["epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        weights = f"epoch{epoch + 1:04d}.weights.h5"
+        atomic_write(self.directory / weights, self.model.save_weights)
+        s = self.stopper
+        best = None
+        if s.best_weights is not None:
+            best = f"best{epoch + 1:04d}.npz"
+            atomic_write(self.directory / best, lambda tmp: _save_npz(tmp, s.best_weights))
+        write_json(self.state_path, {"epoch": epoch + 1, "weights": weights, "best_weights": best, "wait": s.wait,
+                                     "best": float(s.best), "best_epoch": s.best_epoch, "stopped_epoch": s.stopped_epoch,
+                                     "seed_states": [np.asarray(sg.state.value).tolist() for sg in _seed_generators(self.model)],
+                                     "history": self.history})
+        for old in [*self.directory.glob("epoch*.weights.h5"), *self.directory.glob("best*.npz")]:
+            if old.name not in (weights, best):  # earlier epochs' files; settings.json and state.json stay
+                old.unlink()
+
+
+def _seed_generators(model: keras.Model) -> list:
+    """The model's random-noise generators, whose state save_weights leaves out (a resume must restore it)."""
+    return [sg for layer in model._flatten_layers() for sg in getattr(layer, "_seed_generators", [])]
+
+
+def _save_npz(path: str, arrays: list) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would add ".npz" to a path
+        np.savez(f, **{f"w{i}": a for i, a in enumerate(arrays)})
+
+
+def fit_resumable(model: keras.Model, stopper: keras.callbacks.EarlyStopping, fit_images, val_images, settings: FitSettings,
+                  out_dir=None, verbose: int | str = "auto", callbacks: list | None = None
+                  ) -> tuple[dict[str, list[float]], ResumableCheckpoint | None]:
+    """`model.fit` on (x, x) batches shuffled per (seed, epoch), with `stopper` and, given `out_dir`, exact resume.
+
+    Returns the whole history (earlier processes' epochs included on resume) and the checkpoint callback.
+    """
+    cbs = list(callbacks or []) + [stopper]  # callbacks first: what they add to the logs is checkpointed too
+    checkpoint = None
+    if out_dir is not None:
+        checkpoint = ResumableCheckpoint(Path(out_dir) / "backup", stopper)
+        cbs.append(checkpoint)
+    epoch = None
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        cbs.append(EpochCounter(epoch))
+    f = settings
+    train_data = make_dataset(fit_images, f.batch_size, shuffle=True, seed=f.seed, epoch=epoch, augment=f.augment, max_zoom=f.max_zoom)
+    val_data = make_dataset(val_images, f.val_batch_size or f.batch_size, shuffle=False)
+    if isinstance(train_data, tuple):
+        hist = model.fit(*train_data, batch_size=f.batch_size, shuffle=True, epochs=f.epochs,
+                         validation_data=val_data, callbacks=cbs, verbose=verbose)
+    else:
+        hist = model.fit(train_data, epochs=f.epochs, validation_data=val_data, callbacks=cbs,
+                         shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
+    history = checkpoint.history if checkpoint else {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    return history, checkpoint
+
+
+
+
+class ProgressLog(keras.callbacks.Callback):
+    """One flushed line per epoch: metrics, seconds per epoch and the time left for the whole run.
+
+    Adds the epoch's wall time to the logs as `epoch_time_s` (put it before the checkpoint).
+    """
+
+    def __init__(self, total_epochs: int, stream=None):
+        super().__init__()
+        self.total_epochs = int(total_epochs)
+        self.stream = stream
+        self.times: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import time
+
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        import sys
+        import time
+
+        self.times.append(time.perf_counter() - self._start)
+        if logs is not None:
+            logs["epoch_time_s"] = self.times[-1]  # recorded in the history: a resumed run's total time adds up
+        per_epoch = sum(self.times) / len(self.times)
+        left = (self.total_epochs - epoch - 1) * per_epoch
+        values = " ".join(f"{k} {v:.5g}" for k, v in (logs or {}).items() if k != "epoch_time_s")
+        print(f"epoch {epoch + 1}/{self.total_epochs}: {values} | {self.times[-1]:.0f} s/epoch, "
+              f"about {left / 3600:.1f} h left", file=self.stream or sys.stdout, flush=True)
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training at the end of the first epoch that ends past `seconds` (the run resumes later)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = float(seconds)
+
+    def on_train_begin(self, logs=None):
+        import time
+
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        import time
+
+        if time.perf_counter() - self._start > self.seconds:
+            self.model.stop_training = True
+
+
+def check_resume_settings(backup: str | os.PathLike, settings: dict) -> None:
+    """Record a run's settings beside its checkpoint; refuse to resume a checkpoint made with other settings."""
+    path = Path(backup) / "settings.json"
+    settings = json.loads(json.dumps(settings))  # tuples -> lists, as they come back from the file
+    if (Path(backup) / "state.json").is_file() and path.is_file():
+        saved = json.loads(path.read_text())
+        changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
+        if changed:
+            raise ValueError(f"{backup} holds a run with other settings ({', '.join(f'{k}: {saved.get(k)!r} there, {settings.get(k)!r} now' for k in changed)}); "
+                             "use the same settings to resume, or another output folder")
+    write_json(path, settings)

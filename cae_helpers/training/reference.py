@@ -1,0 +1,140 @@
+"""The reference recipe: one config dataclass, one `train` (Adam, MSE, early stopping) for the autoencoders."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..data import PROTOCOLS, Split
+from ..io import atomic_write, save_model, write_json
+from ..models import MODEL_NAMES, build_model
+from ..optimizers import FusedAdam
+from .loop import PRECISIONS, FitSettings, fit_resumable, resolve_precision, set_seed
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; defaults are the reference recipe."""
+
+    model: str = "reference"
+    latent_dim: int = 128
+    epochs: int = 50
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    patience: int = 5
+    protocol: str = "reference"  # "reference": validate on test, keep last weights; "heldout": see below
+    val_size: int = 5000  # heldout: class-balanced validation images split off the training set
+    restore_best: bool | None = None  # None: the protocol's choice (reference: False, heldout: True)
+    seed: int = 0
+    precision: str = "auto"  # "auto": mixed_bfloat16 on CPUs with AMX/AVX-512 BF16, else float32
+    deterministic: bool = False  # TF op determinism (slower); seeds are always set
+    latent_noise: float = 0.0  # > 0: uniform noise of this width on the code in training (quantisation-aware)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_NAMES:
+            raise ValueError(f"unknown model {self.model!r}; expected one of {MODEL_NAMES}")
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {self.protocol!r}; expected one of {PROTOCOLS}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; expected one of {PRECISIONS}")
+        for name in ("latent_dim", "epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+
+    @property
+    def keep_best(self) -> bool:
+        """Whether the best-validation weights are restored at the end."""
+        return self.protocol == "heldout" if self.restore_best is None else self.restore_best
+
+    def to_dict(self) -> dict:
+        """Plain dict, with the resolved precision and weight choice."""
+        return dataclasses.asdict(self) | {"keep_best": self.keep_best, "resolved_precision": resolve_precision(self.precision)}
+
+
+@dataclass
+class TrainResult:
+    """The trained models, the per-epoch history and how the run went."""
+
+    autoencoder: keras.Model
+    encoder: keras.Model
+    decoder: keras.Model
+    history: dict[str, list[float]]
+    epochs_run: int
+    best_epoch: int
+    wall_time_s: float
+
+
+def default_strategy():
+    """MirroredStrategy over all GPUs when there are several (TF backend), else None (the default device)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy() if len(tf.config.list_physical_devices("GPU")) > 1 else None
+
+
+def compile_model(autoencoder: keras.Model, learning_rate: float = 1e-3, fused: bool = True) -> keras.Model:
+    """Adam + MSE, as the reference; `fused`: Adam's update as one kernel per variable (same maths)."""
+    optimizer = FusedAdam(learning_rate) if fused else keras.optimizers.Adam(learning_rate)
+    autoencoder.compile(optimizer=optimizer, loss="mse")
+    return autoencoder
+
+
+def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str | os.PathLike | None = None,
+          verbose: int | str = "auto", callbacks: list | None = None, strategy=None) -> TrainResult:
+    """Train a fresh model on `fit_split`, early-stopping on `val_split`.
+
+    With `out_dir`, every epoch is checkpointed to out_dir/backup and a run started again
+    with the same `out_dir` resumes exactly where a killed one stopped; the final model
+    (autoencoder.keras), history.json and history.csv go there too. `strategy` (a
+    tf.distribute strategy) defaults to MirroredStrategy when several GPUs are visible.
+    """
+    set_seed(config.seed, config.deterministic)
+    strategy = strategy if strategy is not None else default_strategy()
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        autoencoder, encoder, decoder = build_model(config.model, latent_dim=config.latent_dim,
+                                                    dtype=resolve_precision(config.precision), latent_noise=config.latent_noise)
+        compile_model(autoencoder, config.learning_rate)
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=config.keep_best)
+    start = time.perf_counter()
+    settings = FitSettings(config.epochs, config.batch_size, config.seed)
+    history, checkpoint = fit_resumable(autoencoder, stopper, fit_split.images, val_split.images, settings, out_dir, verbose, callbacks)
+    wall = time.perf_counter() - start
+    val = history.get("val_loss", [])
+    result = TrainResult(autoencoder, encoder, decoder, history, len(val), int(np.argmin(val)) + 1 if val else 0, wall)
+    if out_dir is not None:
+        _write_run(Path(out_dir), config, result, checkpoint.resumed_from)
+    return result
+
+
+def _write_run(out: Path, config: TrainConfig, result: TrainResult, resumed_from: int) -> None:
+    """The final model, history.json and history.csv; then the backup, no longer needed, goes."""
+    save_model(result.autoencoder, out / "autoencoder.keras")
+    write_json(out / "history.json", {"config": config.to_dict(), "history": result.history,
+                                      "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+                                      "resumed_from_epoch": resumed_from, "train_wall_time_s": result.wall_time_s})
+    keys = list(result.history)
+    rows = ["epoch," + ",".join(keys)] + [
+        f"{i + 1}," + ",".join(repr(result.history[k][i]) for k in keys) for i in range(result.epochs_run)]
+    atomic_write(out / "history.csv", lambda tmp: Path(tmp).write_text("\n".join(rows) + "\n"))
+    shutil.rmtree(out / "backup", ignore_errors=True)
+
+
+def load_autoencoder(path: str | os.PathLike) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """Load a saved autoencoder and return it with its encoder and decoder sub-models."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no saved model at {path}")
+    model = keras.models.load_model(path)
+    subs = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    if len(subs) != 2:
+        raise ValueError(f"{path} is not an encoder+decoder autoencoder saved by cae_helpers")
+    return model, subs[0], subs[1]

@@ -1,0 +1,252 @@
+"""The variable-rate hyperprior codec: model maths, integer tables, byte format, real round trips, resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cae_helpers.codec import HyperpriorCodec, _conv_same, _conv_transpose_2x
+from cae_helpers.entropy import container
+from cae_helpers.entropy.tables import TOTAL, TableCoder, gaussian_tables, quantise_pmf, scale_indexes
+from cae_helpers.errors import CodecError
+from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior, load_hyperprior
+
+TINY = dict(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01, 0.1), epochs=2,
+            batch_size=16, precision="float32")
+
+
+@pytest.fixture(scope="module")
+def codec():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**TINY)))
+
+
+def _images(n=6, h=32, w=32, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, h, w, 3), dtype=np.uint8)
+
+
+def test_gaussian_likelihood_is_a_distribution_over_integers():
+    from scipy.stats import norm
+
+    from cae_helpers.entropy.priors import gaussian_likelihood
+
+    v = np.arange(-60, 61, dtype=np.float32)
+    for mu, s in ((0.0, 0.5), (0.3, 3.0), (-2.2, 7.0)):
+        p = np.asarray(gaussian_likelihood(v, np.float32(mu), np.float32(s)))
+        expected = norm.cdf(v + 0.5, mu, s) - norm.cdf(v - 0.5, mu, s)
+        np.testing.assert_allclose(p, np.maximum(expected, 1e-9), rtol=2e-3, atol=1e-7)
+        assert p.sum() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_gain_units_interpolate_log_linearly():
+    model = build_hyperprior(HyperpriorConfig(**TINY))
+    g = np.asarray(model.y_gain.gains(np.array([0.0, 0.5, 1.0], np.float32)))
+    np.testing.assert_allclose(g[1], np.sqrt(g[0] * g[2]), rtol=1e-5)
+    assert np.all(g[2] > g[0])  # higher level: finer quantisation (larger gain)
+
+
+def test_training_loss_uses_each_images_lambda():
+    model = build_hyperprior(HyperpriorConfig(**TINY))
+    x = _images(4).astype(np.float32) / 255
+    x_hat, bits, levels = model(x, training=False, levels=np.array([0, 1, 2, 2], np.float32))
+    loss = float(model.compute_loss(x, x, (x_hat, bits, levels)))
+    bpp = np.asarray(bits) / 1024
+    mse = ((x - np.asarray(x_hat)) ** 2).mean(axis=(1, 2, 3))
+    lam = np.array([0.001, 0.01, 0.1, 0.1])
+    assert loss == pytest.approx(float(np.mean(bpp + lam * 255**2 * mse)), rel=1e-5)
+
+
+def test_quantise_pmf_keeps_every_symbol_and_the_total():
+    for p in (np.array([1.0]), np.array([0.5, 0.5, 0.0]), np.random.default_rng(1).random(1000) ** 8):
+        f = quantise_pmf(p)
+        assert f.sum() == TOTAL and f.min() >= 1 and len(f) == len(p)
+    with pytest.raises(ValueError):
+        quantise_pmf(np.array([np.nan, 1.0]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-40000, 40000), min_size=1, max_size=60), st.integers(0, 63))
+def test_table_coder_round_trips_with_escapes(values, first_index):
+    import constriction
+
+    tables = gaussian_tables()
+    coder = TableCoder(tables)
+    values = np.array(values)
+    idx = (first_index + np.arange(len(values))) % len(tables)
+    ans = constriction.stream.stack.AnsCoder()
+    coder.push(ans, values, idx)
+    back = coder.pop(constriction.stream.stack.AnsCoder(ans.get_compressed()), idx)
+    np.testing.assert_array_equal(back, np.clip(values, -32767, 32767))
+
+
+def test_scale_indexes_pick_the_nearest_table():
+    from cae_helpers.entropy.tables import SCALES
+
+    assert list(scale_indexes(SCALES)) == list(range(len(SCALES)))
+    assert scale_indexes(np.array([1e-6, 1e6])).tolist() == [0, len(SCALES) - 1]
+
+
+def test_numpy_hyper_synthesis_matches_keras(codec):
+    z = np.random.default_rng(2).integers(-3, 4, (2, 3, 2, 4)).astype(np.float64)
+    mu, sigma = codec.hyper_parameters(z, 1.0)
+    gy, gz = codec.gains(1.0)
+    params = np.asarray(codec.model.hyper_synthesis(z / gz))
+    mu_k, log_s = np.split(params, 2, axis=-1)
+    np.testing.assert_allclose(mu, mu_k * gy, atol=1e-4)
+    np.testing.assert_allclose(sigma, np.exp(np.clip(log_s, -10, 10)) * gy, rtol=1e-4)
+
+
+def test_numpy_convolutions_match_keras():
+    import keras
+
+    x = np.random.default_rng(3).random((2, 5, 3, 4))
+    conv, convt = keras.layers.Conv2D(6, 3, padding="same"), keras.layers.Conv2DTranspose(6, 5, strides=2, padding="same")
+    a, b = np.asarray(conv(x.astype(np.float32))), np.asarray(convt(x.astype(np.float32)))
+    np.testing.assert_allclose(_conv_same(x, *[np.asarray(w, np.float64) for w in conv.weights]), a, atol=1e-5)
+    np.testing.assert_allclose(_conv_transpose_2x(x, *[np.asarray(w, np.float64) for w in convt.weights]), b, atol=1e-5)
+
+
+@pytest.mark.parametrize("quality", [1, 2.5, 3])
+def test_round_trip_equals_the_models_rounded_path(codec, quality):
+    images = _images()
+    blobs = codec.compress(images, quality)
+    out = codec.decompress(blobs)
+    level = np.full(len(images), quality - 1, np.float32)
+    x_hat, bits, _ = codec.model(images.astype(np.float32) / 255, levels=level)
+    expected = np.clip(np.rint(np.asarray(x_hat) * 255), 0, 255)
+    assert out.dtype == np.uint8 and out.shape == images.shape
+    assert np.mean(np.abs(out.astype(float) - expected) > 1) < 0.01  # same rounding path; z clipping aside
+    real_bits = np.array([8 * len(b) for b in blobs])
+    assert np.all(real_bits < np.asarray(bits) + 8 * 8 + 64 + 0.05 * np.asarray(bits))  # header, ANS flush, tables
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 97), (33, 65), (17, 16)])
+def test_any_image_size_round_trips(codec, shape):
+    img = _images(1, *shape)[0]
+    blob = codec.compress_image(img, 2)
+    out = codec.decompress_image(blob)
+    assert out.shape == img.shape and out.dtype == np.uint8
+
+
+def test_flat_images_cost_fewer_bytes_than_busy_ones():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = build_hyperprior(HyperpriorConfig(**TINY))
+    codec = HyperpriorCodec.from_model(model)
+    flat = np.full((4, 32, 32, 3), 128, np.uint8)
+    busy = _images(4)
+    assert max(map(len, codec.compress(flat, 3))) <= min(map(len, codec.compress(busy, 3)))
+
+
+def test_every_truncation_extension_and_prefix_drop_is_refused(codec):
+    blob = codec.compress(_images(1), 3)[0]
+    for cut in range(len(blob)):
+        with pytest.raises(CodecError):
+            codec.decompress([blob[:cut]])
+    for extra in (b"\x00", b"\x00" * 4, blob[-4:]):
+        with pytest.raises(CodecError):
+            codec.decompress([blob + extra])
+    for drop in range(1, len(blob)):
+        with pytest.raises(CodecError):
+            codec.decompress([blob[drop:]])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_headers_and_payloads_raise_or_decode_to_the_declared_size(codec, data):
+    blob = bytearray(codec.compress(_images(1, 32, 32), 2)[0])
+    for _ in range(data.draw(st.integers(1, 3))):
+        blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        out = codec.decompress([bytes(blob)])
+    except CodecError:
+        return
+    assert out.dtype == np.uint8 and out.shape[0] == 1 and out.shape[-1] == 3
+
+
+def test_hostile_header_sizes_are_refused_before_allocation(codec):
+    good = codec.compress(_images(1), 1)[0]
+    huge = bytes([container.MAGIC, container.VERSION]) + codec.model_id + bytes([0]) + container.write_varint(65535) \
+        + container.write_varint(65535) + good[7:]
+    with pytest.raises(CodecError, match="outside what this format allows"):
+        codec.decompress([huge])
+    zero = bytes([container.MAGIC, container.VERSION]) + codec.model_id + bytes([0, 0, 32]) + good[7:]
+    with pytest.raises(CodecError, match="outside"):
+        codec.decompress([zero])
+    with pytest.raises(CodecError, match="past this model"):
+        body = bytearray(good)
+        body[4] = 255
+        body[-1] = __import__("zlib").crc32(bytes(body[:-1])) & 0xFF
+        codec.decompress([bytes(body)])
+
+
+def test_varints_round_trip_and_refuse_overlong():
+    for n in (0, 1, 127, 128, 16383, 16384, 2**21 - 1):
+        b = container.write_varint(n)
+        assert container.read_varint(b, 0, "x") == (n, len(b))
+    with pytest.raises(CodecError, match="overlong"):
+        container.read_varint(b"\x80\x00", 0, "x")
+
+
+def test_bytes_made_in_bfloat16_decode_with_a_float32_model(codec, tmp_path):
+    """The entropy decode does not depend on the transforms' precision: same symbols, pixels within rounding."""
+    codec.save(tmp_path / "c")
+    plain = HyperpriorCodec.load(tmp_path / "c")
+    mixed = HyperpriorCodec(build_hyperprior(plain.model.config, dtype="mixed_bfloat16"), plain.z_tables, plain.z_low, plain.y_tables)
+    for name, part in plain.model.parts().items():
+        mixed.model.parts()[name].set_weights(part.get_weights())
+    assert mixed.model_id == plain.model_id
+    images = _images(4)
+    blobs = mixed.compress(images, 2)
+    out32 = plain.decompress(blobs)
+    out16 = mixed.decompress(blobs)
+    assert np.abs(out32.astype(int) - out16.astype(int)).max() <= 8  # only g_s's precision differs
+
+
+def test_saved_codec_loads_to_the_same_bytes(codec, tmp_path):
+    codec.save(tmp_path / "c", {"note": "test"})
+    loaded = HyperpriorCodec.load(tmp_path / "c")
+    images = _images(3)
+    # weights ship as float16: the loaded model is the float16-rounded one, so compare it with itself
+    assert loaded.decompress(loaded.compress(images, 2)).shape == images.shape
+    assert load_hyperprior(tmp_path / "c").config == codec.model.config
+    assert np.array_equal(loaded.z_tables, codec.z_tables) and loaded.z_low == codec.z_low
+
+
+def test_quality_out_of_range_is_refused(codec):
+    with pytest.raises(ValueError, match="quality must be in 1..3"):
+        codec.compress(_images(1), 4)
+    with pytest.raises(ValueError, match="uint8"):
+        codec.compress(_images(1).astype(np.float32), 1)
+
+
+def test_training_resumes_exactly(tiny_archive, tmp_path):
+    """A time-limited run resumed with the same command ends with the weights of one straight run."""
+    import keras
+
+    from cae_helpers.data import load_cifar100, protocol_splits
+    from cae_helpers.training import set_seed
+    from cae_helpers.training.codec import train_hyperprior
+
+    set_seed(0, deterministic=True)
+    data = load_cifar100(tiny_archive)
+    fit, val = protocol_splits(data.train, data.test, "heldout", 100)
+    config = HyperpriorConfig(**TINY)
+    straight, _ = train_hyperprior(config, fit.images, val.images, tmp_path / "a")
+
+    class StopAfterFirst(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    train_hyperprior(config, fit.images, val.images, tmp_path / "b", callbacks=[StopAfterFirst()])
+    resumed, info = train_hyperprior(config, fit.images, val.images, tmp_path / "b")
+    assert info["resumed_from_epoch"] == 1 and info["epochs_done"] == 2 and info["finished"]
+    for a, b in zip(straight.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="other settings"):
+        train_hyperprior(HyperpriorConfig(**(TINY | {"learning_rate": 1e-3})), fit.images, val.images, tmp_path / "b")
