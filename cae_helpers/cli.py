@@ -4,6 +4,7 @@
   evaluate          evaluate a saved autoencoder.keras on the test images
   train-codec       train the variable-rate hyperprior codec (resumable, --time-limit)
   train-factorised  train one factorised-prior codec at one lambda (the earlier baseline)
+  export-codec      turn a train-codec run's best epoch into a shippable codec (weights + integer tables)
   bench rd          rate-distortion curves against WebP, JPEG and AVIF, from real bytes
   bench speed       training and coding throughput
 
@@ -146,6 +147,13 @@ def _lambdas(text: str) -> tuple[float, ...]:
     return values
 
 
+def _export_parser(sub) -> None:
+    x = sub.add_parser("export-codec", help="a train-codec run's best epoch -> a codec folder (float16 weights + integer tables)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    x.add_argument("--run", type=Path, required=True, help="the train-codec --out folder (its backup/ holds the best epoch)")
+    _common(x, "runs/codec", data=False)
+
+
 def _factorised_parser(sub) -> None:
     from .learned import RDConfig
     from .training import PRECISIONS
@@ -175,6 +183,10 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--model", action="append", default=[], help="autoencoder.keras to add (repeatable)")
     rd.add_argument("--learned", action="append", default=[],
                     help="a factorised codec folder, or a folder of them (weights/learned): one RD point each (repeatable)")
+    rd.add_argument("--hyperprior", default=None, help="a saved hyperprior codec folder (cae_helpers/zoo/hyperprior): one point per quality")
+    rd.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="hyperprior qualities to code (default: every level)")
+    rd.add_argument("--images", choices=("cifar", "photos"), default="cifar",
+                    help="cifar: the CIFAR-100 test images; photos: 32x32 crops of scikit-learn's sample photographs")
     rd.add_argument("--steps", type=POSITIVE, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.4, 0.8],
                     help="quantisation steps for the entropy-coded latent, in units of the latent's std on training images")
     rd.add_argument("--per-class", type=NON_NEGATIVE_INT, default=0, help="only N test images per class (quick check); 0: all 10,000")
@@ -200,11 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     _reference_parser(sub)
     _codec_parser(sub)
     _factorised_parser(sub)
+    _export_parser(sub)
     _bench_parser(sub)
     return p
 
 
-FINISHED_MARKERS = {"train": "metrics.json", "evaluate": "metrics.json", "train-codec": None,
+FINISHED_MARKERS = {"train": "metrics.json", "evaluate": "metrics.json", "train-codec": None, "export-codec": "weights.npz",
                     "train-factorised": "weights.npz", "rd": "rd.json", "speed": "speed.json"}
 
 
@@ -228,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             from .bench import rd, speed
 
             return (rd.run_rd if args.bench == "rd" else speed.run_speed)(args, argv)
-        run = {"train": _train, "evaluate": _evaluate, "train-codec": _train_codec, "train-factorised": _train_factorised}
+        run = {"train": _train, "evaluate": _evaluate, "train-codec": _train_codec, "train-factorised": _train_factorised,
+               "export-codec": _export_codec}
         return run[args.command](args, argv)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -336,6 +350,7 @@ def _train_codec(args, argv) -> int:
           f"{config.epochs} epochs, {config.levels} quality levels, precision {resolve_precision(config.precision)}, "
           f"into {out} ({'resuming' if resuming else 'fresh'})"
           + (f", stopping after {args.time_limit} h" if args.time_limit else "") + "; the time left is printed after each epoch", flush=True)
+    _log_sitting(out, argv)
     model, info = train_hyperprior(config, fit.images, val.images, out, time_limit_s=args.time_limit * 3600 or None)
     h = info["history"]
     info["train_wall_time_s_total"] = sum(h.get("epoch_time_s", []))
@@ -348,6 +363,41 @@ def _train_codec(args, argv) -> int:
     print(f"epochs {info['epochs_done']}/{config.epochs}; best epoch {best + 1}: val bpp {h['val_bpp'][best]:.3f}, "
           f"val PSNR {-10 * math.log10(h['val_mse'][best]):.2f} dB (all levels mixed); wrote {out}"
           + ("" if info["finished"] else "; run the same command to go on"))
+    return 0
+
+
+def _log_sitting(out: Path, argv) -> None:
+    """Append this sitting (command, start, CPU, versions) to out/sittings.json: a run's provenance across sessions."""
+    import datetime
+    import json
+
+    from .io import command_line, versions, write_json
+
+    path = out / "sittings.json"
+    sittings = json.loads(path.read_text()) if path.is_file() else []
+    state = out / "backup" / "state.json"
+    sittings.append({"command": command_line("python -m cae_helpers", argv), "started": datetime.datetime.now().isoformat(timespec="seconds"),
+                     "from_epoch": json.loads(state.read_text())["epoch"] if state.is_file() else 0, "versions": versions()})
+    write_json(path, sittings)
+
+
+def _export_codec(args, argv) -> int:
+    """Write the run's best epoch as a codec folder and print what it has been trained for."""
+    import json
+
+    from .codec import codec_from_run
+    from .io import command_line
+
+    codec, info = codec_from_run(args.run)
+    sittings = args.run / "sittings.json"
+    history = info.pop("history")
+    codec.save(args.out, {"exported_by": command_line("python -m cae_helpers", argv), **info,
+                          "sittings": json.loads(sittings.read_text()) if sittings.is_file() else []})
+    best = info["best_epoch"] - 1
+    print(f"{args.run}: epoch {info['best_epoch']} of {info['epochs_done']} done ({info['epochs_planned']} planned), "
+          f"{info['steps_done']:,} steps, {info['train_wall_time_s'] / 3600:.2f} h of training; "
+          f"val bpp {history['val_bpp'][best]:.3f}, val PSNR {-10 * math.log10(history['val_mse'][best]):.2f} dB (levels mixed); "
+          f"wrote {args.out}")
     return 0
 
 

@@ -288,3 +288,30 @@ class QualityCodec:
     def info(self) -> dict:
         """The shipped model's config.json (command, training time and steps, versions)."""
         return json.loads((ZOO / DEFAULT_MODEL / "config.json").read_text())
+
+
+def codec_from_run(run_dir) -> tuple[HyperpriorCodec, dict]:
+    """The best epoch so far of a (possibly unfinished) `train-codec` run, as a codec with its tables.
+
+    Weights are rounded to float16 first, as they ship, so the tables are built from the
+    model that is measured. Returns the codec and what the run has done (epochs, steps, time).
+    """
+    from .hyperprior import HyperpriorConfig, build_hyperprior
+
+    backup = Path(run_dir) / "backup"
+    for name in ("state.json", "settings.json"):
+        if not (backup / name).is_file():
+            raise FileNotFoundError(f"{backup / name} is missing: not a train-codec run with a checkpoint")
+    state = json.loads((backup / "state.json").read_text())
+    settings = json.loads((backup / "settings.json").read_text())
+    fit_images = settings.pop("fit_images")
+    config = HyperpriorConfig(**settings)
+    model = build_hyperprior(config)
+    with np.load(backup / state["best_weights"]) as f:
+        model.set_weights([f[f"w{i}"].astype(np.float16).astype(np.float32) for i in range(len(f.files))])
+    history = state["history"]
+    steps_per_epoch = -(-fit_images // config.batch_size)
+    info = {"best_epoch": state["best_epoch"] + 1, "epochs_done": state["epoch"], "epochs_planned": config.epochs,
+            "steps_done": state["epoch"] * steps_per_epoch, "fit_images": fit_images, "train_wall_time_s": sum(history.get("epoch_time_s", [])),
+            "val_loss_best": state["best"], "history": history}
+    return HyperpriorCodec.from_model(model), info

@@ -185,3 +185,23 @@ def balanced_subset(split: Split, per_class: int, seed: int = 0) -> Split:
     """`per_class` images of every fine class, seeded (smoke runs and quick looks)."""
     _, idx = balanced_split(split.fine, per_class * len(np.unique(split.fine)), seed)
     return split.subset(idx)
+
+
+def photo_crops(size: int = 32, stride: int = 32) -> tuple[np.ndarray, list[str]]:
+    """Non-CIFAR check images: (N, size, size, 3) uint8 crops of scikit-learn's two sample photographs.
+
+    china.jpg and flower.jpg (427x640 each) ship inside scikit-learn, so no download is
+    needed; with the defaults, 13 x 20 non-overlapping crops each, 520 in all. Returns the
+    crops and the source file names. (scikit-image's sample photos are kept for an
+    independent check and are not used here.)
+    """
+    try:
+        from sklearn.datasets import load_sample_images
+    except ImportError as err:
+        raise DataError("the photo check set needs scikit-learn (pip install scikit-learn)") from err
+    sample = load_sample_images()
+    crops = []
+    for img in sample.images:
+        h, w = img.shape[:2]
+        crops += [img[i:i + size, j:j + size] for i in range(0, h - size + 1, stride) for j in range(0, w - size + 1, stride)]
+    return np.stack(crops).astype(np.uint8), [Path(f).name for f in sample.filenames]

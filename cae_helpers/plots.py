@@ -81,7 +81,7 @@ def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: 
     """Quality vs bits per pixel, one line per codec (`published` curves dashed); returns the figure."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     for name, pts in curves.items():
         pts = sorted(pts, key=lambda p: p["bpp"])
         ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], marker="o" if len(pts) > 1 else "*",
@@ -93,6 +93,6 @@ def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: 
            ylabel={"psnr_mean_uint8": "mean per-image PSNR, uint8 (dB)", "ssim_mean_uint8": "mean per-image SSIM, uint8"}.get(key, key),
            title=title, xlim=(0, None))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the plot, not over the curves
     fig.tight_layout()
     return fig

@@ -21,16 +21,40 @@ from .curves import bd_rate, psnr_at_rates, published_curves, rd_point, PUBLISHE
 
 
 def coded_point(images: np.ndarray, codec, **params) -> dict:
-    """Compress and decompress `images` with `codec`, timed: one RD point from the real byte strings."""
+    """Compress and decompress `images` with a latent `codec` (entropy.coder), timed: one RD point from real bytes."""
     from ..entropy.coder import compress, decompress
 
+    return timed_point(images, lambda x: compress(x, codec), lambda b: decompress(b, codec), **params)
+
+
+def timed_point(images: np.ndarray, compress, decompress, **params) -> dict:
+    """One RD point from real byte strings: compress(images) -> list[bytes], decompress(list) -> uint8 images, timed.
+
+    Besides the means, the point holds the bytes-per-image percentiles (p10, p50, p90): how far the rate follows the content.
+    """
     start = time.perf_counter()
-    blobs = compress(images, codec)
+    blobs = compress(images)
     c_s = time.perf_counter() - start
     start = time.perf_counter()
-    out = decompress(blobs, codec)
+    out = decompress(blobs)
     d_s = time.perf_counter() - start
-    return rd_point(images, out, np.array([len(b) for b in blobs]), c_s, d_s, **params)
+    nbytes = np.array([len(b) for b in blobs])
+    p10, p50, p90 = np.percentile(nbytes, [10, 50, 90])
+    return rd_point(images, out, nbytes, c_s, d_s, **params) | {"bytes_p10": float(p10), "bytes_p50": float(p50), "bytes_p90": float(p90)}
+
+
+HYPERPRIOR = "learned codec (hyperprior, one model)"
+
+
+def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None) -> dict[str, list[dict]]:
+    """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes."""
+    from ..codec import HyperpriorCodec
+
+    codec = HyperpriorCodec.load(folder)
+    qualities = qualities or tuple(range(1, codec.levels + 1))
+    points = [timed_point(images, lambda x, q=q: codec.compress(x, q), codec.decompress, quality=q, weights=str(folder))
+              for q in qualities]
+    return {HYPERPRIOR: points}
 
 
 def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
@@ -96,9 +120,18 @@ def run_rd(args, argv) -> int:
 
     start = time.perf_counter()
     data = load_cifar100(args.data)
-    test = balanced_subset(data.test, args.per_class) if args.per_class else data.test
+    if args.images == "photos":
+        from ..data import photo_crops
+
+        crops, names = photo_crops()
+        test = type(data.test)(crops, np.zeros(len(crops), np.int64), np.zeros(len(crops), np.int64))
+        images = f"{len(crops)} 32x32 crops of scikit-learn's sample photographs ({', '.join(names)})"
+        title = f"photo crops ({len(crops)}, not CIFAR)"
+    else:
+        test = balanced_subset(data.test, args.per_class) if args.per_class else data.test
+        images = f"{len(test)} CIFAR-100 test images from {data.source}"
+        title = f"CIFAR-100 test ({len(test)} images)"
     curves = {} if args.no_classic else classic_curves(test.images)
-    images = f"{len(test)} CIFAR-100 test images from {data.source}"
     merged = []
     for path in args.merge:
         prev = json.loads(Path(path).read_text())
@@ -110,6 +143,8 @@ def run_rd(args, argv) -> int:
         curves |= model_curves(path, data.train.images, test.images, tuple(args.steps))
     if args.learned:
         curves |= learned_curve(learned_dirs(args.learned), test.images)
+    if args.hyperprior:
+        curves |= hyperprior_curve(args.hyperprior, test.images, tuple(args.qualities) if args.qualities else None)
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
                       **psnr_at_rates(pts)} for name, pts in curves.items()}
@@ -126,8 +161,9 @@ def run_rd(args, argv) -> int:
                       "curves": published, "psnr_at": {n: psnr_at_rates(p) for n, p in published.items()}},
         "wall_time_s": time.perf_counter() - start, "versions": versions(),
     })
-    plot_rd(curves, title=f"CIFAR-100 test ({len(test)} images)", published=published).savefig(out / "rd.png", dpi=100)
-    plot_rd(curves, key="ssim_mean_uint8", title=f"CIFAR-100 test ({len(test)} images)").savefig(out / "rd_ssim.png", dpi=100)
+    shown = published if args.images == "cifar" else None  # published curves are CIFAR-10: not comparable on photos
+    plot_rd(curves, title=title, published=shown).savefig(out / "rd.png", dpi=100, bbox_inches="tight")
+    plot_rd(curves, key="ssim_mean_uint8", title=title).savefig(out / "rd_ssim.png", dpi=100, bbox_inches="tight")
     for name, s in summary.items():
         print(f"{name:<45} BD-rate vs WebP {s['bd_rate_vs_webp_percent']}  " +
               "  ".join(f"{k}={v:.2f}" for k, v in s.items() if k.startswith("psnr_at") and v is not None))

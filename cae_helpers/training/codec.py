@@ -50,7 +50,7 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
     set_seed(config.seed)
     model = build_hyperprior(config, dtype=resolve_precision(config.precision))
     if out_dir is not None:
-        check_resume_settings(Path(out_dir) / "backup", dataclasses.asdict(config))
+        check_resume_settings(Path(out_dir) / "backup", dataclasses.asdict(config) | {"fit_images": len(fit_images)})
     cbs = [ProgressLog(config.epochs)] + ([TimeLimit(time_limit_s)] if time_limit_s else []) + list(callbacks or [])
     settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500,
                            augment=config.augment, max_zoom=config.max_zoom)
