@@ -1,5 +1,7 @@
 """One command line: `python -m cae_helpers <command> ...` (`--help` on each command lists its options).
 
+  compress          image files (PNG, JPEG, WebP, BMP, TIFF; any size) -> .cae files with the learned codec
+  decompress        .cae files -> PNG
   train             train the reference autoencoder, evaluate it on the test images
   evaluate          evaluate a saved autoencoder.keras on the test images
   train-codec       train the variable-rate hyperprior codec (resumable, --time-limit)
@@ -147,6 +149,25 @@ def _lambdas(text: str) -> tuple[float, ...]:
     return values
 
 
+def _file_parsers(sub) -> None:
+    from .codec import DEFAULT_MODEL, ZOO
+
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    c = sub.add_parser("compress", help="image files -> .cae files (learned hyperprior codec)", formatter_class=fmt)
+    d = sub.add_parser("decompress", help=".cae files -> PNG", formatter_class=fmt)
+    c.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders of them")
+    d.add_argument("inputs", nargs="+", metavar="IN", help=".cae files or folders of them")
+    for s in (c, d):
+        s.add_argument("-o", "--out", type=Path, default=None,
+                       help="output file (one input) or folder; default: beside each input")
+        s.add_argument("--codec", type=Path, default=ZOO / DEFAULT_MODEL, help="codec folder (weights.npz, tables.npz)")
+        s.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    c.add_argument("-q", "--quality", type=_number(float, 1), default=4, help="1 (fewest bytes) .. 8 (best quality); fractions allowed")
+    c.add_argument("--compare", choices=("none", "webp"), default="webp",
+                   help="also report WebP (method 6) at the same number of bytes or fewer")
+    c.add_argument("--drop-alpha", action="store_true", help="code only the colours of images with an alpha channel")
+
+
 def _export_parser(sub) -> None:
     x = sub.add_parser("export-codec", help="a train-codec run's best epoch -> a codec folder (float16 weights + integer tables)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -209,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     p = Parser(prog="python -m cae_helpers", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    _file_parsers(sub)
     _reference_parser(sub)
     _codec_parser(sub)
     _factorised_parser(sub)
@@ -217,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-FINISHED_MARKERS = {"train": "metrics.json", "evaluate": "metrics.json", "train-codec": None, "export-codec": "weights.npz",
+FINISHED_MARKERS = {"compress": None, "decompress": None, "train": "metrics.json", "evaluate": "metrics.json", "train-codec": None, "export-codec": "weights.npz",
                     "train-factorised": "weights.npz", "rd": "rd.json", "speed": "speed.json"}
 
 
@@ -241,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             from .bench import rd, speed
 
             return (rd.run_rd if args.bench == "rd" else speed.run_speed)(args, argv)
-        run = {"train": _train, "evaluate": _evaluate, "train-codec": _train_codec, "train-factorised": _train_factorised,
+        run = {"compress": _compress, "decompress": _decompress, "train": _train, "evaluate": _evaluate, "train-codec": _train_codec, "train-factorised": _train_factorised,
                "export-codec": _export_codec}
         return run[args.command](args, argv)
     except DataError as err:
@@ -364,6 +386,82 @@ def _train_codec(args, argv) -> int:
           f"val PSNR {-10 * math.log10(h['val_mse'][best]):.2f} dB (all levels mixed); wrote {out}"
           + ("" if info["finished"] else "; run the same command to go on"))
     return 0
+
+
+def _file_jobs(args, suffixes, new_suffix) -> list[tuple[Path, Path]]:
+    """(input, output) pairs; refuses before any work if an output exists (without --overwrite)."""
+    from .files import expand_inputs, output_path
+
+    sources = expand_inputs(args.inputs, suffixes)
+    many = len(sources) > 1
+    if many and args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise SystemExit(f"error: {args.out} is a file, but there are {len(sources)} inputs: give a folder")
+    jobs = [(src, output_path(src, args.out, new_suffix, many)) for src in sources]
+    clashes = [dst for _, dst in jobs if dst.exists()]
+    if clashes and not args.overwrite:
+        raise SystemExit(f"error: {clashes[0]} exists{f' (and {len(clashes) - 1} more)' if len(clashes) > 1 else ''}: "
+                         "pass --overwrite to replace")
+    return jobs
+
+
+def _compress(args, argv) -> int:
+    """Compress image files; one summary line per file (bytes, bpp, PSNR, WebP at the same bytes)."""
+    from tqdm.auto import tqdm
+
+    from .codec import HyperpriorCodec
+    from .errors import CodecError
+    from .files import SUFFIXES, read_image, webp_at_budget
+    from .metrics import psnr_per_image
+
+    jobs = _file_jobs(args, SUFFIXES, ".cae")
+    codec = HyperpriorCodec.load(args.codec)
+    if not 1 <= args.quality <= codec.levels:
+        print(f"error: --quality must be in 1..{codec.levels} for {args.codec}, got {args.quality}", file=sys.stderr)
+        return 2
+    failed = 0
+    for src, dst in tqdm(jobs, desc="compress", unit="file", disable=len(jobs) < 2):
+        try:
+            image = read_image(src, args.drop_alpha)
+        except CodecError as err:
+            tqdm.write(f"skipped {err}")
+            failed += 1
+            continue
+        blob = codec.compress_image(image, args.quality)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(blob)
+        h, w = image.shape[:2]
+        psnr = float(psnr_per_image(image[None], codec.decompress_image(blob)[None])[0])
+        line = f"{src} -> {dst}: {h}x{w}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
+        if args.compare == "webp":
+            webp = webp_at_budget(image, len(blob))
+            line += ("; WebP: nothing fits that budget" if webp is None else
+                     f"; WebP q{webp[2]} at {len(webp[0]):,} bytes: PSNR {float(psnr_per_image(image[None], webp[1][None])[0]):.2f} dB")
+        tqdm.write(line)
+    return 1 if failed else 0
+
+
+def _decompress(args, argv) -> int:
+    """Decompress .cae files to PNG."""
+    from tqdm.auto import tqdm
+
+    from .codec import HyperpriorCodec
+    from .errors import CodecError
+    from .files import write_png
+
+    jobs = _file_jobs(args, (".cae",), ".png")
+    codec = HyperpriorCodec.load(args.codec)
+    failed = 0
+    for src, dst in tqdm(jobs, desc="decompress", unit="file", disable=len(jobs) < 2):
+        try:
+            image = codec.decompress_image(src.read_bytes())
+        except CodecError as err:
+            tqdm.write(f"skipped {src}: {err}")
+            failed += 1
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        write_png(dst, image)
+        tqdm.write(f"{src} -> {dst}: {image.shape[0]}x{image.shape[1]}")
+    return 1 if failed else 0
 
 
 def _log_sitting(out: Path, argv) -> None:

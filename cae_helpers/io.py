@@ -118,10 +118,11 @@ def import_tensorflow_quietly() -> None:
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        import tensorflow  # noqa: F401
+        import tensorflow as tf
     except ImportError:  # another backend: nothing to silence
-        pass
+        return
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+    tf.get_logger().setLevel("ERROR")  # e.g. retracing notes when a file codec meets images of new sizes

@@ -1,0 +1,87 @@
+"""Compressing image files from the command line: sizes, EXIF orientation, greyscale, alpha, 16-bit, clashes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cae_helpers.cli import main
+from cae_helpers.errors import CodecError
+from cae_helpers.files import read_image, webp_at_budget
+
+
+@pytest.fixture(scope="module")
+def codec_dir(tmp_path_factory):
+    import keras
+
+    from cae_helpers.codec import HyperpriorCodec
+    from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
+
+    keras.utils.set_random_seed(0)
+    cfg = HyperpriorConfig(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01), precision="float32")
+    folder = tmp_path_factory.mktemp("codec")
+    HyperpriorCodec.from_model(build_hyperprior(cfg)).save(folder)
+    return folder
+
+
+def _rgb(h, w, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def test_exif_orientation_is_applied_as_viewers_do(tmp_path):
+    img = _rgb(10, 20)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    Image.fromarray(img).save(tmp_path / "r.jpg", exif=exif, quality=100)
+    shown = read_image(tmp_path / "r.jpg")
+    assert shown.shape == (20, 10, 3)
+
+
+def test_greyscale_is_coded_as_rgb_alpha_and_16_bit_are_refused(tmp_path):
+    Image.fromarray(np.full((8, 9), 77, np.uint8)).save(tmp_path / "g.png")
+    grey = read_image(tmp_path / "g.png")
+    assert grey.shape == (8, 9, 3) and np.all(grey == 77)
+    Image.fromarray(np.zeros((8, 8, 4), np.uint8)).save(tmp_path / "a.png")
+    with pytest.raises(CodecError, match="alpha"):
+        read_image(tmp_path / "a.png")
+    assert read_image(tmp_path / "a.png", drop_alpha=True).shape == (8, 8, 3)
+    Image.fromarray(np.full((8, 8), 4000, np.uint16)).save(tmp_path / "d.png")
+    with pytest.raises(CodecError, match="16-bit"):
+        read_image(tmp_path / "d.png")
+    (tmp_path / "x.png").write_bytes(b"not an image")
+    with pytest.raises(CodecError, match="not an image"):
+        read_image(tmp_path / "x.png")
+
+
+def test_webp_at_budget_fits_the_budget():
+    img = _rgb(32, 32)
+    data, decoded, q = webp_at_budget(img, 2000)
+    assert len(data) <= 2000 and decoded.shape == img.shape and 0 <= q <= 100
+    assert webp_at_budget(img, 10) is None
+
+
+def test_compress_and_decompress_files_of_odd_sizes(codec_dir, tmp_path, capsys):
+    for name, (h, w) in {"one": (1, 1), "row": (1, 97), "odd": (33, 65)}.items():
+        Image.fromarray(_rgb(h, w)).save(tmp_path / f"{name}.png")
+    out = tmp_path / "out"
+    assert main(["compress", str(tmp_path), "-o", str(out), "--codec", str(codec_dir), "-q", "1.5"]) == 0
+    text = capsys.readouterr().out
+    assert text.count(" -> ") == 3 and "bpp" in text and "PSNR" in text and "WebP" in text
+    assert main(["decompress", str(out), "--codec", str(codec_dir)]) == 0
+    for name, (h, w) in {"one": (1, 1), "row": (1, 97), "odd": (33, 65)}.items():
+        assert np.asarray(Image.open(out / f"{name}.png")).shape == (h, w, 3)
+    assert main(["compress", str(tmp_path / "one.png"), "--codec", str(codec_dir), "-q", "3"]) == 2  # 2 levels only
+    with pytest.raises(SystemExit, match="exists"):
+        main(["compress", str(tmp_path / "one.png"), "-o", str(out / "one.cae"), "--codec", str(codec_dir)])
+
+
+def test_damaged_cae_file_is_skipped_with_a_message(codec_dir, tmp_path, capsys):
+    Image.fromarray(_rgb(16, 16)).save(tmp_path / "a.png")
+    assert main(["compress", str(tmp_path / "a.png"), "--codec", str(codec_dir), "--compare", "none", "-q", "2"]) == 0
+    blob = (tmp_path / "a.cae").read_bytes()
+    (tmp_path / "a.cae").write_bytes(blob[:-3])
+    assert main(["decompress", str(tmp_path / "a.cae"), "-o", str(tmp_path / "back.png"), "--codec", str(codec_dir)]) == 1
+    assert "skipped" in capsys.readouterr().out and not (tmp_path / "back.png").exists()
+    with pytest.raises(SystemExit, match="a.png exists"):  # beside the input would replace the original
+        main(["decompress", str(tmp_path / "a.cae"), "--codec", str(codec_dir)])
