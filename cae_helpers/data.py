@@ -62,15 +62,36 @@ def load_cifar100(path: str | os.PathLike | None = None) -> Cifar100:
         raise DataError(f"CIFAR-100 not found at {path}. {_HOW_TO}")
     if path.is_dir():
         return _load_folder(_find_folder(path), source=str(path))
+    if not os.access(path, os.R_OK):
+        raise DataError(f"{path} exists but cannot be read (permissions). {_HOW_TO}")
+    _verify_gzip(path)
     with tempfile.TemporaryDirectory(prefix="cifar100-") as tmp:
         _extract(path, Path(tmp))
         return _load_folder(Path(tmp) / ARCHIVE_DIR, source=str(path))
 
 
+def _verify_gzip(archive: Path) -> None:
+    """Read a gzip archive to its end, so gzip checks its CRC-32 and length: a flipped or missing byte is caught."""
+    import gzip
+
+    with open(archive, "rb") as f:
+        if f.read(2) != b"\x1f\x8b":
+            return  # not gzip (a plain tar): nothing to check here
+    try:
+        with gzip.open(archive, "rb") as g:
+            while g.read(1 << 22):
+                pass
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"{archive} is corrupt or truncated: its gzip check failed ({type(err).__name__}: {err}). {_HOW_TO}") from err
+
+
 def _find_folder(path: Path) -> Path:
     """The folder holding meta/train/test: `path` itself or its cifar-100-python child."""
     for candidate in (path, path / ARCHIVE_DIR):
-        if all((candidate / name).is_file() for name in ("meta",) + SPLITS):
+        if all((candidate / name).exists() for name in ("meta",) + SPLITS):
+            bad = [name for name in ("meta",) + SPLITS if not (candidate / name).is_file()]
+            if bad:
+                raise DataError(f"{candidate / bad[0]} is not a file: not a CIFAR-100 python folder. {_HOW_TO}")
             return candidate
     raise DataError(
         f"{path} is not a CIFAR-100 python folder: expected the files meta, train and test "
@@ -87,6 +108,9 @@ def _extract(archive: Path, dest: Path) -> None:
             missing = [w for w in wanted if w not in names]
             if missing:
                 raise DataError(f"{archive} lacks {missing}: not the official cifar-100-python archive. {_HOW_TO}")
+            not_files = [w for w in wanted if not tar.getmember(w).isfile()]
+            if not_files:
+                raise DataError(f"{archive}: {not_files[0]} is not a file: not the official cifar-100-python archive. {_HOW_TO}")
             tar.extractall(dest, members=[tar.getmember(w) for w in wanted], filter="data")
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
         raise DataError(f"{archive} is corrupt or truncated ({type(err).__name__}: {err}). {_HOW_TO}") from err
@@ -100,8 +124,12 @@ def _load_folder(folder: Path, source: str) -> Cifar100:
         coarse_names = tuple(_text(n) for n in meta["coarse_label_names"])
     except (KeyError, TypeError) as err:
         raise DataError(f"{folder / 'meta'} lacks fine_label_names/coarse_label_names: not CIFAR-100 meta") from err
+    if len(fine_names) != 100 or len(coarse_names) != 20:
+        raise DataError(f"{folder / 'meta'} names {len(fine_names)} fine and {len(coarse_names)} coarse classes; CIFAR-100 has 100 and 20")
     train, test = (_load_split(folder / name) for name in SPLITS)
-    return Cifar100(train, test, fine_names, coarse_names, source)
+    data = Cifar100(train, test, fine_names, coarse_names, source)
+    _check_official(data)
+    return data
 
 
 def _load_split(fpath: Path) -> Split:
@@ -113,10 +141,19 @@ def _load_split(fpath: Path) -> Split:
         _, coarse = load_batch(str(fpath), label_key="coarse_labels")
     except (pickle.UnpicklingError, EOFError, KeyError, AttributeError, ValueError, TypeError) as err:
         raise DataError(f"{fpath} is not a CIFAR-100 python batch ({type(err).__name__}: {err})") from err
-    images = np.ascontiguousarray(np.asarray(data, dtype=np.uint8).transpose(0, 2, 3, 1))
-    fine, coarse = np.asarray(fine, dtype=np.int64), np.asarray(coarse, dtype=np.int64)
-    if not (len(images) == len(fine) == len(coarse)) or fine.min() < 0 or fine.max() > 99 or coarse.max() > 19:
-        raise DataError(f"{fpath}: {len(images)} images but {len(fine)}/{len(coarse)} labels, or labels out of range")
+    data = np.asarray(data)
+    if data.dtype != np.uint8 or data.ndim != 4 or data.shape[1:] != (3, 32, 32) or len(data) == 0:
+        raise DataError(f"{fpath}: pixels are {data.dtype} {data.shape}; CIFAR-100 stores uint8 rows of 3 x 32 x 32")
+    images = np.ascontiguousarray(data.transpose(0, 2, 3, 1))
+    fine, coarse = np.asarray(fine), np.asarray(coarse)
+    if not (np.issubdtype(fine.dtype, np.integer) and np.issubdtype(coarse.dtype, np.integer)):
+        raise DataError(f"{fpath}: labels are {fine.dtype}/{coarse.dtype}, not integers")
+    fine, coarse = fine.astype(np.int64), coarse.astype(np.int64)
+    if not (len(images) == len(fine) == len(coarse)):
+        raise DataError(f"{fpath}: {len(images)} images but {len(fine)} fine and {len(coarse)} coarse labels")
+    if fine.min() < 0 or fine.max() > 99 or coarse.min() < 0 or coarse.max() > 19:
+        raise DataError(f"{fpath}: labels out of range (fine {fine.min()}..{fine.max()}, expected 0..99; "
+                        f"coarse {coarse.min()}..{coarse.max()}, expected 0..19)")
     return Split(images, fine, coarse)
 
 
@@ -205,3 +242,38 @@ def photo_crops(size: int = 32, stride: int = 32) -> tuple[np.ndarray, list[str]
         h, w = img.shape[:2]
         crops += [img[i:i + size, j:j + size] for i in range(0, h - size + 1, stride) for j in range(0, w - size + 1, stride)]
     return np.stack(crops).astype(np.uint8), [Path(f).name for f in sample.filenames]
+
+
+OFFICIAL_COUNTS = {"train": 50000, "test": 10000}
+# Order-independent digest of the official 60,000 images with their labels (`content_digest`),
+# computed on the archive in ../shared/data, which holds the published images in another order.
+OFFICIAL_DIGEST = "8a478321679985a321ce92d905f137db4371315e16972e503aaffd01f328ddb9"
+
+
+class DataWarning(UserWarning):
+    """The data loaded, but it is not the official CIFAR-100 (a subset, or different images)."""
+
+
+def content_digest(data: Cifar100) -> str:
+    """SHA-256 over the sorted per-image digests (pixels + fine + coarse label) of both splits: independent of order."""
+    import hashlib
+
+    digests = []
+    for name, split in (("train", data.train), ("test", data.test)):
+        for img, f, c in zip(split.images, split.fine, split.coarse):
+            digests.append(hashlib.sha1(name.encode() + img.tobytes() + bytes([int(f), int(c)])).digest())
+    return hashlib.sha256(b"".join(sorted(digests))).hexdigest()
+
+
+def _check_official(data: Cifar100) -> None:
+    """Warn (DataWarning) when the counts or, for full-size data, the content digest differ from the official data set."""
+    import warnings
+
+    counts = {"train": len(data.train), "test": len(data.test)}
+    if counts != OFFICIAL_COUNTS:
+        warnings.warn(f"{data.source}: {counts['train']} training and {counts['test']} test images, not the official "
+                      f"{OFFICIAL_COUNTS['train']} and {OFFICIAL_COUNTS['test']}: results are not comparable with published ones",
+                      DataWarning, stacklevel=3)
+    elif OFFICIAL_DIGEST and content_digest(data) != OFFICIAL_DIGEST:
+        warnings.warn(f"{data.source}: the images or labels differ from the official CIFAR-100 (content digest mismatch)",
+                      DataWarning, stacklevel=3)

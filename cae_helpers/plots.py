@@ -21,6 +21,12 @@ def showOrigDec(orig: np.ndarray, dec: np.ndarray, num: int = 10):  # noqa: N802
     orig, dec = _as_displayable(orig), _as_displayable(dec)
     if len(orig) != len(dec):
         raise ValueError(f"orig and dec hold {len(orig)} and {len(dec)} images; they must pair up")
+    if orig.shape[1:3] != dec.shape[1:3]:
+        raise ValueError(f"orig and dec images differ in size: {orig.shape[1:3]} vs {dec.shape[1:3]}; they must pair up")
+    if int(num) > len(orig):
+        import warnings
+
+        warnings.warn(f"num={num} but only {len(orig)} image pairs: showing {len(orig)}", stacklevel=2)
     num = min(int(num), len(orig))
     if num < 1:
         raise ValueError("num must be at least 1")

@@ -55,7 +55,7 @@ def test_decoding_is_deterministic_and_survives_files(codec, blobs, tmp_path):
 
 def test_header_fields(codec, blobs):
     magic, version, model_id = HEADER.unpack_from(blobs[0])
-    assert (magic, version, model_id) == (0xCA, 1, codec.model_id)
+    assert (magic, version, model_id) == (0xCA, 3, codec.model_id)
     with pytest.raises(CodecError, match="not a cae_helpers byte string"):
         decompress([b"\x00" + blobs[0][1:]], codec)
     with pytest.raises(CodecError, match="format version 7"):
@@ -80,10 +80,23 @@ def test_truncated_and_empty(codec, blobs, cut):
         decompress([], codec)
 
 
+def test_every_truncation_extension_and_prefix_drop_is_refused(codec, blobs):
+    blob = blobs[0]
+    for cut in range(len(blob)):
+        with pytest.raises(CodecError):
+            decompress([blob[:cut]], codec)
+    for drop in range(1, len(blob)):
+        with pytest.raises(CodecError):
+            decompress([blob[drop:]], codec)
+    for extra in (b"\x00", b"\x00" * 4, blob[-4:]):
+        with pytest.raises(CodecError):
+            decompress([blob + extra], codec)
+
+
 def test_bits_per_pixel_counts_whole_strings(blobs):
     assert total_bits_per_pixel([b"x" * 128])[0] == 1.0
     assert np.allclose(total_bits_per_pixel(blobs), [8 * len(b) / 1024 for b in blobs])
-    assert all((len(b) - HEADER.size) % 4 == 0 for b in blobs)
+    assert all(len(b) - HEADER.size - 2 == 4 * b[HEADER.size] for b in blobs)  # length byte (< 128 words), check byte
 
 
 @st.composite

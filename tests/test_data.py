@@ -148,3 +148,68 @@ def test_real_known_image(real_data):
 def test_real_pixels_hash(real_data):
     assert hashlib.sha256(real_data.test.images.tobytes()).hexdigest() == (
         "94a0aac5b40d9d28779a4ec4e5cd63aab833736aa10c400b2e1d2055271d8761")
+
+
+# --- damaged or malformed archives (each a DataError naming the file and the check) ----------
+
+def _tiny_files():
+    from conftest import _batch
+
+    return {"meta": {b"fine_label_names": [f"c{i}".encode() for i in range(100)],
+                     b"coarse_label_names": [f"s{i}".encode() for i in range(20)]},
+            "train": _batch(1, 1, b"train"), "test": _batch(1, 2, b"test")}
+
+
+def test_a_flipped_or_missing_byte_fails_the_gzip_check(tiny_archive, tmp_path):
+    blob = tiny_archive.read_bytes()
+    for i, damaged in enumerate((blob[:-1], blob[: len(blob) // 2] + bytes([blob[len(blob) // 2] ^ 1]) + blob[len(blob) // 2 + 1:])):
+        (tmp_path / f"d{i}.tar.gz").write_bytes(damaged)
+        with pytest.raises(DataError, match=f"d{i}.tar.gz.*(corrupt|truncated)"):
+            load_cifar100(tmp_path / f"d{i}.tar.gz")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f["train"].update({b"data": f["train"][b"data"].astype(np.float32)}), "pixels are float32"),
+    (lambda f: f["train"].update({b"data": f["train"][b"data"].astype(np.int64)}), "pixels are int64"),
+    (lambda f: f["test"].update({b"coarse_labels": [-3] + f["test"][b"coarse_labels"][1:]}), "out of range"),
+    (lambda f: f["meta"].update({b"fine_label_names": [b"one"]}), "names 1 fine"),
+    (lambda f: f["train"].update({b"fine_labels": f["train"][b"fine_labels"][:-1]}), "labels"),
+])
+def test_malformed_content_is_refused(tmp_path, change, message):
+    from conftest import make_archive
+
+    files = _tiny_files()
+    change(files)
+    with pytest.raises(DataError, match=message):
+        load_cifar100(make_archive(tmp_path / "m.tar.gz", files))
+
+
+def test_a_member_that_is_a_folder_is_refused(tmp_path):
+    import io
+    import tarfile
+
+    path = tmp_path / "f.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name in ("meta", "test"):
+            blob = b"x"
+            info = tarfile.TarInfo(f"cifar-100-python/{name}")
+            info.size = 1
+            tar.addfile(info, io.BytesIO(blob))
+        d = tarfile.TarInfo("cifar-100-python/train")
+        d.type = tarfile.DIRTYPE
+        tar.addfile(d)
+    with pytest.raises(DataError, match="train is not a file"):
+        load_cifar100(path)
+
+
+def test_a_subset_loads_with_a_warning(tiny_archive):
+    from cae_helpers.data import DataWarning
+
+    with pytest.warns(DataWarning, match="not the official"):
+        load_cifar100(tiny_archive)
+
+
+def test_real_archive_matches_the_official_content_digest(real_data):
+    from cae_helpers.data import OFFICIAL_DIGEST, content_digest
+
+    assert content_digest(real_data) == OFFICIAL_DIGEST

@@ -62,3 +62,22 @@ def test_showOrigDec_refuses_out_of_kind_inputs():
         showOrigDec(np.zeros((2, 32, 32)), np.zeros((2, 32, 32)))
     with pytest.raises(ValueError, match="NaN"):
         showOrigDec(_imgs(), np.full((4, 32, 32, 3), np.nan))
+
+
+def test_codec_api_gaps_give_clear_errors():
+    from cae_helpers.entropy.coder import compress, decompress
+
+    imgs = _imgs().astype(np.uint8)
+    for bad in (None, "weights/learned/lmbda-0.007"):
+        with pytest.raises(TypeError, match="LatentCodec"):
+            compress(imgs, bad)
+        with pytest.raises(TypeError, match="LatentCodec"):
+            decompress([b"x"], bad)
+
+
+def test_show_orig_dec_refuses_pairs_of_other_sizes_and_warns_on_num():
+    a = np.zeros((3, 32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match="differ in size"):
+        showOrigDec(a, np.zeros((3, 16, 16, 3), np.uint8))
+    with pytest.warns(UserWarning, match="only 3 image pairs"):
+        showOrigDec(a, a, num=10)

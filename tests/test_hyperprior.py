@@ -172,7 +172,7 @@ def test_mutated_headers_and_payloads_raise_or_decode_to_the_declared_size(codec
 def test_hostile_header_sizes_are_refused_before_allocation(codec):
     good = codec.compress(_images(1), 1)[0]
     huge = bytes([container.MAGIC, container.VERSION]) + codec.model_id + bytes([0]) + container.write_varint(65535) \
-        + container.write_varint(65535) + good[7:]
+        + container.write_varint(65535) + good[7:]  # the length field and what follows are kept
     with pytest.raises(CodecError, match="outside what this format allows"):
         codec.decompress([huge])
     zero = bytes([container.MAGIC, container.VERSION]) + codec.model_id + bytes([0, 0, 32]) + good[7:]

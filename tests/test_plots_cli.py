@@ -20,7 +20,8 @@ def test_showOrigDec_grid():
     assert len(fig.axes) == 20 and tuple(fig.get_size_inches()) == (20, 4)
     assert np.array_equal(fig.axes[0].images[0].get_array(), orig[0])
     assert not fig.axes[0].axison
-    assert len(showOrigDec(orig[:3], orig[:3], num=10).axes) == 6  # fewer images than num
+    with pytest.warns(UserWarning, match="only 3"):
+        assert len(showOrigDec(orig[:3], orig[:3], num=10).axes) == 6  # fewer images than num
     with pytest.raises(ValueError, match="pair up"):
         showOrigDec(orig, orig[:5])
 

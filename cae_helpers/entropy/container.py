@@ -6,12 +6,14 @@
     byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
     varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
     varint        width
+    varint        payload length in 32-bit words
     payload       the ANS coder's 32-bit words, little-endian (z first when decoded, then y)
     last byte     check: the low byte of CRC-32 over everything before it
 
-For a 32x32 image the overhead is 8 bytes (0.0625 bpp). The total length is the length of
-the byte string, so any truncation, extension or dropped prefix fails the word count, the
-header or the check byte; a random corruption of the payload passes the check byte with
+For a 32x32 image the overhead is 9 bytes (0.070 bpp): magic, version, model id and quality
+5, sides 2, length 1 (up to 127 words), check 1. Any truncation or extension contradicts the
+declared length, and a dropped prefix the magic byte, version or model id: each raises
+`CodecError` before decoding. A random corruption of the payload passes the check byte with
 probability 1/256 and then decodes to a well-formed image of the declared size.
 """
 
@@ -87,7 +89,7 @@ def pack(header: Header, words: np.ndarray) -> bytes:
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
     body = (bytes([MAGIC, VERSION]) + header.model + bytes([header.level16]) + write_varint(header.height)
-            + write_varint(header.width) + np.asarray(words, "<u4").tobytes())
+            + write_varint(header.width) + write_varint(len(words)) + np.asarray(words, "<u4").tobytes())
     return body + bytes([_check(body)])
 
 
@@ -106,12 +108,14 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
         raise CodecError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
     height, pos = read_varint(blob, 5, "height")
     width, pos = read_varint(blob, pos, "width")
+    n_words, pos = read_varint(blob, pos, "length")
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
         raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
                          f"at most {MAX_PIXELS:,} pixels)")
     payload = len(blob) - pos - 1
-    if payload < 4 or payload % 4:
-        raise CodecError(f"payload of {payload} bytes is not whole 32-bit words: truncated or extended")
+    if payload != 4 * n_words or n_words == 0:
+        raise CodecError(f"the header declares {n_words} payload words ({4 * n_words} bytes) but {payload} bytes follow: "
+                         "truncated or extended")
     if _check(blob[:-1]) != blob[-1]:
         raise CodecError("check byte mismatch: the byte string is corrupt, truncated or extended")
     words = np.frombuffer(blob, "<u4", count=payload // 4, offset=pos).astype(np.uint32)
