@@ -96,6 +96,7 @@ def _reference_parser(sub) -> None:
     for s in (t, e):
         s.add_argument("--smoke", type=NON_NEGATIVE_INT, default=0, metavar="N",
                        help="use only N train and N/5 test images per class (quick check); 0: all")
+    t.add_argument("--fresh", action="store_true", help="start over: move an existing checkpoint in --out aside instead of resuming it")
     t.add_argument("--model", choices=MODEL_NAMES, default=d.model, help="architecture")
     t.add_argument("--latent-dim", type=POSITIVE_INT, default=d.latent_dim, help="latent values per image")
     t.add_argument("--epochs", type=POSITIVE_INT, default=d.epochs, help="most epochs (early stopping may end sooner)")
@@ -124,6 +125,7 @@ def _codec_parser(sub) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     _common(c, "runs/hyperprior")
     c.add_argument("--smoke", type=NON_NEGATIVE_INT, default=0, metavar="N", help="only N training images per class; 0: all")
+    c.add_argument("--fresh", action="store_true", help="start over: move an existing checkpoint in --out aside instead of resuming it")
     c.add_argument("--time-limit", type=NON_NEGATIVE, default=0, metavar="HOURS",
                    help="stop after the first epoch ending past this many hours (0: none); the same command resumes")
     types = {"augment": FRACTION, "decay_at": FRACTION, "learning_rate": POSITIVE, "clip_norm": POSITIVE,
@@ -192,6 +194,7 @@ def _factorised_parser(sub) -> None:
     f.add_argument("--clip-norm", type=POSITIVE, default=d.clip_norm, help="global gradient-norm clip")
     f.add_argument("--seed", type=NON_NEGATIVE_INT, default=d.seed, help="random seed")
     f.add_argument("--precision", choices=PRECISIONS, default=d.precision, help="dtype policy")
+    f.add_argument("--fresh", action="store_true", help="start over: move an existing checkpoint in --out aside instead of resuming it")
     f.add_argument("--init-from", default=None, help="a saved codec folder whose weights start the training")
 
 
@@ -256,8 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     _check_out(args, p)
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files; no screen needed
-    from .errors import DataError
+    from .errors import CheckpointError, DataError, RunLockedError, SettingsMismatchError
 
+    if getattr(args, "fresh", False):
+        _move_aside(args.out / "backup")
     try:
         if args.command == "bench":
             from .bench import rd, speed
@@ -266,9 +271,17 @@ def main(argv: list[str] | None = None) -> int:
         run = {"compress": _compress, "decompress": _decompress, "train": _train, "evaluate": _evaluate, "train-codec": _train_codec, "train-factorised": _train_factorised,
                "export-codec": _export_codec}
         return run[args.command](args, argv)
-    except DataError as err:
+    except (DataError, CheckpointError, RunLockedError, SettingsMismatchError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+def _move_aside(backup: Path) -> None:
+    """--fresh: keep an old checkpoint, renamed, instead of resuming it."""
+    if backup.exists():
+        target = backup.with_name(f"backup-old-{time.strftime('%Y%m%d-%H%M%S')}")
+        backup.rename(target)
+        print(f"--fresh: moved the old checkpoint to {target}", flush=True)
 
 
 def _load(args):

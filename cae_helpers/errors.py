@@ -7,3 +7,15 @@ class DataError(ValueError):
 
 class CodecError(ValueError):
     """A byte string that is not a valid image of this codec: empty, truncated, foreign or corrupt."""
+
+
+class CheckpointError(RuntimeError):
+    """A resumable training checkpoint that cannot be read back."""
+
+
+class RunLockedError(RuntimeError):
+    """Another process is training into the same output folder."""
+
+
+class SettingsMismatchError(ValueError):
+    """A checkpoint made with other settings than the run that would resume it."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from cae_helpers.codec import HyperpriorCodec, _conv_same, _conv_transpose_2x
 from cae_helpers.entropy import container
 from cae_helpers.entropy.tables import TOTAL, TableCoder, gaussian_tables, quantise_pmf, scale_indexes
-from cae_helpers.errors import CodecError
+from cae_helpers.errors import CodecError, SettingsMismatchError
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior, load_hyperprior
 
 TINY = dict(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01, 0.1), epochs=2,
@@ -248,5 +248,5 @@ def test_training_resumes_exactly(tiny_archive, tmp_path):
     assert info["resumed_from_epoch"] == 1 and info["epochs_done"] == 2 and info["finished"]
     for a, b in zip(straight.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(SettingsMismatchError, match="other settings"):
         train_hyperprior(HyperpriorConfig(**(TINY | {"learning_rate": 1e-3})), fit.images, val.images, tmp_path / "b")

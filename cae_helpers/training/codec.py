@@ -69,5 +69,7 @@ def train_factorised(config, fit_images, val_images, out_dir=None, verbose: int 
         start, _ = load_learned(config.init_from)
         for mine, theirs in ((model.analysis, start.analysis), (model.synthesis, start.synthesis), (model.prior, start.prior)):
             mine.set_weights(theirs.get_weights())
+    if out_dir is not None:
+        check_resume_settings(Path(out_dir) / "backup", dataclasses.asdict(config) | {"fit_images": len(fit_images)})
     settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500)
     return model, _fit(model, config, fit_images, val_images, out_dir, verbose, callbacks, settings)

@@ -8,6 +8,7 @@ every epoch what an exact resume needs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from ..errors import CheckpointError, RunLockedError, SettingsMismatchError
 from ..io import atomic_write, write_json
 from ..pixels import to_float
 from ..validation import check_uint8_images
@@ -156,6 +158,61 @@ class EpochCounter(keras.callbacks.Callback):
         self.variable.assign(epoch)
 
 
+class RunLock:
+    """An output folder's lock: a second run on the same folder is refused, naming the holder.
+
+    The lock file holds the holder's pid, host and start time; a lock left by a process
+    that no longer runs (on this host) is taken over.
+    """
+
+    def __init__(self, directory: str | os.PathLike):
+        self.path = Path(directory) / ".lock"
+
+    def __enter__(self):
+        import socket
+        import time
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                holder = self._holder()
+                if holder and _alive(holder):
+                    raise RunLockedError(f"{self.path.parent} is in use by process {holder['pid']} on {holder['host']} "
+                                         f"(since {holder['since']}): wait for it, or choose another output folder") from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+            return self
+        raise RunLockedError(f"could not lock {self.path.parent}")
+
+    def _holder(self) -> dict | None:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
+
+
+def _alive(holder: dict) -> bool:
+    import socket
+
+    if holder.get("host") != socket.gethostname():
+        return True  # another machine's process: cannot tell, so assume it runs
+    try:
+        os.kill(int(holder["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, TypeError):
+        return True
+    return True
+
+
 class ResumableCheckpoint(keras.callbacks.Callback):
     """After every epoch, atomically saves what an exact resume needs; restores it when training begins.
 
@@ -179,6 +236,15 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if not self.state_path.is_file():
             return
+        try:
+            self._restore()
+        except Exception as err:  # noqa: BLE001 - JSON, HDF5, npz and shape errors all mean the same to the user
+            raise CheckpointError(
+                f"the checkpoint in {self.directory} is damaged ({type(err).__name__}: {err}). Either start over "
+                f"(--fresh on the command line moves it aside; or delete {self.directory}), or put back an intact copy "
+                "of that folder (state.json and the files it names) and run the same command again") from err
+
+    def _restore(self) -> None:
         state = json.loads(self.state_path.read_text())
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
@@ -244,14 +310,16 @@ def fit_resumable(model: keras.Model, stopper: keras.callbacks.EarlyStopping, fi
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         cbs.append(EpochCounter(epoch))
     f = settings
+    lock = RunLock(out_dir) if out_dir is not None else None
     train_data = make_dataset(fit_images, f.batch_size, shuffle=True, seed=f.seed, epoch=epoch, augment=f.augment, max_zoom=f.max_zoom)
     val_data = make_dataset(val_images, f.val_batch_size or f.batch_size, shuffle=False)
-    if isinstance(train_data, tuple):
-        hist = model.fit(*train_data, batch_size=f.batch_size, shuffle=True, epochs=f.epochs,
-                         validation_data=val_data, callbacks=cbs, verbose=verbose)
-    else:
-        hist = model.fit(train_data, epochs=f.epochs, validation_data=val_data, callbacks=cbs,
-                         shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
+    with lock if lock is not None else contextlib.nullcontext():
+        if isinstance(train_data, tuple):
+            hist = model.fit(*train_data, batch_size=f.batch_size, shuffle=True, epochs=f.epochs,
+                             validation_data=val_data, callbacks=cbs, verbose=verbose)
+        else:
+            hist = model.fit(train_data, epochs=f.epochs, validation_data=val_data, callbacks=cbs,
+                             shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
     history = checkpoint.history if checkpoint else {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return history, checkpoint
 
@@ -316,6 +384,6 @@ def check_resume_settings(backup: str | os.PathLike, settings: dict) -> None:
         saved = json.loads(path.read_text())
         changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
         if changed:
-            raise ValueError(f"{backup} holds a run with other settings ({', '.join(f'{k}: {saved.get(k)!r} there, {settings.get(k)!r} now' for k in changed)}); "
-                             "use the same settings to resume, or another output folder")
+            raise SettingsMismatchError(f"{backup} holds a run with other settings ({', '.join(f'{k}: {saved.get(k)!r} there, {settings.get(k)!r} now' for k in changed)}); "
+                             "use the same settings to resume, --fresh to start over (the old run is moved aside), or another output folder")
     write_json(path, settings)
