@@ -197,34 +197,47 @@ class HyperpriorCodec:
         sizes = {(h.height, h.width) for h, _ in parsed}
         if len(sizes) > 1:
             raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
-        y_hat = np.stack([self._decode(h, words) for h, words in parsed])
-        levels = np.array([h.level16 / 16 for h, _ in parsed])
-        for lv in np.unique(levels):  # back to the ungained latent, level by level
-            y_hat[levels == lv] /= self.gains(lv)[0]
-        x = self.model.synthesis.predict(y_hat.astype(np.float32), batch_size=self.batch_size, verbose=0)
         height, width = sizes.pop()
+        coders, z_hat = zip(*(self._decode_z(h, words) for h, words in parsed))  # phase 1: hyper-latents
+        z_hat = np.stack(z_hat)
+        levels = np.array([h.level16 / 16 for h, _ in parsed])
+        y_hat = None
+        for lv in np.unique(levels):  # phase 2: mean and scale in one batch per level; phase 3: the latents
+            rows = np.flatnonzero(levels == lv)
+            mu, sigma = self.hyper_parameters(z_hat[rows], lv)
+            gy = self.gains(lv)[0]
+            for k, i in enumerate(rows):
+                y = (self._decode_y(coders[i], mu[k], sigma[k]) / gy).astype(np.float32)
+                if y_hat is None:
+                    y_hat = np.zeros((len(parsed),) + y.shape, np.float32)
+                y_hat[i] = y
+        x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
         return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
 
-    def _decode(self, header: container.Header, words: np.ndarray) -> np.ndarray:
-        """The gained latent y_hat (h, w, M) of one byte string, float64."""
+    def _decode_z(self, header: container.Header, words: np.ndarray):
+        """(coder positioned after z, integer z_hat (h, w, Nz)) of one byte string."""
         import constriction
 
         if header.level16 > (self.levels - 1) * 16:
             raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
-        level = header.level16 / 16
         hp, wp = (-(-header.height // 16) * 16, -(-header.width // 16) * 16)
         nz = self.z_tables.shape[0]
-        channels = np.broadcast_to(np.arange(nz), (hp // 16, wp // 16, nz))
         coder = constriction.stream.stack.AnsCoder(words)
         try:
-            z_hat = self.z_coder.pop(coder, channels) + self.z_low
-            mu, sigma = self.hyper_parameters(z_hat[None].astype(np.float64), level)
-            y_sym = self.y_coder.pop(coder, scale_indexes(sigma[0]))
+            z_hat = self.z_coder.pop(coder, np.broadcast_to(np.arange(nz), (hp // 16, wp // 16, nz))) + self.z_low
+        except (ValueError, RuntimeError, AssertionError) as err:
+            raise CodecError(f"corrupt payload ({err})") from err
+        return coder, z_hat.astype(np.float64)
+
+    def _decode_y(self, coder, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """The gained latent y_hat (h, w, M), float64, from a coder positioned after z."""
+        try:
+            y_sym = self.y_coder.pop(coder, scale_indexes(sigma))
         except (ValueError, RuntimeError, AssertionError) as err:
             raise CodecError(f"corrupt payload ({err})") from err
         if not coder.is_empty():
             raise CodecError("corrupt payload: the decoder did not end where the data does")
-        return y_sym + mu[0]
+        return y_sym + mu
 
     def compress_image(self, image: np.ndarray, quality: float = 4) -> bytes:
         """One uint8 image (H, W, 3) -> one byte string."""

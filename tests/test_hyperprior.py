@@ -250,3 +250,25 @@ def test_training_resumes_exactly(tiny_archive, tmp_path):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(SettingsMismatchError, match="other settings"):
         train_hyperprior(HyperpriorConfig(**(TINY | {"learning_rate": 1e-3})), fit.images, val.images, tmp_path / "b")
+
+
+def test_the_shipped_codec_codes_every_quality_in_order():
+    """The weights in cae_helpers/zoo: more quality, more bytes and higher PSNR; bytes follow the content."""
+    from cae_helpers.codec import ZOO, pretrained_codec
+    from cae_helpers.metrics import mean_psnr
+
+    if not (ZOO / "hyperprior" / "weights.npz").is_file():
+        pytest.skip("no shipped hyperprior codec in cae_helpers/zoo yet")
+    images = np.concatenate([_images(8, seed=1), np.repeat(np.linspace(60, 200, 32, dtype=np.uint8)[None, :, None, None], 8, 0)
+                             .repeat(32, 2).repeat(3, 3).transpose(0, 2, 1, 3)])  # 8 noisy, 8 smooth ramps
+    sizes, psnrs = [], []
+    for q in range(1, pretrained_codec().codec.levels + 1):
+        codec = pretrained_codec(quality=q)
+        blobs = codec.compress(images)
+        out = codec.decompress(blobs)
+        sizes.append(np.mean([len(b) for b in blobs]))
+        psnrs.append(mean_psnr(images, out))
+        assert np.mean([len(b) for b in blobs[8:]]) < np.mean([len(b) for b in blobs[:8]])  # smooth ramps cost less
+    assert sizes == sorted(sizes) and psnrs == sorted(psnrs)
+    with pytest.raises(ValueError, match="quality"):
+        pretrained_codec(quality=0)

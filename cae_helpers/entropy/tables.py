@@ -67,6 +67,14 @@ def scale_indexes(sigma: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
     return np.clip(np.rint((log_s - math.log(scales[0])) / step), 0, len(scales) - 1).astype(np.int64)
 
 
+def _groups(indexes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(table, positions in C order) for each table used, tables ascending: one stable sort, not a mask per table."""
+    order = np.argsort(indexes, kind="stable")
+    ordered = indexes[order]
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(ordered)) + 1])
+    return [(int(ordered[s]), part) for s, part in zip(starts, np.split(order, starts[1:]))]
+
+
 @dataclass
 class TableCoder:
     """ANS coding of integer symbols, each under one of a list of shipped integer tables."""
@@ -96,8 +104,8 @@ class TableCoder:
         """
         values, indexes = np.asarray(values, np.int64).ravel(), np.asarray(indexes, np.int64).ravel()
         escapes, groups = [], []
-        for j in np.unique(indexes):
-            v = values[indexes == j]
+        for j, where in _groups(indexes):
+            v = values[where]
             if self.centred:
                 r = self.radius(j)
                 out = np.abs(v) > r
@@ -120,8 +128,7 @@ class TableCoder:
         indexes = np.asarray(indexes, np.int64).ravel()
         values = np.zeros(len(indexes), np.int64)
         escaped = []
-        for j in np.unique(indexes):
-            where = np.flatnonzero(indexes == j)
+        for j, where in _groups(indexes):
             sym = np.asarray(coder.decode(self.models[j], len(where)), np.int64)
             if self.centred:
                 r = self.radius(j)
