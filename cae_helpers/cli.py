@@ -7,7 +7,8 @@
   train-codec       train the variable-rate hyperprior codec (resumable, --time-limit)
   train-factorised  train one factorised-prior codec at one lambda (the earlier baseline)
   export-codec      turn a train-codec run's best epoch into a shippable codec (weights + integer tables)
-  bench rd          rate-distortion curves against WebP, JPEG and AVIF, from real bytes
+  bench rd          rate-distortion curves against WebP, JPEG and AVIF, from real bytes (CIFAR or photo crops)
+  bench photos      the same on full-size photographs
   bench speed       training and coding throughput
 
 Every option is checked before any data is loaded (a bad value: one line, exit code 2).
@@ -216,6 +217,10 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--per-class", type=NON_NEGATIVE_INT, default=0, help="only N test images per class (quick check); 0: all 10,000")
     rd.add_argument("--no-classic", action="store_true", help="skip WebP/JPEG/AVIF")
     rd.add_argument("--merge", action="append", default=[], help="rd.json of an earlier run on the same images whose curves to include")
+    ph = bsub.add_parser("photos", help="full-size photographs: ours vs WebP, JPEG, AVIF", formatter_class=fmt)
+    _common(ph, "runs/photos", data=False)
+    ph.add_argument("--hyperprior", default=None, help="a saved hyperprior codec folder (default: classic codecs only)")
+    ph.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="qualities to code (default: every level)")
     sp = bsub.add_parser("speed", help="training and coding throughput, peak memory", formatter_class=fmt)
     _common(sp, "runs/speed")
     sp.add_argument("--model", default=None, help="autoencoder.keras for the coding figures (default: untrained reference model)")
@@ -242,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-FINISHED_MARKERS = {"compress": None, "decompress": None, "train": "metrics.json", "evaluate": "metrics.json", "train-codec": None, "export-codec": "weights.npz",
+FINISHED_MARKERS = {"photos": "photos.json", "compress": None, "decompress": None, "train": "metrics.json", "evaluate": "metrics.json", "train-codec": None, "export-codec": "weights.npz",
                     "train-factorised": "weights.npz", "rd": "rd.json", "speed": "speed.json"}
 
 
@@ -265,9 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         _move_aside(args.out / "backup")
     try:
         if args.command == "bench":
-            from .bench import rd, speed
+            from .bench import photos, rd, speed
 
-            return (rd.run_rd if args.bench == "rd" else speed.run_speed)(args, argv)
+            return {"rd": rd.run_rd, "speed": speed.run_speed, "photos": photos.run_photos}[args.bench](args, argv)
         run = {"compress": _compress, "decompress": _decompress, "train": _train, "evaluate": _evaluate, "train-codec": _train_codec, "train-factorised": _train_factorised,
                "export-codec": _export_codec}
         return run[args.command](args, argv)

@@ -85,3 +85,21 @@ def test_damaged_cae_file_is_skipped_with_a_message(codec_dir, tmp_path, capsys)
     assert "skipped" in capsys.readouterr().out and not (tmp_path / "back.png").exists()
     with pytest.raises(SystemExit, match="a.png exists"):  # beside the input would replace the original
         main(["decompress", str(tmp_path / "a.cae"), "--codec", str(codec_dir)])
+
+
+def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
+    import json
+
+    from cae_helpers.bench import photos
+
+    fake = {"a.jpg": _rgb(40, 56, 1), "b.jpg": _rgb(24, 24, 2)}
+    monkeypatch.setattr(photos, "sample_photos", lambda: fake)
+    assert main(["bench", "photos", "--hyperprior", str(codec_dir), "--qualities", "1", "2", "--out", str(tmp_path / "p")]) == 0
+    result = json.loads((tmp_path / "p" / "photos.json").read_text())
+    ours = result["curves"][photos.OURS]
+    assert [p["quality"] for p in ours] == [1, 2]
+    for p in ours:
+        per = p["photos"]
+        assert per["a.jpg"]["bpp"] == pytest.approx(8 * per["a.jpg"]["bytes"] / (40 * 56))
+        assert p["bpp"] == pytest.approx((per["a.jpg"]["bpp"] + per["b.jpg"]["bpp"]) / 2)
+    assert set(result["curves"]) >= {"WebP", "JPEG 4:4:4", "AVIF"} and (tmp_path / "p" / "photos.png").is_file()

@@ -1,0 +1,101 @@
+"""Full-size photographs: our codec against WebP (method 6), JPEG and AVIF, each whole file counted.
+
+    python -m cae_helpers bench photos --hyperprior cae_helpers/zoo/hyperprior --out runs/photos
+
+The photographs are the ones that ship inside scikit-learn (china.jpg and flower.jpg, 427x640;
+scikit-image's are kept for an independent check). Each curve point is one quality setting:
+bits per pixel = 8 x file bytes / pixels, averaged over the photos, and PSNR on uint8 (MAX 255)
+of each photo, averaged. Writes photos.json (command, versions, per-photo figures) and photos.png.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..metrics import psnr_per_image
+from .classic import CLASSIC, pillow_round_trip
+
+OURS = "learned codec (hyperprior, one model)"
+
+
+def sample_photos() -> dict[str, np.ndarray]:
+    """scikit-learn's sample photographs by file name, uint8 (H, W, 3)."""
+    from sklearn.datasets import load_sample_images
+
+    sample = load_sample_images()
+    return {name.rsplit("/", 1)[-1]: np.asarray(img, np.uint8) for name, img in zip(sample.filenames, sample.images)}
+
+
+def _point(per_photo: dict[str, dict], **params) -> dict:
+    """A curve point: the per-photo figures and their means."""
+    return {**params, "bpp": float(np.mean([p["bpp"] for p in per_photo.values()])),
+            "psnr_mean_uint8": float(np.mean([p["psnr"] for p in per_photo.values()])), "photos": per_photo}
+
+
+def _figures(image: np.ndarray, nbytes: int, decoded: np.ndarray, seconds: float) -> dict:
+    h, w = image.shape[:2]
+    return {"bytes": int(nbytes), "bpp": 8 * nbytes / (h * w), "psnr": float(psnr_per_image(image[None], decoded[None])[0]),
+            "seconds": seconds}
+
+
+def classic_photo_curves(photos: dict[str, np.ndarray]) -> dict[str, list[dict]]:
+    """Each classic codec's quality sweep on every photo."""
+    curves = {}
+    for name, (fmt, knob, values, fixed) in CLASSIC.items():
+        points = []
+        for v in values:
+            per = {}
+            for pname, img in photos.items():
+                files, dec, enc_s, dec_s = pillow_round_trip(img[None], fmt, **{knob: v}, **fixed)
+                per[pname] = _figures(img, len(files[0]), dec[0], enc_s + dec_s)
+            points.append(_point(per, **{knob: v}))
+        curves[name] = points
+    return curves
+
+
+def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None) -> dict[str, list[dict]]:
+    """Our codec at each quality on every photo, through real bytes."""
+    from ..codec import HyperpriorCodec
+
+    codec = HyperpriorCodec.load(folder)
+    points = []
+    for q in qualities or range(1, codec.levels + 1):
+        per = {}
+        for pname, img in photos.items():
+            start = time.perf_counter()
+            blob = codec.compress_image(img, q)
+            dec = codec.decompress_image(blob)
+            per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start)
+        points.append(_point(per, quality=q))
+    return {OURS: points}
+
+
+def run_photos(args, argv) -> int:
+    """The `bench photos` subcommand."""
+    from ..io import command_line, peak_rss_mb, versions, write_json
+    from ..plots import plot_rd
+    from .curves import bd_rate, psnr_at_rates
+
+    start = time.perf_counter()
+    photos = sample_photos()
+    curves = classic_photo_curves(photos)
+    if args.hyperprior:
+        curves |= hyperprior_photo_curve(args.hyperprior, photos, args.qualities)
+    anchor = curves["WebP"]
+    summary = {n: {"bd_rate_vs_webp_percent": bd_rate(p, anchor), **psnr_at_rates(p, (0.25, 0.5, 1, 2))} for n, p in curves.items()}
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    names = ", ".join(f"{k} {v.shape[1]}x{v.shape[0]}" for k, v in photos.items())
+    write_json(out / "photos.json", {
+        "command": command_line("python -m cae_helpers", argv), "images": f"scikit-learn's sample photographs ({names})",
+        "rate": "8 x whole file bytes / pixels, mean over the photos", "quality": "PSNR on uint8 (MAX 255), mean over the photos",
+        "summary": summary, "curves": curves, "wall_time_s": time.perf_counter() - start, "peak_rss_mib": peak_rss_mb(),
+        "versions": versions()})
+    plot_rd(curves, title=f"full-size photographs ({names})").savefig(out / "photos.png", dpi=100, bbox_inches="tight")
+    for name, s in summary.items():
+        print(f"{name:<40} BD-rate vs WebP {s['bd_rate_vs_webp_percent']}  "
+              + "  ".join(f"{k}={v:.2f}" for k, v in s.items() if k.startswith("psnr_at") and v is not None))
+    print(f"wrote {out / 'photos.json'} and {out / 'photos.png'}")
+    return 0
