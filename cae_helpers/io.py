@@ -111,7 +111,7 @@ def import_tensorflow_quietly() -> None:
     They are written by absl before any log level applies, so stderr is pointed at
     /dev/null at the file-descriptor level for the import only. Set CAE_TF_LOGS=1 to see them.
     """
-    if os.environ.get("CAE_TF_LOGS") or "tensorflow" in sys.modules:
+    if os.environ.get("CAE_TF_LOGS") or "tensorflow" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()

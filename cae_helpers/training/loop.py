@@ -63,6 +63,11 @@ def resolve_precision(precision: str = "auto") -> str:
 
         if tf.config.list_physical_devices("GPU"):
             return "mixed_float16"
+    elif keras.backend.backend() == "jax":
+        import jax
+
+        if jax.devices()[0].platform == "gpu":
+            return "mixed_bfloat16"  # Ampere and later: bfloat16 at full speed, no loss scaling needed
     return "mixed_bfloat16" if _cpu_has_bf16() else "float32"
 
 
@@ -85,11 +90,8 @@ def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int =
     backend, shuffled data): see `zoom_and_flip`, seeded by (seed, epoch, batch).
     """
     images = check_uint8_images(images)
-    if keras.backend.backend() != "tensorflow":
-        if augment:
-            raise ValueError("augmentation runs in tf.data: use the TensorFlow backend, or augment=0")
-        x = to_float(images)
-        return x, x  # other backends: float arrays, fit() batches and shuffles them
+    if keras.backend.backend() != "tensorflow":  # JAX, PyTorch: the same batches from NumPy (see ArrayBatches)
+        return ArrayBatches(images, batch_size, shuffle, seed, augment, max_zoom)
     import tensorflow as tf
 
     data = tf.constant(images)
@@ -147,15 +149,71 @@ def zoom_and_flip(x, seed, share: float, max_zoom: float):
     return tf.round(tf.clip_by_value(out, 0.0, 1.0) * 255.0) / 255.0
 
 
-class EpochCounter(keras.callbacks.Callback):
-    """Sets a tf.Variable to the current (absolute) epoch before its batches are drawn."""
+def zoom_and_flip_numpy(x: np.ndarray, rng: np.random.Generator, share: float, max_zoom: float) -> np.ndarray:
+    """`zoom_and_flip` in NumPy (for backends without tf.data): same sampling grid as tf.image.crop_and_resize."""
+    b, h, w, _ = x.shape
+    zoomed = rng.random(b) < share
+    zoom = np.where(zoomed, np.exp(rng.random(b) * np.log(max_zoom)), 1.0)
+    side = 1.0 / zoom  # (B,)
+    top, left = rng.random(b) * (1 - side), rng.random(b) * (1 - side)
+    flip = rng.random(b) < 0.5
+    out = crop_resize_numpy(x, top, left, side, flip)
+    return (np.round(np.clip(out, 0.0, 1.0) * 255.0) / 255.0).astype(np.float32)  # a real 8-bit image, as in tf.data
 
-    def __init__(self, variable):
+
+def crop_resize_numpy(x: np.ndarray, top: np.ndarray, left: np.ndarray, side: np.ndarray, flip: np.ndarray) -> np.ndarray:
+    """Bilinear square crops (top, left, side as fractions; (B,) each) resized to full size, mirrored where `flip`."""
+    b, h, w, _ = x.shape
+    ys = (top[:, None] + np.linspace(0, 1, h)[None] * side[:, None]) * (h - 1)  # (B, h) source rows
+    xs = (left[:, None] + np.linspace(0, 1, w)[None] * side[:, None]) * (w - 1)  # (B, w) source columns
+    xs = np.where(flip[:, None], xs[:, ::-1], xs)
+    y0, x0 = np.clip(np.floor(ys), 0, h - 1).astype(int), np.clip(np.floor(xs), 0, w - 1).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    wy, wx = (ys - y0)[:, :, None, None], (xs - x0)[:, None, :, None]
+    bi = np.arange(b)[:, None, None]
+    top_row = x[bi, y0[:, :, None], x0[:, None, :]] * (1 - wx) + x[bi, y0[:, :, None], x1[:, None, :]] * wx
+    bottom_row = x[bi, y1[:, :, None], x0[:, None, :]] * (1 - wx) + x[bi, y1[:, :, None], x1[:, None, :]] * wx
+    return (top_row * (1 - wy) + bottom_row * wy).astype(np.float32)
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """(x, x) batches from uint8 images in NumPy, for any backend: the order of epoch e is a permutation of
+    (seed, e) and batch k's augmentation is seeded by (seed, e, k), so a resumed run sees the same batches.
+
+    `EpochCounter(dataset.set_epoch)` tells it the epoch before its batches are drawn.
+    """
+
+    def __init__(self, images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0, augment: float = 0.0,
+                 max_zoom: float = 4.0):
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.images, self.batch_size, self.shuffle, self.seed = images, int(batch_size), shuffle, int(seed)
+        self.augment, self.max_zoom = float(augment), float(max_zoom)
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+        n = len(self.images)
+        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(n) if self.shuffle else np.arange(n)
+
+    def __len__(self) -> int:
+        return -(-len(self.images) // self.batch_size)
+
+    def __getitem__(self, k: int):
+        x = to_float(self.images[self.order[k * self.batch_size:(k + 1) * self.batch_size]])
+        if self.augment and self.shuffle:
+            x = zoom_and_flip_numpy(x, np.random.default_rng([self.seed, self.epoch, k]), self.augment, self.max_zoom)
+        return x, x
+
+
+class EpochCounter(keras.callbacks.Callback):
+    """Tells the data the current (absolute) epoch before its batches are drawn: a tf.Variable or a setter."""
+
+    def __init__(self, target):
         super().__init__()
-        self.variable = variable
+        self.set = target.assign if hasattr(target, "assign") else target
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.variable.assign(epoch)
+        self.set(epoch)
 
 
 class RunLock:
@@ -313,13 +371,11 @@ def fit_resumable(model: keras.Model, stopper: keras.callbacks.EarlyStopping, fi
     lock = RunLock(out_dir) if out_dir is not None else None
     train_data = make_dataset(fit_images, f.batch_size, shuffle=True, seed=f.seed, epoch=epoch, augment=f.augment, max_zoom=f.max_zoom)
     val_data = make_dataset(val_images, f.val_batch_size or f.batch_size, shuffle=False)
+    if isinstance(train_data, ArrayBatches):
+        cbs.append(EpochCounter(train_data.set_epoch))
     with lock if lock is not None else contextlib.nullcontext():
-        if isinstance(train_data, tuple):
-            hist = model.fit(*train_data, batch_size=f.batch_size, shuffle=True, epochs=f.epochs,
-                             validation_data=val_data, callbacks=cbs, verbose=verbose)
-        else:
-            hist = model.fit(train_data, epochs=f.epochs, validation_data=val_data, callbacks=cbs,
-                             shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
+        hist = model.fit(train_data, epochs=f.epochs, validation_data=val_data, callbacks=cbs,
+                         shuffle=False, verbose=verbose)  # the dataset shuffles itself, seeded per epoch
     history = checkpoint.history if checkpoint else {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return history, checkpoint
 
