@@ -263,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
     _check_out(args, p)
+    from .training.loop import init_multihost
+
+    init_multihost()  # a no-op unless CAE_COORDINATOR is set (see README, "Past one machine")
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files; no screen needed
     from .errors import CheckpointError, DataError, RunLockedError, SettingsMismatchError
 

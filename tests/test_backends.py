@@ -104,3 +104,44 @@ def test_train_codec_command_runs_and_resumes_on_jax(tiny_archive, tmp_path):
                           env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "c" / "tables.npz").is_file()
+
+
+DP_JOB = """
+import sys, numpy as np, keras
+from cae_helpers.hyperprior import HyperpriorConfig
+from cae_helpers.training.loop import init_multihost
+from cae_helpers.training.codec import train_hyperprior
+init_multihost()
+imgs = np.random.default_rng(0).integers(0, 256, (256, 32, 32, 3), dtype=np.uint8)
+cfg = HyperpriorConfig(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01), epochs=1,
+                       batch_size=32, precision="float32", augment=0.5)
+model, _ = train_hyperprior(cfg, imgs[:192], imgs[192:], None)
+if sys.argv[2] == "0":
+    np.savez(sys.argv[1], *model.get_weights())
+"""
+
+
+def _train_job(tmp_path, name: str, extra_env: dict, processes: int = 1) -> dict:
+    env = _jax_env() | extra_env
+    procs = [subprocess.Popen([sys.executable, "-c", DP_JOB, str(tmp_path / f"{name}.npz"), str(i)],
+                              env=env | ({"CAE_PROCESS_ID": str(i)} if processes > 1 else {}),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(processes)]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err[-3000:]
+    with np.load(tmp_path / f"{name}.npz") as f:
+        return {k: f[k] for k in f.files}
+
+
+def _max_relative_difference(a: dict, b: dict) -> float:
+    return max(float(np.abs(a[k] - b[k]).max() / (np.abs(a[k]).max() + 1e-12)) for k in a)
+
+
+def test_data_parallel_on_two_devices_and_two_processes_matches_one(tmp_path):
+    """keras.distribution.DataParallel: 2 CPU devices in one process, and 2 processes on 127.0.0.1 forming one job,
+    each trained on the same global batches as a single device: the same weights to float32 rounding (1e-5)."""
+    single = _train_job(tmp_path, "single", {})
+    devices = _train_job(tmp_path, "devices", {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    hosts = _train_job(tmp_path, "hosts", {"CAE_COORDINATOR": "127.0.0.1:12357", "CAE_NUM_PROCESSES": "2"}, processes=2)
+    assert _max_relative_difference(single, devices) < 1e-5
+    assert _max_relative_difference(single, hosts) < 1e-5

@@ -16,7 +16,8 @@ from pathlib import Path
 import keras
 
 from ..optimizers import FusedAdam
-from .loop import FitSettings, ProgressLog, TimeLimit, check_resume_settings, fit_resumable, resolve_precision, set_seed
+from .loop import (FitSettings, ProgressLog, TimeLimit, check_resume_settings, data_parallel, fit_resumable, resolve_precision,
+                   set_seed)
 
 
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
@@ -48,6 +49,7 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
     from ..hyperprior import build_hyperprior
 
     set_seed(config.seed)
+    data_parallel(config.batch_size)  # several JAX devices: each batch is split across them
     model = build_hyperprior(config, dtype=resolve_precision(config.precision))
     if out_dir is not None:
         check_resume_settings(Path(out_dir) / "backup", dataclasses.asdict(config) | {"fit_images": len(fit_images)})

@@ -71,6 +71,47 @@ def resolve_precision(precision: str = "auto") -> str:
     return "mixed_bfloat16" if _cpu_has_bf16() else "float32"
 
 
+def init_multihost() -> bool:
+    """Join a multi-host JAX job when CAE_COORDINATOR (host:port), CAE_NUM_PROCESSES and CAE_PROCESS_ID are set.
+
+    Every host runs the same command with its own CAE_PROCESS_ID (0 .. N-1); process 0's host is
+    the coordinator. Keras' `keras.distribution.initialize` does the rest. Returns whether it joined.
+    """
+    address = os.environ.get("CAE_COORDINATOR")
+    if not address:
+        return False
+    if keras.backend.backend() != "jax":
+        raise RuntimeError("CAE_COORDINATOR is set: multi-host training needs KERAS_BACKEND=jax")
+    import jax
+
+    # CPU devices all-reduce over TCP with gloo (GPUs use NCCL whatever this says); set before JAX starts its backends
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    keras.distribution.initialize(job_addresses=address, num_processes=int(os.environ["CAE_NUM_PROCESSES"]),
+                                  process_id=int(os.environ["CAE_PROCESS_ID"]))
+    return True
+
+
+def data_parallel(batch_size: int):
+    """On JAX with several devices (GPUs, or CPU devices from XLA_FLAGS), split each batch across them.
+
+    Uses Keras' own `keras.distribution.DataParallel` (weights replicated, gradients all-reduced);
+    returns it, or None on one device or another backend. Across hosts, call
+    `keras.distribution.initialize(...)` first (see README, "Past one machine").
+    """
+    if keras.backend.backend() != "jax":
+        return None
+    devices = keras.distribution.list_devices()
+    if len(devices) < 2:
+        return None
+    if batch_size % len(devices):
+        raise ValueError(f"batch size {batch_size} does not split evenly over {len(devices)} devices")
+    distribution = keras.distribution.DataParallel(devices=devices)
+    if _process_shard()[1] > 1:
+        distribution.auto_shard_dataset = False  # ArrayBatches hands each process its part of every batch
+    keras.distribution.set_distribution(distribution)
+    return distribution
+
+
 def set_seed(seed: int, deterministic: bool = False) -> None:
     """Seed Python, NumPy and the backend; optionally make TF ops deterministic."""
     keras.utils.set_random_seed(seed)
@@ -91,7 +132,7 @@ def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int =
     """
     images = check_uint8_images(images)
     if keras.backend.backend() != "tensorflow":  # JAX, PyTorch: the same batches from NumPy (see ArrayBatches)
-        return ArrayBatches(images, batch_size, shuffle, seed, augment, max_zoom)
+        return ArrayBatches(images, batch_size, shuffle, seed, augment, max_zoom, shard=_process_shard())
     import tensorflow as tf
 
     data = tf.constant(images)
@@ -184,10 +225,11 @@ class ArrayBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0, augment: float = 0.0,
-                 max_zoom: float = 4.0):
+                 max_zoom: float = 4.0, shard: tuple[int, int] = (0, 1)):
         super().__init__(workers=1, use_multiprocessing=False)
         self.images, self.batch_size, self.shuffle, self.seed = images, int(batch_size), shuffle, int(seed)
         self.augment, self.max_zoom = float(augment), float(max_zoom)
+        self.shard = shard  # (this process, processes): each takes its contiguous part of every global batch
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
@@ -202,7 +244,21 @@ class ArrayBatches(keras.utils.PyDataset):
         x = to_float(self.images[self.order[k * self.batch_size:(k + 1) * self.batch_size]])
         if self.augment and self.shuffle:
             x = zoom_and_flip_numpy(x, np.random.default_rng([self.seed, self.epoch, k]), self.augment, self.max_zoom)
+        i, n = self.shard
+        if n > 1:
+            if len(x) % n:
+                raise ValueError(f"a batch of {len(x)} images does not split evenly over {n} processes")
+            x = x[i * len(x) // n:(i + 1) * len(x) // n]
         return x, x
+
+
+def _process_shard() -> tuple[int, int]:
+    """(this process's index, number of processes) of a multi-host JAX job; (0, 1) otherwise."""
+    if keras.backend.backend() != "jax":
+        return 0, 1
+    import jax
+
+    return jax.process_index(), jax.process_count()
 
 
 class EpochCounter(keras.callbacks.Callback):

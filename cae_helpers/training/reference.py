@@ -17,7 +17,7 @@ from ..data import PROTOCOLS, Split
 from ..io import atomic_write, save_model, write_json
 from ..models import MODEL_NAMES, build_model
 from ..optimizers import FusedAdam
-from .loop import PRECISIONS, FitSettings, check_resume_settings, fit_resumable, resolve_precision, set_seed
+from .loop import PRECISIONS, FitSettings, check_resume_settings, data_parallel, fit_resumable, resolve_precision, set_seed
 
 
 @dataclass
@@ -98,6 +98,7 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
     tf.distribute strategy) defaults to MirroredStrategy when several GPUs are visible.
     """
     set_seed(config.seed, config.deterministic)
+    data_parallel(config.batch_size)  # JAX with several devices: keras.distribution.DataParallel
     strategy = strategy if strategy is not None else default_strategy()
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         autoencoder, encoder, decoder = build_model(config.model, latent_dim=config.latent_dim,
