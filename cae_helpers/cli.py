@@ -230,6 +230,8 @@ def _bench_parser(sub) -> None:
     sp.add_argument("--quality-epochs", type=NON_NEGATIVE_INT, default=0,
                     help="also train plain fp32 and the fast path this many epochs on all training images and compare test PSNR")
     sp.add_argument("--only-quality", action="store_true", help="run only the equal-epochs comparison")
+    sp.add_argument("--codecs", action="store_true", help="also the learned codecs' training images/s (factorised, hyperprior; batch 32)")
+    sp.add_argument("--only-codecs", action="store_true", help="run only the learned codecs' training images/s (writes codecs.json)")
     sp.add_argument("--full-run", default=None, metavar="DIR",
                     help="a finished `python -m cae_helpers train --out DIR` run, timed on this machine: its wall time and memory are summarised")
 
@@ -254,6 +256,8 @@ FINISHED_MARKERS = {"photos": "photos.json", "compress": None, "decompress": Non
 def _check_out(args, p: argparse.ArgumentParser) -> None:
     """Refuse to replace a finished result unless --overwrite (a run with a resumable backup/ goes on)."""
     marker = FINISHED_MARKERS.get(getattr(args, "bench", None) or args.command)
+    if getattr(args, "bench", None) == "speed":
+        marker = "quality.json" if args.only_quality else "codecs.json" if args.only_codecs else "speed.json"
     if marker and (args.out / marker).is_file() and not args.overwrite and not (args.out / "backup" / "state.json").is_file():
         p.error(f"{args.out / marker} exists: pass --overwrite to replace it, or choose another --out")
 

@@ -133,3 +133,13 @@ def test_report_tables_and_nearest_point():
     run = {"config": {"protocol": "heldout", "keep_best": True}, "epochs_run": 38, "psnr_mean_float": 23.61,
            "psnr_pooled_float": 22.83, "psnr_mean_uint8": 23.6, "ssim_mean_uint8": 0.7341, "compression_rate": 5 / 6}
     assert "| nb | heldout | best | 38 | 23.61 | 22.83 | 23.60 | 0.7341 | 83.33 % |" in runs_table([("nb", run)])
+
+
+@pytest.mark.parametrize("kind", ["factorised", "hyperprior"])
+def test_codec_train_throughput_times_an_epoch(kind):
+    from cae_helpers.bench.speed import codec_train_throughput
+
+    images = np.random.default_rng(2).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    assert codec_train_throughput(images, kind, repeats=1) > 0
+    with pytest.raises(ValueError, match="unknown codec kind"):
+        codec_train_throughput(images, "other")

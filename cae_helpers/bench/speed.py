@@ -51,6 +51,34 @@ def train_throughput(images: np.ndarray, fast: bool, batch_size: int = 128, repe
     return len(images) / _best_time(fit, repeats)
 
 
+def codec_train_throughput(images: np.ndarray, kind: str, batch_size: int = 32, repeats: int = 2, seed: int = 0) -> float:
+    """Training images/s of a learned codec, one epoch of `images` per timed pass, no validation.
+
+    kind "hyperprior": the variable-rate model with train-codec's batches (zoomed crops included);
+    "factorised": one factorised-prior model (lambda 0.01) with plain batches. Automatic precision, fused Adam.
+    """
+    import keras
+    import tensorflow as tf
+
+    from ..hyperprior import HyperpriorConfig, build_hyperprior
+    from ..learned import build_rd_model
+    from ..optimizers import FusedAdam
+    from ..training import make_dataset, resolve_precision
+
+    keras.utils.set_random_seed(seed)
+    dtype = resolve_precision("auto")
+    if kind == "hyperprior":
+        config = HyperpriorConfig()
+        model, augment = build_hyperprior(config, dtype=dtype), config.augment
+    elif kind == "factorised":
+        model, augment = build_rd_model(0.01, dtype=dtype), 0.0
+    else:
+        raise ValueError(f"unknown codec kind {kind!r}; expected 'hyperprior' or 'factorised'")
+    model.compile(optimizer=FusedAdam(3e-4, global_clipnorm=100.0))
+    data = make_dataset(images, batch_size, shuffle=True, seed=seed, epoch=tf.Variable(0, dtype=tf.int64), augment=augment)
+    return len(images) / _best_time(lambda: model.fit(data, epochs=1, verbose=0, shuffle=False), repeats)
+
+
 def coding_throughput(model_path: str | None, train_images: np.ndarray, images: np.ndarray, step: float, repeats: int = 2) -> dict:
     """encode, decode (network only) and compress, decompress (network + entropy coding) images/s."""
     from ..entropy.coder import compress, decode_latents, decompress, encode_latents, fit_codec
@@ -176,12 +204,17 @@ def run_speed(args, argv) -> int:
     result = {"command": command_line("python -m cae_helpers", argv),
               "timing": "best of --repeats timed passes after an untimed warm-up; images/s",
               "train_images_per_epoch": len(train_imgs), "fast_precision": resolve_precision("auto")}
-    if not args.only_quality:
+    only = args.only_quality or args.only_codecs
+    if not only:
         result["train_baseline_fp32_images_per_s"] = train_throughput(train_imgs, fast=False, repeats=args.repeats)
         result["train_fast_images_per_s"] = train_throughput(train_imgs, fast=True, repeats=args.repeats)
         result["train_speedup"] = result["train_fast_images_per_s"] / result["train_baseline_fp32_images_per_s"]
         result |= coding_throughput(args.model, data.train.images[:10000], data.test.images, args.step, args.repeats)
         result |= pillow_throughput(data.test.images, args.repeats)
+    if args.codecs or args.only_codecs:
+        for kind in ("factorised", "hyperprior"):
+            result[f"train_{kind}_images_per_s"] = codec_train_throughput(train_imgs, kind, repeats=args.repeats)
+        result["train_hyperprior_vs_factorised"] = result["train_hyperprior_images_per_s"] / result["train_factorised_images_per_s"]
     if args.quality_epochs:
         result |= equal_epochs_quality(data.train.images, data.test.images, args.quality_epochs)
     if args.full_run:
@@ -190,12 +223,13 @@ def run_speed(args, argv) -> int:
     result["targets"] = target_verdicts(result)
     result["versions"] = versions()
     out = Path(args.out)
-    write_json(out / ("quality.json" if args.only_quality else "speed.json"), result)
+    name = "quality.json" if args.only_quality else "codecs.json" if args.only_codecs else "speed.json"
+    write_json(out / name, result)
     for k, v in result.items():
         if isinstance(v, float):
             print(f"{k:>40}: {v:,.2f}")
     for k, v in result["targets"].items():
         bound = f">= {v['min']:,.2f}" if "min" in v else f"<= {v['max']:,.2f}"
         print(f"target {k}: {v['value']:,.2f} {bound}: {'met' if v['met'] else 'NOT met'}")
-    print(f"wrote {out / ('quality.json' if args.only_quality else 'speed.json')}")
+    print(f"wrote {out / name}")
     return 0
