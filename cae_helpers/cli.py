@@ -116,17 +116,22 @@ def _reference_parser(sub) -> None:
     e.add_argument("--model-path", required=True, help="autoencoder.keras saved by train")
 
 
+def _training_parser(sub, name: str, help_text: str, out_default: str) -> argparse.ArgumentParser:
+    """A resumable training command's parser with its shared options (data, out, smoke, fresh)."""
+    t = sub.add_parser(name, help=help_text, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _common(t, out_default)
+    t.add_argument("--smoke", type=NON_NEGATIVE_INT, default=0, metavar="N", help="only N training images per class; 0: all")
+    t.add_argument("--fresh", action="store_true", help="start over: move an existing checkpoint in --out aside instead of resuming it")
+    return t
+
+
 def _codec_parser(sub) -> None:
     """`train-codec`: one option per HyperpriorConfig field."""
     from .hyperprior import HyperpriorConfig
     from .training import PRECISIONS
 
     d = HyperpriorConfig()
-    c = sub.add_parser("train-codec", help="train the variable-rate hyperprior codec (resumable)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    _common(c, "runs/hyperprior")
-    c.add_argument("--smoke", type=NON_NEGATIVE_INT, default=0, metavar="N", help="only N training images per class; 0: all")
-    c.add_argument("--fresh", action="store_true", help="start over: move an existing checkpoint in --out aside instead of resuming it")
+    c = _training_parser(sub, "train-codec", "train the variable-rate hyperprior codec (resumable)", "runs/hyperprior")
     c.add_argument("--time-limit", type=NON_NEGATIVE, default=0, metavar="HOURS",
                    help="stop after the first epoch ending past this many hours (0: none); the same command resumes")
     types = {"augment": FRACTION, "decay_at": FRACTION, "learning_rate": POSITIVE, "clip_norm": POSITIVE,
@@ -183,10 +188,7 @@ def _factorised_parser(sub) -> None:
     from .training import PRECISIONS
 
     d = RDConfig()
-    f = sub.add_parser("train-factorised", help="train one factorised-prior codec at one lambda (resumable)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    _common(f, "runs/factorised")
-    f.add_argument("--smoke", type=NON_NEGATIVE_INT, default=0, metavar="N", help="only N training images per class; 0: all")
+    f = _training_parser(sub, "train-factorised", "train one factorised-prior codec at one lambda (resumable)", "runs/factorised")
     f.add_argument("--lmbda", type=POSITIVE, default=d.lmbda, help="rate-distortion trade-off (higher: more bits, better quality)")
     for name in ("filters", "latent_channels", "downsamples", "epochs", "batch_size", "val_size"):
         f.add_argument("--" + name.replace("_", "-"), type=POSITIVE_INT, default=getattr(d, name), help=name.replace("_", " "))
@@ -195,7 +197,6 @@ def _factorised_parser(sub) -> None:
     f.add_argument("--clip-norm", type=POSITIVE, default=d.clip_norm, help="global gradient-norm clip")
     f.add_argument("--seed", type=NON_NEGATIVE_INT, default=d.seed, help="random seed")
     f.add_argument("--precision", choices=PRECISIONS, default=d.precision, help="dtype policy")
-    f.add_argument("--fresh", action="store_true", help="start over: move an existing checkpoint in --out aside instead of resuming it")
     f.add_argument("--init-from", default=None, help="a saved codec folder whose weights start the training")
 
 
