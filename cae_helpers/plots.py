@@ -102,3 +102,21 @@ def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: 
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the plot, not over the curves
     fig.tight_layout()
     return fig
+
+
+def plot_bytes_histograms(sets: dict[str, dict], title: str = ""):
+    """Bytes per image at one setting, one histogram per image set ({name: rd point with "bytes_histogram"}); returns the figure.
+
+    A codec whose rate follows the content puts smooth images (photo crops) well left of busy ones (CIFAR).
+    """
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, point in sets.items():
+        h = point["bytes_histogram"]
+        edges, counts = np.asarray(h["edges"]), np.asarray(h["counts"], np.float64)
+        ax.stairs(counts / counts.sum(), edges, label=f"{name} (median {point['bytes_p50']:.0f} bytes)", linewidth=2)
+    ax.set_xscale("log")
+    ax.set(xlabel="bytes per image (whole byte strings, log scale)", ylabel="share of images", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

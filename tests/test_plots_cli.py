@@ -60,3 +60,11 @@ def test_cli_real_data_smoke(real_archive, tmp_path):
     assert main(["train", "--data", str(real_archive), "--out", str(out), "--smoke", "10", "--epochs", "1"]) == 0
     m = json.loads((out / "metrics.json").read_text())
     assert m["n_images"] == 200 and 8 < m["psnr_mean_float"] < 30
+
+
+def test_bytes_histograms_one_line_per_set():
+    from cae_helpers.plots import plot_bytes_histograms
+
+    point = {"bytes_histogram": {"edges": [10, 20, 40, 80], "counts": [1, 5, 2]}, "bytes_p50": 25.0}
+    fig = plot_bytes_histograms({"CIFAR": point, "photos": point}, "q4")
+    assert len(fig.axes[0].patches) == 2 and fig.axes[0].get_xscale() == "log"

@@ -40,7 +40,10 @@ def timed_point(images: np.ndarray, compress, decompress, **params) -> dict:
     d_s = time.perf_counter() - start
     nbytes = np.array([len(b) for b in blobs])
     p10, p50, p90 = np.percentile(nbytes, [10, 50, 90])
-    return rd_point(images, out, nbytes, c_s, d_s, **params) | {"bytes_p10": float(p10), "bytes_p50": float(p50), "bytes_p90": float(p90)}
+    counts, edges = np.histogram(nbytes, bins=np.geomspace(max(1, nbytes.min()), nbytes.max() + 1, 31))
+    return rd_point(images, out, nbytes, c_s, d_s, **params) | {
+        "bytes_p10": float(p10), "bytes_p50": float(p50), "bytes_p90": float(p90),
+        "bytes_histogram": {"edges": edges.tolist(), "counts": counts.tolist()}}
 
 
 HYPERPRIOR = "learned codec (hyperprior, one model)"
