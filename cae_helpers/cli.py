@@ -67,6 +67,24 @@ NON_NEGATIVE = _number(float, 0)
 FRACTION = _number(float, 0, 1)
 
 
+def _per_class_count(text: str) -> int:
+    value = POSITIVE_INT(text)
+    if value % 100:
+        raise argparse.ArgumentTypeError(f"must be a multiple of 100 (the same number from each class), got {value}")
+    return value
+
+
+def _keras_file(text: str) -> Path:
+    import zipfile
+
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise argparse.ArgumentTypeError(f"{text} is not a saved Keras model (.keras files are zip archives)")
+    return path
+
+
 def _out_dir(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("must name a folder, got ''")
@@ -107,13 +125,13 @@ def _reference_parser(sub) -> None:
     t.add_argument("--protocol", choices=PROTOCOLS, default=d.protocol,
                    help="reference: validate on the test set, keep last weights (the reference notebook); "
                         "heldout: validate on 5,000 training images, keep the best weights")
-    t.add_argument("--val-size", type=POSITIVE_INT, default=d.val_size, help="heldout validation images")
+    t.add_argument("--val-size", type=_per_class_count, default=d.val_size, help="heldout validation images (a multiple of 100: class-balanced)")
     t.add_argument("--seed", type=NON_NEGATIVE_INT, default=d.seed, help="random seed")
     t.add_argument("--precision", choices=PRECISIONS, default=d.precision, help="dtype policy; auto: bfloat16 where the CPU has it")
     t.add_argument("--deterministic", action="store_true", help="TF op determinism (slower)")
     t.add_argument("--latent-noise", type=NON_NEGATIVE, default=d.latent_noise,
                    help="width of uniform noise added to the code in training (quantisation-aware); 0: off")
-    e.add_argument("--model-path", required=True, help="autoencoder.keras saved by train")
+    e.add_argument("--model-path", type=_keras_file, required=True, help="autoencoder.keras saved by train")
 
 
 def _training_parser(sub, name: str, help_text: str, out_default: str) -> argparse.ArgumentParser:

@@ -81,3 +81,41 @@ def test_show_orig_dec_refuses_pairs_of_other_sizes_and_warns_on_num():
         showOrigDec(a, np.zeros((3, 16, 16, 3), np.uint8))
     with pytest.warns(UserWarning, match="only 3 image pairs"):
         showOrigDec(a, a, num=10)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--epochs", "-1"], "--epochs: must be >= 1"),
+    (["train", "--epochs", "0"], "--epochs: must be >= 1"),
+    (["train", "--batch-size", "0"], "--batch-size: must be >= 1"),
+    (["train", "--val-size", "7"], "--val-size: must be a multiple of 100"),
+    (["train", "--smoke", "-2"], "--smoke: must be >= 0"),
+    (["train", "--latent-noise", "-1"], "--latent-noise: must be >= 0"),
+    (["train", "--learning-rate", "-1"], "--learning-rate: must be > 0"),
+    (["train", "--learning-rate", "nan"], "--learning-rate: expected a finite number"),
+    (["train", "--patience", "-3"], "--patience: must be >= 0"),
+    (["train", "--out", ""], "--out: must name a folder"),
+    (["bench", "rd", "--steps", "-0.5"], "--steps: must be > 0"),
+    (["train-codec", "--lambdas", "0.1,0.01"], "--lambdas: must be positive and increasing"),
+    (["train-codec", "--augment", "1.5"], "--augment: must be >= 0 and <= 1"),
+])
+def test_bad_command_line_values_stop_before_any_data_is_loaded(args, message, capsys):
+    from cae_helpers.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(args + ["--data", "/nonexistent/never-read.tar.gz"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1  # one line, no traceback
+
+
+def test_out_naming_a_file_and_a_junk_model_are_refused(tmp_path, capsys):
+    from cae_helpers.cli import main
+
+    junk = tmp_path / "model.keras"
+    junk.write_text("not a model")
+    for args, message in ((["train", "--out", str(junk)], "is not a folder"),
+                          (["evaluate", "--model-path", str(junk)], "is not a saved Keras model"),
+                          (["evaluate", "--model-path", str(tmp_path / "none.keras")], "no such file")):
+        with pytest.raises(SystemExit) as stop:
+            main(args)
+        assert stop.value.code == 2 and message in capsys.readouterr().err

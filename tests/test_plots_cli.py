@@ -51,7 +51,11 @@ def test_cli_train_then_evaluate(tiny_archive, tmp_path):
 
 
 def test_cli_missing_data_exits_with_message(tmp_path, capsys):
-    assert main(["evaluate", "--data", str(tmp_path / "none.tar.gz"), "--out", str(tmp_path), "--model-path", "x"]) == 2
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "m.keras", "w") as z:  # passes the model-path check; the data is what is missing
+        z.writestr("config.json", "{}")
+    assert main(["evaluate", "--data", str(tmp_path / "none.tar.gz"), "--out", str(tmp_path / "e"), "--model-path", str(tmp_path / "m.keras")]) == 2
     assert "not found" in capsys.readouterr().err
 
 
