@@ -1,0 +1,126 @@
+"""CompressAI's bmshj2018-hyperprior trained on the same CIFAR-100 images, on the same cores, for a set wall-clock time.
+
+    .venv-compressai/bin/python benchmarks/compressai/peer.py --data ../shared/data/cifar-100-python.tar.gz \
+        --hours 2.0 --out results/compressai-peer
+
+The peer for `train-codec` at equal compute: CompressAI's own `ScaleHyperprior` (bmshj2018-hyperprior,
+N=128, M=192), one model per lambda of our quality levels (same loss: bpp + lambda * 255^2 * MSE),
+the wall-clock budget split evenly between them, Adam 1e-4 and CompressAI's auxiliary loss at 1e-3
+(its example recipe), batch 32, random flips, on the 50,000 training images, last weights kept.
+Then `update()` and CompressAI's real `compress` / `decompress` on the test images: bytes per image
+= y string + z string + 1 byte for the z string's length (the shape is fixed for 32x32); PSNR on
+uint8 (MAX 255), mean per image. Writes rd.json in `bench rd`'s layout, so
+`python -m cae_helpers bench rd --merge results/compressai-peer/rd.json ...` puts it on our plot.
+Runs in its own environment (requirements.txt beside this file), not the package's.
+"""
+
+import argparse
+import io
+import json
+import math
+import pickle
+import platform
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+LAMBDAS = (0.0005, 0.00143, 0.00412, 0.0118, 0.0339, 0.0972, 0.279, 0.8)  # cae_helpers.hyperprior.DEFAULT_LAMBDAS
+NAME = "CompressAI bmshj2018-hyperprior (same data and compute)"
+
+
+def load_split(archive: str, split: str) -> np.ndarray:
+    """uint8 (N, 32, 32, 3) from the official cifar-100-python archive."""
+    with tarfile.open(archive, "r:gz") as tar:
+        d = pickle.load(io.BytesIO(tar.extractfile(f"cifar-100-python/{split}").read()), encoding="bytes")
+    return np.asarray(d[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+
+def train_one(model, images: np.ndarray, lmbda: float, seconds: float, rng: np.random.Generator) -> dict:
+    """CompressAI's example recipe for `seconds` of wall-clock time; returns steps and time."""
+    import torch
+
+    params = {n for n, p in model.named_parameters() if not n.endswith(".quantiles")}
+    optimizer = torch.optim.Adam((p for n, p in model.named_parameters() if n in params), lr=1e-4)
+    aux_optimizer = torch.optim.Adam((p for n, p in model.named_parameters() if n.endswith(".quantiles")), lr=1e-3)
+    model.train()
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        idx = rng.integers(0, len(images), 32)
+        batch = images[idx].astype(np.float32) / 255.0
+        flip = rng.random(32) < 0.5
+        batch[flip] = batch[flip, :, ::-1]
+        x = torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))
+        out = model(x)
+        bpp = sum(torch.log(lik).sum() / (-math.log(2) * x.shape[0] * 32 * 32) for lik in out["likelihoods"].values())
+        loss = bpp + lmbda * 255**2 * torch.mean((out["x_hat"] - x) ** 2)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        aux_optimizer.zero_grad()
+        model.aux_loss().backward()
+        aux_optimizer.step()
+        steps += 1
+    return {"steps": steps, "train_s": time.perf_counter() - start}
+
+
+def code_test_set(model, images: np.ndarray) -> dict:
+    """Real compress / decompress of every test image: bpp from the byte strings, PSNR on uint8."""
+    import torch
+
+    model.eval()
+    model.update(force=True)
+    nbytes, psnr = [], []
+    start = time.perf_counter()
+    with torch.no_grad():
+        for i in range(0, len(images), 250):
+            x = torch.from_numpy(images[i:i + 250].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+            enc = model.compress(x)
+            dec = model.decompress(enc["strings"], enc["shape"])
+            rec = np.clip(np.rint(dec["x_hat"].numpy().transpose(0, 2, 3, 1) * 255), 0, 255)
+            nbytes += [len(y) + len(z) + 1 for y, z in zip(*enc["strings"])]
+            mse = ((rec - images[i:i + 250].astype(np.float64)) ** 2).mean(axis=(1, 2, 3))
+            psnr += list(10 * np.log10(255**2 / np.maximum(mse, 1e-12)))
+    return {"bpp": float(np.mean(nbytes) * 8 / 1024), "bytes_mean": float(np.mean(nbytes)), "psnr_mean_uint8": float(np.mean(psnr)),
+            "coding_s": time.perf_counter() - start}
+
+
+def main() -> int:
+    import compressai
+    import torch
+    from compressai.models import ScaleHyperprior
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="cifar-100-python.tar.gz")
+    p.add_argument("--hours", type=float, required=True, help="total training wall-clock, split evenly over the lambdas")
+    p.add_argument("--lambdas", type=float, nargs="+", default=LAMBDAS)
+    p.add_argument("--test-images", type=int, default=10000, help="the first N test images (all 10,000 by default)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", required=True, type=Path)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    train, test = load_split(args.data, "train"), load_split(args.data, "test")[: args.test_images]
+    points = []
+    for lmbda in args.lambdas:
+        model = ScaleHyperprior(N=128, M=192)
+        run = train_one(model, train, lmbda, args.hours * 3600 / len(args.lambdas), rng)
+        point = {"lmbda": lmbda, **run, **code_test_set(model, test)}
+        print(json.dumps(point), flush=True)
+        points.append(point)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "rd.json").write_text(json.dumps({
+        "command": " ".join(["python"] + sys.argv), "images": f"{len(test)} CIFAR-100 test images from {args.data}",
+        "curves": {NAME: points}, "training": f"{args.hours} h in all on {args.threads} threads, split over {len(args.lambdas)} lambdas",
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "compressai": compressai.__version__,
+                     "numpy": np.__version__, "cpu": platform.processor() or platform.machine()}}, indent=2))
+    print(f"wrote {args.out / 'rd.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
