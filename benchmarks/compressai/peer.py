@@ -7,6 +7,9 @@ The peer for `train-codec` at equal compute: CompressAI's own `ScaleHyperprior` 
 N=128, M=192), one model per lambda of our quality levels (same loss: bpp + lambda * 255^2 * MSE),
 the wall-clock budget split evenly between them, Adam 1e-4 and CompressAI's auxiliary loss at 1e-3
 (its example recipe), batch 32, random flips, on the 50,000 training images, last weights kept.
+CompressAI's hyperprior needs sides that are multiples of 64, so each 32x32 image is zero-padded to
+64x64 around its centre (as CompressAI's own evaluation pads), in training and coding; the loss and
+PSNR use the 32x32 centre, and the rate counts every bit over the 1,024 real pixels.
 Then `update()` and CompressAI's real `compress` / `decompress` on the test images: bytes per image
 = y string + z string + 1 byte for the z string's length (the shape is fixed for 32x32); PSNR on
 uint8 (MAX 255), mean per image. Writes rd.json in `bench rd`'s layout, so
@@ -38,6 +41,17 @@ def load_split(archive: str, split: str) -> np.ndarray:
     return np.asarray(d[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
 
 
+def pad64(x):
+    """(B, 3, 32, 32) -> (B, 3, 64, 64), zeros around the centre (CompressAI's evaluation pads with zeros)."""
+    import torch.nn.functional as F
+
+    return F.pad(x, (16, 16, 16, 16), mode="constant", value=0)
+
+
+def centre(x):
+    return x[:, :, 16:48, 16:48]
+
+
 def train_one(model, images: np.ndarray, lmbda: float, seconds: float, rng: np.random.Generator) -> dict:
     """CompressAI's example recipe for `seconds` of wall-clock time; returns steps and time."""
     import torch
@@ -53,9 +67,9 @@ def train_one(model, images: np.ndarray, lmbda: float, seconds: float, rng: np.r
         flip = rng.random(32) < 0.5
         batch[flip] = batch[flip, :, ::-1]
         x = torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))
-        out = model(x)
+        out = model(pad64(x))
         bpp = sum(torch.log(lik).sum() / (-math.log(2) * x.shape[0] * 32 * 32) for lik in out["likelihoods"].values())
-        loss = bpp + lmbda * 255**2 * torch.mean((out["x_hat"] - x) ** 2)
+        loss = bpp + lmbda * 255**2 * torch.mean((centre(out["x_hat"]) - x) ** 2)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -78,9 +92,9 @@ def code_test_set(model, images: np.ndarray) -> dict:
     with torch.no_grad():
         for i in range(0, len(images), 250):
             x = torch.from_numpy(images[i:i + 250].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
-            enc = model.compress(x)
+            enc = model.compress(pad64(x))
             dec = model.decompress(enc["strings"], enc["shape"])
-            rec = np.clip(np.rint(dec["x_hat"].numpy().transpose(0, 2, 3, 1) * 255), 0, 255)
+            rec = np.clip(np.rint(centre(dec["x_hat"]).numpy().transpose(0, 2, 3, 1) * 255), 0, 255)
             nbytes += [len(y) + len(z) + 1 for y, z in zip(*enc["strings"])]
             mse = ((rec - images[i:i + 250].astype(np.float64)) ** 2).mean(axis=(1, 2, 3))
             psnr += list(10 * np.log10(255**2 / np.maximum(mse, 1e-12)))
