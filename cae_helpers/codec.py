@@ -260,7 +260,7 @@ def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL) -> "
     if not (folder / "weights.npz").is_file():
         raise FileNotFoundError(f"no shipped codec {name!r} in {ZOO}: train one with `python -m cae_helpers train-codec`")
     codec = _load_cached(str(folder))
-    return QualityCodec(codec, codec.levels // 2 if quality is None else quality)
+    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, folder)
 
 
 _CACHE: dict[str, HyperpriorCodec] = {}
@@ -278,6 +278,7 @@ class QualityCodec:
 
     codec: HyperpriorCodec
     quality: float
+    folder: Path | None = None  # where its weights came from (for `info`)
 
     def __post_init__(self) -> None:
         self.codec.level16(self.quality)  # checks the range
@@ -299,8 +300,8 @@ class QualityCodec:
         return self.codec.decompress_image(blob)
 
     def info(self) -> dict:
-        """The shipped model's config.json (command, training time and steps, versions)."""
-        return json.loads((ZOO / DEFAULT_MODEL / "config.json").read_text())
+        """The loaded model's config.json (command, training time and steps, versions)."""
+        return json.loads((Path(self.folder or ZOO / DEFAULT_MODEL) / "config.json").read_text())
 
 
 def codec_from_run(run_dir) -> tuple[HyperpriorCodec, dict]:

@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import struct
-import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from ..pixels import to_float, to_uint8
 from ..errors import CodecError
-from .container import read_varint, write_varint
 from ..metrics import bits_per_pixel
+from ..pixels import to_float, to_uint8
 from ..validation import check_model_input
+from .container import check_byte, read_varint, write_varint
 
 MAGIC = 0xCA
 FORMAT_VERSION = 3  # 1: no length or check byte; 2: the hyperprior container (entropy.container)
@@ -166,7 +165,7 @@ def compress(images: np.ndarray, codec: LatentCodec) -> list[bytes]:
 
 def _pack(model_id: bytes, words: np.ndarray) -> bytes:
     body = HEADER.pack(MAGIC, FORMAT_VERSION, model_id) + write_varint(len(words)) + np.asarray(words, "<u4").tobytes()
-    return body + bytes([zlib.crc32(body) & 0xFF])
+    return body + bytes([check_byte(body)])
 
 
 def _parse(blob: bytes, codec: LatentCodec) -> np.ndarray:
@@ -188,7 +187,7 @@ def _parse(blob: bytes, codec: LatentCodec) -> np.ndarray:
     if payload != 4 * n_words or n_words == 0:
         raise CodecError(f"the header declares {n_words} payload words ({4 * n_words} bytes) but {payload} bytes follow: "
                          "truncated or extended")
-    if zlib.crc32(blob[:-1]) & 0xFF != blob[-1]:
+    if check_byte(blob[:-1]) != blob[-1]:
         raise CodecError("check byte mismatch: the byte string is corrupt")
     return np.frombuffer(blob, dtype="<u4", count=n_words, offset=pos).astype(np.uint32)
 

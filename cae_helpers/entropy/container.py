@@ -70,7 +70,8 @@ def read_varint(blob: bytes, pos: int, name: str) -> tuple[int, int]:
     raise CodecError(f"malformed header: the {name} field is longer than 3 bytes")
 
 
-def _check(data: bytes) -> int:
+def check_byte(data: bytes) -> int:
+    """The low byte of CRC-32: the check byte both byte formats end in."""
     return zlib.crc32(data) & 0xFF
 
 
@@ -90,7 +91,7 @@ def pack(header: Header, words: np.ndarray) -> bytes:
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
     body = (bytes([MAGIC, VERSION]) + header.model + bytes([header.level16]) + write_varint(header.height)
             + write_varint(header.width) + write_varint(len(words)) + np.asarray(words, "<u4").tobytes())
-    return body + bytes([_check(body)])
+    return body + bytes([check_byte(body)])
 
 
 def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
@@ -116,7 +117,7 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     if payload != 4 * n_words or n_words == 0:
         raise CodecError(f"the header declares {n_words} payload words ({4 * n_words} bytes) but {payload} bytes follow: "
                          "truncated or extended")
-    if _check(blob[:-1]) != blob[-1]:
+    if check_byte(blob[:-1]) != blob[-1]:
         raise CodecError("check byte mismatch: the byte string is corrupt, truncated or extended")
     words = np.frombuffer(blob, "<u4", count=payload // 4, offset=pos).astype(np.uint32)
     return Header(blob[2:4], blob[4], height, width), words

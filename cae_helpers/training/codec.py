@@ -11,13 +11,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from pathlib import Path
 
 import keras
 
 from ..optimizers import FusedAdam
-from .loop import (FitSettings, ProgressLog, TimeLimit, check_resume_settings, data_parallel, fit_resumable, resolve_precision,
-                   set_seed)
+from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resumable, resolve_precision, set_seed
 
 
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
@@ -34,7 +32,8 @@ def _fit(model, config, fit_images, val_images, out_dir, verbose, callbacks, set
     # patience beyond the epoch count: never stops early, only remembers the best epoch's weights
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs + 1, restore_best_weights=True)
     t0 = time.perf_counter()
-    history, checkpoint = fit_resumable(model, stopper, fit_images, val_images, settings, out_dir, verbose, callbacks)
+    history, checkpoint = fit_resumable(model, stopper, fit_images, val_images, settings, out_dir, verbose, callbacks,
+                                        run_settings=dataclasses.asdict(config))
     epochs_done = len(history.get("val_loss", []))
     return {"history": history, "best_epoch": stopper.best_epoch + 1 if history else 0, "epochs_done": epochs_done,
             "finished": epochs_done >= config.epochs, "steps_done": epochs_done * steps,
@@ -51,8 +50,6 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
     set_seed(config.seed)
     data_parallel(config.batch_size)  # several JAX devices: each batch is split across them
     model = build_hyperprior(config, dtype=resolve_precision(config.precision))
-    if out_dir is not None:
-        check_resume_settings(Path(out_dir) / "backup", dataclasses.asdict(config) | {"fit_images": len(fit_images)})
     cbs = [ProgressLog(config.epochs)] + ([TimeLimit(time_limit_s)] if time_limit_s else []) + list(callbacks or [])
     settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500,
                            augment=config.augment, max_zoom=config.max_zoom)
@@ -71,7 +68,5 @@ def train_factorised(config, fit_images, val_images, out_dir=None, verbose: int 
         start, _ = load_learned(config.init_from)
         for mine, theirs in ((model.analysis, start.analysis), (model.synthesis, start.synthesis), (model.prior, start.prior)):
             mine.set_weights(theirs.get_weights())
-    if out_dir is not None:
-        check_resume_settings(Path(out_dir) / "backup", dataclasses.asdict(config) | {"fit_images": len(fit_images)})
     settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500)
     return model, _fit(model, config, fit_images, val_images, out_dir, verbose, callbacks, settings)

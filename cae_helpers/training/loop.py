@@ -144,6 +144,7 @@ def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int =
         idx = tf.data.Dataset.from_tensors(0).map(order).unbatch()
     else:
         idx = tf.data.Dataset.range(n)
+
     def to_unit(i):  # (B,) indices -> (B, 32, 32, 3) float32 in [0, 1]: pixels.to_float, in the tf.data graph
         return tf.cast(tf.gather(data, i), tf.float32) / 255.0
 
@@ -406,15 +407,19 @@ def _save_npz(path: str, arrays: list) -> None:
 
 
 def fit_resumable(model: keras.Model, stopper: keras.callbacks.EarlyStopping, fit_images, val_images, settings: FitSettings,
-                  out_dir=None, verbose: int | str = "auto", callbacks: list | None = None
+                  out_dir=None, verbose: int | str = "auto", callbacks: list | None = None, run_settings: dict | None = None
                   ) -> tuple[dict[str, list[float]], ResumableCheckpoint | None]:
     """`model.fit` on (x, x) batches shuffled per (seed, epoch), with `stopper` and, given `out_dir`, exact resume.
+
+    `run_settings` (the recipe's config as a dict) is checked against a checkpoint's before resuming it.
 
     Returns the whole history (earlier processes' epochs included on resume) and the checkpoint callback.
     """
     cbs = list(callbacks or []) + [stopper]  # callbacks first: what they add to the logs is checkpointed too
     checkpoint = None
     if out_dir is not None:
+        if run_settings is not None:
+            check_resume_settings(Path(out_dir) / "backup", run_settings | {"fit_images": len(fit_images)})
         checkpoint = ResumableCheckpoint(Path(out_dir) / "backup", stopper)
         cbs.append(checkpoint)
     epoch = None

@@ -17,7 +17,7 @@ from ..data import PROTOCOLS, Split
 from ..io import atomic_write, save_model, write_json
 from ..models import MODEL_NAMES, build_model
 from ..optimizers import FusedAdam
-from .loop import PRECISIONS, FitSettings, check_resume_settings, data_parallel, fit_resumable, resolve_precision, set_seed
+from .loop import PRECISIONS, FitSettings, data_parallel, fit_resumable, resolve_precision, set_seed
 
 
 @dataclass
@@ -104,12 +104,11 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
         autoencoder, encoder, decoder = build_model(config.model, latent_dim=config.latent_dim,
                                                     dtype=resolve_precision(config.precision), latent_noise=config.latent_noise)
         compile_model(autoencoder, config.learning_rate)
-    if out_dir is not None:
-        check_resume_settings(Path(out_dir) / "backup", dataclasses.asdict(config) | {"fit_images": len(fit_split)})
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=config.keep_best)
     start = time.perf_counter()
     settings = FitSettings(config.epochs, config.batch_size, config.seed)
-    history, checkpoint = fit_resumable(autoencoder, stopper, fit_split.images, val_split.images, settings, out_dir, verbose, callbacks)
+    history, checkpoint = fit_resumable(autoencoder, stopper, fit_split.images, val_split.images, settings, out_dir, verbose, callbacks,
+                                        run_settings=dataclasses.asdict(config))
     wall = time.perf_counter() - start
     val = history.get("val_loss", [])
     result = TrainResult(autoencoder, encoder, decoder, history, len(val), int(np.argmin(val)) + 1 if val else 0, wall)
