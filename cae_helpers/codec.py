@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import tiling
 from .entropy import container
 from .entropy.tables import TableCoder, gaussian_tables, quantise_pmf, scale_indexes
 from .errors import CodecError
@@ -151,6 +152,17 @@ class HyperpriorCodec:
         mu, log_sigma = np.split(_conv_same(h, k2, b2), 2, axis=-1)
         return mu * gy, np.exp(np.clip(log_sigma, -10, 10)) * gy
 
+    def hyper_rows(self, z_hat: np.ndarray, level: float, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """(mu, sigma) of latent rows [start, stop) of one image from its integer z_hat (h, w, Nz), computed on the z rows they need.
+
+        Both sides call it with the same rows (`tiling.coding_strips`), so encoder and decoder see identical values.
+        """
+        def both(z: np.ndarray) -> np.ndarray:
+            return np.concatenate(self.hyper_parameters(z, level), axis=-1)
+
+        out = tiling.rows_of(both, z_hat[None], 4, start, stop, halo=16)[0]  # receptive radius 3 z rows = 12 y rows
+        return np.split(out, 2, axis=-1)
+
     # --- quality <-> level ------------------------------------------------------------------
     def level16(self, quality: float) -> int:
         """The header's quality byte: (quality - 1) x 16, checked against the trained range."""
@@ -160,30 +172,63 @@ class HyperpriorCodec:
 
     # --- coding ---------------------------------------------------------------------------------
     def compress(self, images: np.ndarray, quality: float = 4) -> list[bytes]:
-        """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back)."""
+        """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
+
+        Images up to one megapixel go through the networks in batches; larger ones one at a time
+        in strips (`tiling`), so memory stays bounded by the strip size, not the image size.
+        """
         images = np.asarray(images)
         if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) == 0:
             raise ValueError(f"images must be a non-empty uint8 array (N, H, W, 3); got {images.dtype} {images.shape}")
         code = self.level16(quality)
+        height, width = images.shape[1:3]
+        header = container.Header(self.model_id, code, height, width)
+        if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
+            return [container.pack(header, self._compress_large(image, code / 16)) for image in images]
         level = code / 16
-        n, height, width, _ = images.shape
         x = _pad(to_float(images))
         gy, gz = self.gains(level)
         y = np.asarray(self.model.analysis.predict(x, batch_size=self.batch_size, verbose=0), np.float64) * gy
         z = np.asarray(self.model.hyper_analysis.predict(y.astype(np.float32), batch_size=self.batch_size, verbose=0), np.float64)
-        z_sym = np.clip(np.rint(z * gz) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
+        z_sym = self._z_symbols(z, gz)
         mu, sigma = self.hyper_parameters(z_sym + self.z_low, level)
         y_sym, y_idx = np.rint(y - mu).astype(np.int64), scale_indexes(sigma)
-        channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape[1:])
-        header = container.Header(self.model_id, code, height, width)
-        return [container.pack(header, self._encode(y_sym[i], y_idx[i], z_sym[i], channels)) for i in range(n)]
 
-    def _encode(self, y_sym, y_idx, z_sym, channels) -> np.ndarray:
+        def encode(i: int) -> np.ndarray:
+            return self._encode(lambda a, b: (y_sym[i, a:b], y_idx[i, a:b]), y.shape[1:], z_sym[i])
+
+        return [container.pack(header, encode(i)) for i in range(len(images))]
+
+    def _compress_large(self, image: np.ndarray, level: float) -> np.ndarray:
+        """Payload words of one large image, every transform run in strips (peak memory set by the strip size)."""
+        gy, gz = self.gains(level)
+        x = _pad(to_float(image[None]))  # (1, Hp, Wp, 3)
+        g_a = lambda t: self.model.analysis(t, training=False)  # noqa: E731
+        y = tiling.map_rows(g_a, x, 1 / 4, _net_rows(4 * x.shape[2], 4), halo=4)  # (1, Hp/4, Wp/4, M); receptive radius 3 rows
+        y *= gy.astype(np.float32)
+        h_a = lambda t: self.model.hyper_analysis(t, training=False)  # noqa: E731
+        z = tiling.map_rows(h_a, y, 1 / 4, _net_rows(16 * x.shape[2], 1), halo=2).astype(np.float64)  # receptive radius 8 y rows
+        z_sym = self._z_symbols(z, gz)[0]
+
+        def symbols(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            mu, sigma = self.hyper_rows(z_sym + self.z_low, level, a, b)
+            return np.rint(y[0, a:b] - mu).astype(np.int64), scale_indexes(sigma)
+
+        return self._encode(symbols, y.shape[1:], z_sym)
+
+    def _z_symbols(self, z: np.ndarray, gz: np.ndarray) -> np.ndarray:
+        """Integer symbols of the gained hyper-latent, clipped to the z tables."""
+        return np.clip(np.rint(z * gz) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
+
+    def _encode(self, symbols, y_shape: tuple, z_sym: np.ndarray) -> np.ndarray:
+        """ANS words: the latent strip by strip (`symbols(a, b)` gives rows a..b's symbols and table indexes), then z."""
         import constriction
 
         coder = constriction.stream.stack.AnsCoder()
-        self.y_coder.push(coder, y_sym, y_idx)  # pushed first: decoded after z
-        self.z_coder.push(coder, z_sym, channels)
+        for a, b in reversed(tiling.coding_strips(*y_shape)):  # a stack: pushed last, decoded first
+            self.y_coder.push(coder, *symbols(a, b))
+        channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape)
+        self.z_coder.push(coder, z_sym, channels)  # pushed last: decoded first
         return coder.get_compressed()
 
     def decompress(self, blobs) -> np.ndarray:
@@ -198,6 +243,8 @@ class HyperpriorCodec:
         if len(sizes) > 1:
             raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
         height, width = sizes.pop()
+        if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
+            return np.stack([self._decompress_large(h, words) for h, words in parsed])
         coders, z_hat = zip(*(self._decode_z(h, words) for h, words in parsed))  # phase 1: hyper-latents
         z_hat = np.stack(z_hat)
         levels = np.array([h.level16 / 16 for h, _ in parsed])
@@ -207,12 +254,23 @@ class HyperpriorCodec:
             mu, sigma = self.hyper_parameters(z_hat[rows], lv)
             gy = self.gains(lv)[0]
             for k, i in enumerate(rows):
-                y = (self._decode_y(coders[i], mu[k], sigma[k]) / gy).astype(np.float32)
+                y = self._decode_y(coders[i], lambda a, b: (mu[k, a:b], sigma[k, a:b]), mu.shape[1:], gy)
                 if y_hat is None:
                     y_hat = np.zeros((len(parsed),) + y.shape, np.float32)
                 y_hat[i] = y
         x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
         return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
+
+    def _decompress_large(self, header: container.Header, words: np.ndarray) -> np.ndarray:
+        """One large image (H, W, 3) uint8, every transform run in strips."""
+        coder, z_hat = self._decode_z(header, words)
+        level = header.level16 / 16
+        gy = self.gains(level)[0]
+        y_shape = (4 * z_hat.shape[0], 4 * z_hat.shape[1], self.model.config.latent_channels)
+        y_hat = self._decode_y(coder, lambda a, b: self.hyper_rows(z_hat, level, a, b), y_shape, gy)
+        g_s = lambda t: self.model.synthesis(t, training=False)  # noqa: E731
+        x = tiling.map_rows(g_s, y_hat[None], 4, _net_rows(4 * y_hat.shape[1], 16), halo=32)  # receptive radius 4 y rows
+        return to_uint8(x[0])[:header.height, :header.width]
 
     def _decode_z(self, header: container.Header, words: np.ndarray):
         """(coder positioned after z, integer z_hat (h, w, Nz)) of one byte string."""
@@ -229,15 +287,18 @@ class HyperpriorCodec:
             raise CodecError(f"corrupt payload ({err})") from err
         return coder, z_hat.astype(np.float64)
 
-    def _decode_y(self, coder, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-        """The gained latent y_hat (h, w, M), float64, from a coder positioned after z."""
-        try:
-            y_sym = self.y_coder.pop(coder, scale_indexes(sigma))
-        except (ValueError, RuntimeError, AssertionError) as err:
-            raise CodecError(f"corrupt payload ({err})") from err
+    def _decode_y(self, coder, hyper, y_shape: tuple, gy: np.ndarray) -> np.ndarray:
+        """The latent y_hat / gy (h, w, M), float32, from a coder positioned after z; `hyper(a, b)` gives rows a..b's (mu, sigma)."""
+        y_hat = np.empty(y_shape, np.float32)
+        for a, b in tiling.coding_strips(*y_shape):
+            mu, sigma = hyper(a, b)
+            try:
+                y_hat[a:b] = (self.y_coder.pop(coder, scale_indexes(sigma)) + mu) / gy
+            except (ValueError, RuntimeError, AssertionError) as err:
+                raise CodecError(f"corrupt payload ({err})") from err
         if not coder.is_empty():
             raise CodecError("corrupt payload: the decoder did not end where the data does")
-        return y_sym + mu
+        return y_hat
 
     def compress_image(self, image: np.ndarray, quality: float = 4) -> bytes:
         """One uint8 image (H, W, 3) -> one byte string."""
@@ -246,6 +307,15 @@ class HyperpriorCodec:
     def decompress_image(self, blob: bytes) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
         return self.decompress([blob])[0]
+
+
+def _padded_pixels(height: int, width: int) -> int:
+    return -(-height // 16) * 16 * (-(-width // 16) * 16)
+
+
+def _net_rows(pixels_per_row: int, multiple: int) -> int:
+    """Output rows per network strip, a multiple of `multiple`, when each output row stands for `pixels_per_row` image pixels."""
+    return tiling.strip_rows(pixels_per_row, tiling.NETWORK_STRIP_PIXELS, multiple)
 
 
 def _pad(x: np.ndarray, multiple: int = 16) -> np.ndarray:

@@ -24,11 +24,12 @@ def _best_time(fn, repeats: int) -> float:
     return min(times)
 
 
-def train_throughput(images: np.ndarray, fast: bool, batch_size: int = 128, repeats: int = 2, seed: int = 0) -> float:
+def train_throughput(images: np.ndarray, fast: bool, batch_size: int = 128, repeats: int = 2, seed: int = 0,
+                     precision: str = "auto") -> float:
     """Training images/s of the reference model on `images`: one epoch per timed pass.
 
     Baseline (fast=False): stock Keras layers and Adam, float32, `fit` on float32 arrays,
-    as the reference notebook did. Fast: fused BatchNorm and Adam, the automatic precision,
+    as the reference notebook did. Fast: fused BatchNorm and Adam, `precision` (a dtype policy),
     uint8 data scaled per batch by tf.data (what `train` uses).
     """
     import keras
@@ -40,7 +41,7 @@ def train_throughput(images: np.ndarray, fast: bool, batch_size: int = 128, repe
     if fast:
         import tensorflow as tf
 
-        ae, _, _ = build_autoencoder(dtype=resolve_precision("auto"))
+        ae, _, _ = build_autoencoder(dtype=resolve_precision(precision))
         data = make_dataset(images, batch_size, shuffle=True, seed=seed, epoch=tf.Variable(0, dtype=tf.int64))
         fit = lambda: ae.fit(data, epochs=1, verbose=0, shuffle=False)  # noqa: E731
     else:
@@ -51,11 +52,23 @@ def train_throughput(images: np.ndarray, fast: bool, batch_size: int = 128, repe
     return len(images) / _best_time(fit, repeats)
 
 
-def codec_train_throughput(images: np.ndarray, kind: str, batch_size: int = 32, repeats: int = 2, seed: int = 0) -> float:
+def precision_throughputs(images: np.ndarray, repeats: int) -> dict:
+    """The fast path's training images/s per dtype policy this CPU can run (what "auto" should pick from)."""
+    from ..training.loop import cpu_bf16_kind
+
+    policies = ["float32"] + (["mixed_bfloat16"] if cpu_bf16_kind() else [])
+    out = {f"train_fast_{p}_images_per_s": train_throughput(images, fast=True, repeats=repeats, precision=p)
+           for p in policies}
+    out["cpu_bf16_kind"] = cpu_bf16_kind() or "none"
+    return out
+
+
+def codec_train_throughput(images: np.ndarray, kind: str, batch_size: int = 32, repeats: int = 2, seed: int = 0,
+                           precision: str = "auto") -> float:
     """Training images/s of a learned codec, one epoch of `images` per timed pass, no validation.
 
     kind "hyperprior": the variable-rate model with train-codec's batches (zoomed crops included);
-    "factorised": one factorised-prior model (lambda 0.01) with plain batches. Automatic precision, fused Adam.
+    "factorised": one factorised-prior model (lambda 0.01) with plain batches. `precision` is a dtype policy; fused Adam.
     """
     import keras
     import tensorflow as tf
@@ -66,7 +79,7 @@ def codec_train_throughput(images: np.ndarray, kind: str, batch_size: int = 32, 
     from ..training import make_dataset, resolve_precision
 
     keras.utils.set_random_seed(seed)
-    dtype = resolve_precision("auto")
+    dtype = resolve_precision(precision)
     if kind == "hyperprior":
         config = HyperpriorConfig()
         model, augment = build_hyperprior(config, dtype=dtype), config.augment
@@ -209,6 +222,7 @@ def run_speed(args, argv) -> int:
         result["train_baseline_fp32_images_per_s"] = train_throughput(train_imgs, fast=False, repeats=args.repeats)
         result["train_fast_images_per_s"] = train_throughput(train_imgs, fast=True, repeats=args.repeats)
         result["train_speedup"] = result["train_fast_images_per_s"] / result["train_baseline_fp32_images_per_s"]
+        result |= precision_throughputs(train_imgs, args.repeats)
         result |= coding_throughput(args.model, data.train.images[:10000], data.test.images, args.step, args.repeats)
         result |= pillow_throughput(data.test.images, args.repeats)
     if args.codecs or args.only_codecs:

@@ -1,13 +1,14 @@
-"""The hyperprior codec's byte format (format version 2): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (format version 3): a compact header, one ANS payload, a check byte.
 
     byte 0        magic 0xCA
-    byte 1        format version (2)
+    byte 1        format version (3)
     bytes 2-3     model identity: the first 2 bytes of SHA-256 over the shipped weights and tables
     byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
     varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
     varint        width
     varint        payload length in 32-bit words
-    payload       the ANS coder's 32-bit words, little-endian (z first when decoded, then y)
+    payload       the ANS coder's 32-bit words, little-endian: decoded, z first, then y strip by strip
+                  (`tiling.coding_strips`: one strip up to a megapixel; version 2 had no strips)
     last byte     check: the low byte of CRC-32 over everything before it
 
 For a 32x32 image the overhead is 9 bytes (0.070 bpp): magic, version, model id and quality
@@ -28,7 +29,7 @@ import numpy as np
 from ..errors import CodecError
 
 MAGIC = 0xCA
-VERSION = 2
+VERSION = 3
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
 

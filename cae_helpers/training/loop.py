@@ -46,12 +46,13 @@ class FitSettings:
             raise ValueError(f"max_zoom must be at least 1, got {self.max_zoom!r}")
 
 
-def _cpu_has_bf16() -> bool:
+def cpu_bf16_kind() -> str | None:
+    """How this CPU does bfloat16 matrix maths: "amx" (Intel AMX tiles), "avx512_bf16" (dot products only), or None."""
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        flags = set(Path("/proc/cpuinfo").read_text().split())
     except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+        return None
+    return "amx" if "amx_bf16" in flags else "avx512_bf16" if "avx512_bf16" in flags else None
 
 
 def resolve_precision(precision: str = "auto") -> str:
@@ -68,7 +69,7 @@ def resolve_precision(precision: str = "auto") -> str:
 
         if jax.devices()[0].platform == "gpu":
             return "mixed_bfloat16"  # Ampere and later: bfloat16 at full speed, no loss scaling needed
-    return "mixed_bfloat16" if _cpu_has_bf16() else "float32"
+    return "mixed_bfloat16" if cpu_bf16_kind() else "float32"
 
 
 def init_multihost() -> bool:
