@@ -41,9 +41,11 @@ def test_precision_auto_follows_the_cpu(monkeypatch):
     from cae_helpers.training import loop
 
     assert resolve_precision("float32") == "float32" and resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
-    monkeypatch.setattr(loop, "_cpu_has_bf16", lambda: True)
-    assert resolve_precision("auto") == "mixed_bfloat16"
-    monkeypatch.setattr(loop, "_cpu_has_bf16", lambda: False)
+    for kind, expected in (("amx", "mixed_bfloat16"), ("avx512_bf16", "mixed_bfloat16"), (None, "float32")):
+        monkeypatch.setattr(loop, "cpu_bf16_kind", lambda k=kind: k)
+        assert resolve_precision("auto") == expected
+    monkeypatch.setitem(loop.BF16_FASTER, "avx512_bf16", False)  # where measurement says float32 is faster
+    monkeypatch.setattr(loop, "cpu_bf16_kind", lambda: "avx512_bf16")
     assert resolve_precision("auto") == "float32"
 
 

@@ -34,7 +34,7 @@ class TrainConfig:
     val_size: int = 5000  # heldout: class-balanced validation images split off the training set
     restore_best: bool | None = None  # None: the protocol's choice (reference: False, heldout: True)
     seed: int = 0
-    precision: str = "auto"  # "auto": mixed_bfloat16 on CPUs with AMX/AVX-512 BF16, else float32
+    precision: str = "auto"  # "auto": the faster of mixed_bfloat16 and float32 on this CPU (training.loop.BF16_FASTER)
     deterministic: bool = False  # TF op determinism (slower); seeds are always set
     latent_noise: float = 0.0  # > 0: uniform noise of this width on the code in training (quantisation-aware)
 
