@@ -36,7 +36,8 @@ from .metrics import (  # noqa: E402
 )
 from .models import build_autoencoder, build_initial_autoencoder, build_model  # noqa: E402
 from .pixels import to_float, to_uint8  # noqa: E402
-from .plots import plot_history, plot_per_class, plot_rd, showOrigDec, show_samples  # noqa: E402
+from .codec import HyperpriorCodec, pretrained_codec  # noqa: E402
+from .plots import pair_captions, plot_bytes_histograms, plot_history, plot_per_class, plot_rd, showOrigDec, show_samples  # noqa: E402
 from .training import TrainConfig, TrainResult, load_autoencoder, resolve_precision, train  # noqa: E402
 
 __version__ = "0.2.0"
@@ -47,6 +48,7 @@ __all__ = [
     "bits_per_pixel", "code_nbytes", "compression_rate", "mean_psnr", "mse_per_image", "pooled_psnr",
     "psnr_per_image", "quality_report", "ssim_per_image",
     "build_autoencoder", "build_initial_autoencoder", "build_model", "to_float", "to_uint8",
-    "plot_history", "plot_per_class", "plot_rd", "showOrigDec", "show_samples",
+    "HyperpriorCodec", "pretrained_codec",
+    "pair_captions", "plot_bytes_histograms", "plot_history", "plot_per_class", "plot_rd", "showOrigDec", "show_samples",
     "TrainConfig", "TrainResult", "load_autoencoder", "resolve_precision", "train", "__version__",
 ]

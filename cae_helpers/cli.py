@@ -348,7 +348,8 @@ def _train(args, argv) -> int:
     from .training import ProgressLog
 
     result = train(cfg, fit, val, out, verbose=0, callbacks=[ProgressLog(cfg.epochs)])
-    plot_history(result.history, f"{cfg.model} model, {cfg.protocol} protocol").savefig(out / "history.png", dpi=80)
+    kept = result.best_epoch if cfg.keep_best else result.epochs_run
+    plot_history(result.history, f"{cfg.model} model, {cfg.protocol} protocol", kept_epoch=kept).savefig(out / "history.png", dpi=80)
     extra = {"config": cfg.to_dict(), "fit_images": len(fit), "validation_images": len(val),
              "validation_is_test_set": cfg.protocol == "reference", "epochs_run": result.epochs_run,
              "best_epoch": result.best_epoch, "weights": "best validation epoch" if cfg.keep_best else "last epoch",
@@ -372,13 +373,14 @@ def _report(args, argv, data, test, ae, enc, extra: dict, start: float) -> dict:
     """Evaluate on `test`, write metrics.json and the figures, print a summary."""
     from .evaluation import evaluate, metrics_record
     from .io import write_json
-    from .plots import plot_per_class, showOrigDec
+    from .plots import pair_captions, plot_per_class, showOrigDec
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     m = evaluate(ae, enc, test.images, test.fine)
     rec = m.pop("rec")
-    showOrigDec(test.images, rec, num=10).savefig(out / "orig_vs_dec.png", dpi=80, bbox_inches="tight")
+    showOrigDec(test.images, rec, num=10, captions=pair_captions(test.images[:10], rec[:10])).savefig(
+        out / "orig_vs_dec.png", dpi=80, bbox_inches="tight")
     plot_per_class(m["psnr_by_class_float"], data.fine_names).savefig(out / "psnr_by_class.png", dpi=80)
     evaluated_on = f"{len(test)} CIFAR-100 test images" + (" (smoke subset)" if args.smoke else "")
     metrics = metrics_record(m, evaluated_on, data.source, argv, extra, time.perf_counter() - start)

@@ -16,8 +16,11 @@ def _as_displayable(images: np.ndarray) -> np.ndarray:
     return images if images.dtype == np.uint8 else np.clip(check_float_images(images, clip_ok=True), 0.0, 1.0)
 
 
-def showOrigDec(orig: np.ndarray, dec: np.ndarray, num: int = 10):  # noqa: N802 - the reference's name
-    """2 x num grid, originals on top and reconstructions below (the reference's helper); returns the figure."""
+def showOrigDec(orig: np.ndarray, dec: np.ndarray, num: int = 10, *, captions: Sequence[str] | None = None):  # noqa: N802
+    """2 x num grid, originals on top and reconstructions below (the reference's helper); returns the figure.
+
+    `captions` (one per pair, for example from `pair_captions`) are written under the reconstructions.
+    """
     orig, dec = _as_displayable(orig), _as_displayable(dec)
     if len(orig) != len(dec):
         raise ValueError(f"orig and dec hold {len(orig)} and {len(dec)} images; they must pair up")
@@ -37,7 +40,24 @@ def showOrigDec(orig: np.ndarray, dec: np.ndarray, num: int = 10):  # noqa: N802
             axes[row, i].axis("off")
     axes[0, 0].set_title("original", loc="left", fontsize=10)
     axes[1, 0].set_title("reconstruction", loc="left", fontsize=10)
+    if captions is not None:
+        if len(captions) < num:
+            raise ValueError(f"{len(captions)} captions for {num} image pairs")
+        for i in range(num):
+            axes[1, i].text(0.5, -0.08, captions[i], transform=axes[1, i].transAxes, ha="center", va="top", fontsize=9)
     return fig
+
+
+def pair_captions(orig: np.ndarray, dec: np.ndarray, nbytes: Sequence[int] | None = None) -> list[str]:
+    """Per-pair caption: the reconstruction's PSNR (on uint8, dB) and, given them, its bytes."""
+    from .metrics import psnr_per_image
+    from .pixels import to_uint8
+
+    to8 = lambda a: a if a.dtype == np.uint8 else to_uint8(_as_displayable(a))  # noqa: E731
+    psnr = psnr_per_image(to8(np.asarray(orig)), to8(np.asarray(dec)))
+    if nbytes is None:
+        return [f"{p:.1f} dB" for p in psnr]
+    return [f"{int(b)} B, {p:.1f} dB" for b, p in zip(nbytes, psnr)]
 
 
 def show_samples(images: np.ndarray, labels: Sequence[int], names: Sequence[str] = (), rows: int = 3, cols: int = 10):
@@ -54,12 +74,14 @@ def show_samples(images: np.ndarray, labels: Sequence[int], names: Sequence[str]
     return fig
 
 
-def plot_history(history: dict[str, list[float]], title: str = "training"):
-    """Training and validation loss per epoch (log scale); returns the figure."""
+def plot_history(history: dict[str, list[float]], title: str = "training", kept_epoch: int | None = None):
+    """Training and validation loss per epoch (log scale), the kept epoch (1-based) marked; returns the figure."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for key in ("loss", "val_loss"):
         if key in history:
             ax.plot(np.arange(1, len(history[key]) + 1), history[key], marker=".", label=key)
+    if kept_epoch is not None:
+        ax.axvline(kept_epoch, color="0.4", linestyle="--", linewidth=1, label=f"weights kept: epoch {kept_epoch}")
     ax.set(xlabel="epoch", ylabel="MSE", yscale="log", title=title)
     ax.grid(alpha=0.3)
     ax.legend()
@@ -74,11 +96,14 @@ def plot_per_class(psnr_by_class: np.ndarray, names: Sequence[str], top: int = 1
     picks = np.concatenate([order[:top], order[-top:]])
     fig, ax = plt.subplots(figsize=(10, 4))
     colors = ["tab:red"] * top + ["tab:green"] * top
-    ax.bar(range(len(picks)), psnr_by_class[picks], color=colors)
+    bars = ax.bar(range(len(picks)), psnr_by_class[picks], color=colors)
+    ax.bar_label(bars, fmt="%.1f", fontsize=7)  # the values, since a bar's length starts at 0 dB
     ax.set_xticks(range(len(picks)), [names[i] if names else str(i) for i in picks], rotation=60, ha="right")
-    lo = float(psnr_by_class[picks].min())
-    ax.set(ylabel="mean PSNR (dB)", ylim=(lo - 1, float(psnr_by_class.max()) + 1),
+    ax.axhline(float(psnr_by_class.mean()), color="0.3", linestyle="--", linewidth=1,
+               label=f"mean of all {len(psnr_by_class)} classes: {psnr_by_class.mean():.2f} dB")
+    ax.set(ylabel="mean PSNR (dB)", ylim=(0, float(psnr_by_class.max()) * 1.1),
            title=f"{top} worst (red) and best (green) classes")
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
 

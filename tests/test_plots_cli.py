@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cae_helpers import plot_history, plot_per_class, showOrigDec, show_samples  # noqa: E402
+from cae_helpers import pair_captions, plot_history, plot_per_class, showOrigDec, show_samples  # noqa: E402
 from cae_helpers.cli import main  # noqa: E402
 
 
@@ -26,8 +26,25 @@ def test_showOrigDec_grid():
         showOrigDec(orig, orig[:5])
 
 
+def test_showOrigDec_captions_give_each_pairs_bytes_and_psnr():
+    orig = np.full((3, 32, 32, 3), 100, np.uint8)
+    dec = orig.copy()
+    dec[1] += 1  # MSE 1: PSNR 48.13 dB
+    captions = pair_captions(orig[1:], dec[1:], nbytes=[50, 60])
+    assert captions == ["50 B, 48.1 dB", "60 B, inf dB"]  # identical pair: no error, infinite PSNR
+    assert pair_captions(orig[1:2], dec[1:2] / 255.0) == ["48.1 dB"]  # float reconstructions rounded as stored
+    fig = showOrigDec(orig[1:], dec[1:], num=2, captions=captions)
+    assert fig.axes[2].texts[0].get_text() == "50 B, 48.1 dB"
+    with pytest.raises(ValueError, match="captions"):
+        showOrigDec(orig, dec, num=3, captions=captions)
+
+
 def test_other_figures():
     assert len(plot_history({"loss": [0.1, 0.05], "val_loss": [0.2, 0.1]}).axes[0].lines) == 2
+    marked = plot_history({"loss": [0.1, 0.05, 0.04], "val_loss": [0.2, 0.1, 0.12]}, kept_epoch=2).axes[0]
+    assert len(marked.lines) == 3 and "epoch 2" in marked.get_legend().get_texts()[-1].get_text()
+    bars = plot_per_class(np.linspace(20, 30, 100), [f"c{i}" for i in range(100)]).axes[0]
+    assert bars.get_ylim()[0] == 0  # bar lengths start at 0 dB, not at the worst class
     assert len(show_samples(np.zeros((30, 32, 32, 3), np.uint8), np.arange(30), rows=3, cols=10).axes) == 30
     assert len(plot_per_class(np.linspace(20, 30, 100), [f"c{i}" for i in range(100)]).axes[0].patches) == 20
 

@@ -99,7 +99,8 @@ print(f"fitting {len(fit_split):,} images, validating on {len(val_split):,}")
 result = cae.train(cfg, fit_split, val_split, out / "run", verbose=VERBOSE)
 print(f"{result.epochs_run} epochs in {result.wall_time_s / 60:.1f} min "
       f"({len(fit_split) * result.epochs_run / result.wall_time_s:.0f} images/s); best epoch {result.best_epoch}")
-cae.plot_history(result.history, f"reference model, {cfg.protocol} protocol");"""),
+kept = result.best_epoch if cfg.keep_best else result.epochs_run
+cae.plot_history(result.history, f"reference model, {cfg.protocol} protocol", kept_epoch=kept);"""),
     md("""## 4. Evaluation on the test images
 
 Each figure says how it was measured:
@@ -114,7 +115,7 @@ rec = metrics.pop("rec")
 for key in ("psnr_mean_float", "psnr_pooled_float", "psnr_mean_uint8", "psnr_pooled_uint8", "ssim_mean_uint8",
             "compression_rate", "code_bytes", "code_bpp", "n_images"):
     print(f"{key:>18}: {metrics[key]:.4f}" if isinstance(metrics[key], float) else f"{key:>18}: {metrics[key]}")"""),
-    code("""cae.showOrigDec(test_split.images, rec, num=10);"""),
+    code("""cae.showOrigDec(test_split.images, rec, num=10, captions=cae.pair_captions(test_split.images[:10], rec[:10]));"""),
     md("""## 5. Which classes reconstruct best and worst
 
 Mean per-image PSNR (reference definition) of each of the 100 classes. Smooth, low-texture scenes
@@ -125,7 +126,7 @@ order = np.argsort(by_class)
 for title, classes in (("worst", order[:5]), ("best", order[-5:][::-1])):
     print(title + ":", ", ".join(f"{data.fine_names[c]} {by_class[c]:.1f} dB" for c in classes))
     idx = np.concatenate([np.flatnonzero(test_split.fine == c)[:2] for c in classes])
-    cae.showOrigDec(test_split.images[idx], rec[idx], num=len(idx))
+    cae.showOrigDec(test_split.images[idx], rec[idx], num=len(idx), captions=cae.pair_captions(test_split.images[idx], rec[idx]))
 plt.show()"""),
     md("""## 6. The reference protocol next to the honest one
 
@@ -152,7 +153,7 @@ per-image PSNR on uint8 (MAX 255) over all 10,000 test images. The curves come f
 run committed in `results/rd/` (its command is inside `rd.json`); BD-rate is against WebP."""),
     code("""if Path(RD_RESULTS).is_file():
     rd = json.loads(Path(RD_RESULTS).read_text())
-    cae.plot_rd(rd["curves"], title=rd["images"])
+    cae.plot_rd(rd["curves"], title=rd.get("title", "CIFAR-100 test images"))
     plt.show()
     display(Markdown(rd_summary_table(rd)))
 else:
@@ -173,7 +174,7 @@ run committed in `results/rd-learned/`; the dashed lines are published CIFAR-10 
 data set, quoted for scale, not measured here)."""),
     code("""if Path(RD_LEARNED).is_file():
     rdl = json.loads(Path(RD_LEARNED).read_text())
-    cae.plot_rd(rdl["curves"], title=rdl["images"], published=rdl["published"]["curves"])
+    cae.plot_rd(rdl["curves"], title=rdl.get("title", "CIFAR-100 test images"), published=rdl["published"]["curves"])
     plt.show()
     display(Markdown(points_table(rdl["curves"]["learned codec (factorised prior)"])))
     display(Markdown(gaps_table(rdl)))
@@ -197,7 +198,8 @@ if folders:
     print(f"{chosen} (lambda {rd_config.lmbda}): {len(blobs)} test images, {bpp.mean():.3f} bpp "
           f"({np.mean([len(b) for b in blobs]):.1f} bytes per image, header included), "
           f"mean PSNR {cae.mean_psnr(test_split.images, decoded):.2f} dB (uint8)")
-    cae.showOrigDec(test_split.images, decoded, num=10)
+    cae.showOrigDec(test_split.images, decoded, num=10,
+                    captions=cae.pair_captions(test_split.images[:10], decoded[:10], [len(b) for b in blobs[:10]]))
     plt.show()
 else:
     print(f"no learned codecs in {LEARNED_WEIGHTS}: train them with tools/train_learned_codecs.sh")"""),

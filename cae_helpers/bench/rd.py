@@ -156,7 +156,7 @@ def run_rd(args, argv) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "rd.json", {
         "command": command_line("python -m cae_helpers", argv),
-        "images": images, "merged_from": merged,
+        "images": images, "title": title, "merged_from": merged,
         "rate": "bits per pixel of whole byte strings (files for Pillow codecs; header included for ours), mean over images",
         "quality": "psnr_mean_uint8: mean of per-image PSNR on uint8 (MAX 255); pooled: PSNR of pooled MSE; SSIM: Gaussian 11x11, sigma 1.5",
         "summary": summary, "curves": curves,
