@@ -134,6 +134,27 @@ class HyperpriorCodec:
     def z_coder(self) -> TableCoder:
         return TableCoder(list(self.z_tables), centred=False)
 
+    @cached_property
+    def _min_bits(self) -> tuple[float, float]:
+        """Fewest bits any y value and any z position (all channels) can cost under the tables: a payload's floor."""
+        y = min(-np.log2(t.max() / t.sum()) for t in self.y_tables)
+        z = sum(-np.log2(t.max() / t.sum()) for t in self.z_tables)
+        return float(y), float(z)
+
+    def _check_payload_size(self, header: container.Header, words: np.ndarray) -> None:
+        """Refuse a header whose image needs more bits than the payload has, before decoding anything.
+
+        Every coded value costs at least -log2 of its table's largest probability, so the declared
+        size sets a floor on the payload (1 % and 64 bits of slack for ANS's final state); a mutated
+        or hostile size fails here instead of decoding a large image out of a few bytes.
+        """
+        hp, wp = -(-header.height // 16) * 16, -(-header.width // 16) * 16
+        y_bits, z_bits = self._min_bits
+        floor = hp * wp // 16 * self.model.config.latent_channels * y_bits + hp * wp // 256 * z_bits
+        if 32 * len(words) + 64 < 0.99 * floor:
+            raise CodecError(f"a {header.height}x{header.width} image needs at least {floor / 8:,.0f} bytes of payload, "
+                             f"this one has {4 * len(words):,}: corrupt header")
+
     def gains(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(y gain (M,), z gain (Nz,)) at a level in [0, K - 1], float64, log-linear between trained levels."""
         out = []
@@ -278,6 +299,7 @@ class HyperpriorCodec:
 
         if header.level16 > (self.levels - 1) * 16:
             raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
+        self._check_payload_size(header, words)
         hp, wp = (-(-header.height // 16) * 16, -(-header.width // 16) * 16)
         nz = self.z_tables.shape[0]
         coder = constriction.stream.stack.AnsCoder(words)
