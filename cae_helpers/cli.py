@@ -156,13 +156,32 @@ def _codec_parser(sub) -> None:
              "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT}
     for f in dataclasses.fields(HyperpriorConfig):
         default = getattr(d, f.name)
+        text = CODEC_HELP.get(f.name, f.name.replace("_", " "))
         if f.name == "lambdas":
             c.add_argument("--lambdas", type=_lambdas, default=default, help="one lambda per quality level, comma-separated, increasing")
         elif f.name == "precision":
             c.add_argument("--precision", choices=PRECISIONS, default=default, help="dtype policy of the transforms")
         else:
             kind = types.get(f.name, POSITIVE_INT if isinstance(default, int) else POSITIVE)
-            c.add_argument("--" + f.name.replace("_", "-"), type=kind, default=default, help=f.name.replace("_", " "))
+            c.add_argument("--" + f.name.replace("_", "-"), type=kind, default=default, help=text)
+
+
+CODEC_HELP = {
+    "filters": "channels of the analysis and synthesis transforms (N)",
+    "latent_channels": "channels of the latent y (M)",
+    "hyper_filters": "channels of the hyper transforms",
+    "hyper_channels": "channels of the hyper-latent z",
+    "downsamples": "stride-2 stages of the analysis transform (latent side: 32 / 2^this)",
+    "epochs": "epochs in the whole schedule (the learning-rate drop is placed from it)",
+    "batch_size": "images per step",
+    "learning_rate": "Adam's learning rate",
+    "decay_at": "share of the steps before the tenfold learning-rate drop",
+    "clip_norm": "global gradient-norm clip (tames rare GDN spikes)",
+    "augment": "share of training images replaced by a random crop of themselves upscaled (smooth content)",
+    "max_zoom": "largest upscaling of those crops",
+    "val_size": "class-balanced training images held out for validation",
+    "seed": "random seed (weights, batches, augmentation)",
+}
 
 
 def _lambdas(text: str) -> tuple[float, ...]:
@@ -209,7 +228,8 @@ def _factorised_parser(sub) -> None:
     f = _training_parser(sub, "train-factorised", "train one factorised-prior codec at one lambda (resumable)", "runs/factorised")
     f.add_argument("--lmbda", type=POSITIVE, default=d.lmbda, help="rate-distortion trade-off (higher: more bits, better quality)")
     for name in ("filters", "latent_channels", "downsamples", "epochs", "batch_size", "val_size"):
-        f.add_argument("--" + name.replace("_", "-"), type=POSITIVE_INT, default=getattr(d, name), help=name.replace("_", " "))
+        f.add_argument("--" + name.replace("_", "-"), type=POSITIVE_INT, default=getattr(d, name),
+                       help=CODEC_HELP.get(name, name.replace("_", " ")))
     f.add_argument("--learning-rate", type=POSITIVE, default=d.learning_rate, help="Adam's learning rate")
     f.add_argument("--decay-at", type=FRACTION, default=d.decay_at, help="share of the steps before the tenfold learning-rate drop")
     f.add_argument("--clip-norm", type=POSITIVE, default=d.clip_norm, help="global gradient-norm clip")
