@@ -492,11 +492,11 @@ def _compress(args, argv) -> int:
             tqdm.write(f"skipped {err}")
             failed += 1
             continue
-        blob = codec.compress_image(image, args.quality)
+        blob = codec.compress_image(image, args.quality, progress=True)
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.write_bytes(blob)
         h, w = image.shape[:2]
-        psnr = float(psnr_per_image(image[None], codec.decompress_image(blob)[None])[0])
+        psnr = float(psnr_per_image(image[None], codec.decompress_image(blob, progress=True)[None])[0])
         line = f"{src} -> {dst}: {h}x{w}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
         if args.compare == "webp":
             webp = webp_at_budget(image, len(blob))
@@ -519,7 +519,7 @@ def _decompress(args, argv) -> int:
     failed = 0
     for src, dst in tqdm(jobs, desc="decompress", unit="file", disable=len(jobs) < 2):
         try:
-            image = codec.decompress_image(src.read_bytes())
+            image = codec.decompress_image(src.read_bytes(), progress=True)
         except CodecError as err:
             tqdm.write(f"skipped {src}: {err}")
             failed += 1

@@ -16,6 +16,7 @@ runs g_s. Byte format: `entropy.container`.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -192,11 +193,12 @@ class HyperpriorCodec:
         return int(round((quality - 1) * 16))
 
     # --- coding ---------------------------------------------------------------------------------
-    def compress(self, images: np.ndarray, quality: float = 4) -> list[bytes]:
+    def compress(self, images: np.ndarray, quality: float = 4, progress: bool = False) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
         Images up to one megapixel go through the networks in batches; larger ones one at a time
-        in strips (`tiling`), so memory stays bounded by the strip size, not the image size.
+        in strips (`tiling`), so memory stays bounded by the strip size, not the image size
+        (`progress`: a bar over those strips).
         """
         images = np.asarray(images)
         if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) == 0:
@@ -205,7 +207,7 @@ class HyperpriorCodec:
         height, width = images.shape[1:3]
         header = container.Header(self.model_id, code, height, width)
         if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
-            return [container.pack(header, self._compress_large(image, code / 16)) for image in images]
+            return [container.pack(header, self._compress_large(image, code / 16, progress)) for image in images]
         level = code / 16
         x = _pad(to_float(images))
         gy, gz = self.gains(level)
@@ -220,22 +222,28 @@ class HyperpriorCodec:
 
         return [container.pack(header, encode(i)) for i in range(len(images))]
 
-    def _compress_large(self, image: np.ndarray, level: float) -> np.ndarray:
+    def _compress_large(self, image: np.ndarray, level: float, progress: bool = False) -> np.ndarray:
         """Payload words of one large image, every transform run in strips (peak memory set by the strip size)."""
         gy, gz = self.gains(level)
         x = _pad(to_float(image[None]))  # (1, Hp, Wp, 3)
-        g_a = lambda t: self.model.analysis(t, training=False)  # noqa: E731
-        y = tiling.map_rows(g_a, x, 1 / 4, _net_rows(4 * x.shape[2], 4), halo=4)  # (1, Hp/4, Wp/4, M); receptive radius 3 rows
-        y *= gy.astype(np.float32)
-        h_a = lambda t: self.model.hyper_analysis(t, training=False)  # noqa: E731
-        z = tiling.map_rows(h_a, y, 1 / 4, _net_rows(16 * x.shape[2], 1), halo=2).astype(np.float64)  # receptive radius 8 y rows
-        z_sym = self._z_symbols(z, gz)[0]
+        hy, wp = x.shape[1] // 4, x.shape[2]
+        rows_a, rows_h = _net_rows(4 * wp, 4), _net_rows(16 * wp, 1)
+        strips = tiling.coding_strips(hy, wp // 4, self.model.config.latent_channels)
+        total = tiling.count(hy, rows_a) + tiling.count(hy // 4, rows_h) + len(strips)
+        with _strip_bar(total, "compress", progress) as bar:
+            g_a = lambda t: self.model.analysis(t, training=False)  # noqa: E731
+            y = tiling.map_rows(g_a, x, 1 / 4, rows_a, halo=4, tick=bar.update)  # (1, Hp/4, Wp/4, M); receptive radius 3 rows
+            y *= gy.astype(np.float32)
+            h_a = lambda t: self.model.hyper_analysis(t, training=False)  # noqa: E731
+            z = tiling.map_rows(h_a, y, 1 / 4, rows_h, halo=2, tick=bar.update).astype(np.float64)  # receptive radius 8 y rows
+            z_sym = self._z_symbols(z, gz)[0]
 
-        def symbols(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-            mu, sigma = self.hyper_rows(z_sym + self.z_low, level, a, b)
-            return np.rint(y[0, a:b] - mu).astype(np.int64), scale_indexes(sigma)
+            def symbols(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+                mu, sigma = self.hyper_rows(z_sym + self.z_low, level, a, b)
+                bar.update()
+                return np.rint(y[0, a:b] - mu).astype(np.int64), scale_indexes(sigma)
 
-        return self._encode(symbols, y.shape[1:], z_sym)
+            return self._encode(symbols, y.shape[1:], z_sym)
 
     def _z_symbols(self, z: np.ndarray, gz: np.ndarray) -> np.ndarray:
         """Integer symbols of the gained hyper-latent, clipped to the z tables."""
@@ -252,7 +260,7 @@ class HyperpriorCodec:
         self.z_coder.push(coder, z_sym, channels)  # pushed last: decoded first
         return coder.get_compressed()
 
-    def decompress(self, blobs) -> np.ndarray:
+    def decompress(self, blobs, progress: bool = False) -> np.ndarray:
         """uint8 images (N, H, W, 3) from byte strings of this codec (all of one size; else use decompress_image)."""
         if isinstance(blobs, (bytes, bytearray, memoryview)):
             raise TypeError("decompress takes a list of byte strings; wrap a single one in a list")
@@ -265,7 +273,7 @@ class HyperpriorCodec:
             raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
         height, width = sizes.pop()
         if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
-            return np.stack([self._decompress_large(h, words) for h, words in parsed])
+            return np.stack([self._decompress_large(h, words, progress) for h, words in parsed])
         coders, z_hat = zip(*(self._decode_z(h, words) for h, words in parsed))  # phase 1: hyper-latents
         z_hat = np.stack(z_hat)
         levels = np.array([h.level16 / 16 for h, _ in parsed])
@@ -282,15 +290,22 @@ class HyperpriorCodec:
         x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
         return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
 
-    def _decompress_large(self, header: container.Header, words: np.ndarray) -> np.ndarray:
+    def _decompress_large(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
         """One large image (H, W, 3) uint8, every transform run in strips."""
         coder, z_hat = self._decode_z(header, words)
         level = header.level16 / 16
         gy = self.gains(level)[0]
         y_shape = (4 * z_hat.shape[0], 4 * z_hat.shape[1], self.model.config.latent_channels)
-        y_hat = self._decode_y(coder, lambda a, b: self.hyper_rows(z_hat, level, a, b), y_shape, gy)
-        g_s = lambda t: self.model.synthesis(t, training=False)  # noqa: E731
-        x = tiling.map_rows(g_s, y_hat[None], 4, _net_rows(4 * y_hat.shape[1], 16), halo=32)  # receptive radius 4 y rows
+        rows_s = _net_rows(4 * y_shape[1], 16)
+        total = len(tiling.coding_strips(*y_shape)) + tiling.count(4 * y_shape[0], rows_s)
+        with _strip_bar(total, "decompress", progress) as bar:
+            def hyper(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+                bar.update()
+                return self.hyper_rows(z_hat, level, a, b)
+
+            y_hat = self._decode_y(coder, hyper, y_shape, gy)
+            g_s = lambda t: self.model.synthesis(t, training=False)  # noqa: E731
+            x = tiling.map_rows(g_s, y_hat[None], 4, rows_s, halo=32, tick=bar.update)  # receptive radius 4 y rows
         return to_uint8(x[0])[:header.height, :header.width]
 
     def _decode_z(self, header: container.Header, words: np.ndarray):
@@ -322,13 +337,24 @@ class HyperpriorCodec:
             raise CodecError("corrupt payload: the decoder did not end where the data does")
         return y_hat
 
-    def compress_image(self, image: np.ndarray, quality: float = 4) -> bytes:
-        """One uint8 image (H, W, 3) -> one byte string."""
-        return self.compress(np.asarray(image)[None], quality)[0]
+    def compress_image(self, image, quality: float = 4, progress: bool = False) -> bytes:
+        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`progress`: a bar over a large image's strips)."""
+        if isinstance(image, (str, os.PathLike)):
+            from .files import read_image
 
-    def decompress_image(self, blob: bytes) -> np.ndarray:
+            image = read_image(image)
+        return self.compress(np.asarray(image)[None], quality, progress)[0]
+
+    def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
-        return self.decompress([blob])[0]
+        return self.decompress([blob], progress)[0]
+
+
+def _strip_bar(total: int, what: str, progress: bool):
+    """A progress bar over the strips of one large image (tqdm; silent unless `progress`)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"{what} strips", unit="strip", leave=False, disable=not progress)
 
 
 def _padded_pixels(height: int, width: int) -> int:
@@ -383,13 +409,13 @@ class QualityCodec:
         """Byte strings (any quality of this model) -> uint8 (N, H, W, 3)."""
         return self.codec.decompress(blobs)
 
-    def compress_image(self, image: np.ndarray) -> bytes:
-        """uint8 (H, W, 3) -> one byte string."""
-        return self.codec.compress_image(image, self.quality)
+    def compress_image(self, image, progress: bool = False) -> bytes:
+        """uint8 (H, W, 3), or an image file's path, -> one byte string."""
+        return self.codec.compress_image(image, self.quality, progress)
 
-    def decompress_image(self, blob: bytes) -> np.ndarray:
+    def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
-        return self.codec.decompress_image(blob)
+        return self.codec.decompress_image(blob, progress)
 
     def info(self) -> dict:
         """The loaded model's config.json (command, training time and steps, versions)."""

@@ -57,8 +57,8 @@ def rows_of(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, scale: float,
 
 
 def map_rows(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, scale: float, rows: int, halo: int,
-             dtype=np.float32) -> np.ndarray:
-    """fn(x) assembled from strips of `rows` output rows, each computed with `halo` output rows of context."""
+             dtype=np.float32, tick: Callable[[], object] | None = None) -> np.ndarray:
+    """fn(x) assembled from strips of `rows` output rows, each computed with `halo` output rows of context; `tick()` after each."""
     total = round(x.shape[1] * scale)
     out = None
     for a, b in spans(total, rows):
@@ -66,4 +66,11 @@ def map_rows(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, scale: float
         if out is None:
             out = np.empty((part.shape[0], total) + part.shape[2:], dtype)
         out[:, a:b] = part
+        if tick is not None:
+            tick()
     return out
+
+
+def count(total: int, rows: int) -> int:
+    """How many strips of `rows` rows cover `total` rows."""
+    return -(-total // rows)

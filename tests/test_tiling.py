@@ -60,3 +60,18 @@ def test_large_image_path_gives_the_pixels_of_one_pass(monkeypatch):
     assert out.shape == img.shape
     assert np.abs(out.astype(int) - one).max() <= 1  # float rounding of strip-wise convolutions at most
     assert abs(len(blob) - len(one_blob)) <= 0.02 * len(one_blob) + 8
+
+
+def test_compress_image_takes_a_path_and_shows_strip_progress(tmp_path, monkeypatch, capsys):
+    import keras
+    from PIL import Image
+
+    keras.utils.set_random_seed(0)
+    codec = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**TINY)))
+    img = np.random.default_rng(2).integers(0, 256, (40, 70, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "a.png")
+    assert codec.compress_image(tmp_path / "a.png", 2) == codec.compress_image(img, 2)
+    monkeypatch.setattr(tiling, "NETWORK_STRIP_PIXELS", 1 << 10)
+    codec.decompress_image(codec.compress_image(img, 2, progress=True), progress=True)
+    err = capsys.readouterr().err
+    assert "compress strips" in err and "decompress strips" in err
