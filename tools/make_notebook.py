@@ -211,6 +211,9 @@ budget = ref_bytes.mean()
 points = sorted(rdh["curves"][HYPERPRIOR], key=lambda q: q["bytes_mean"]) if Path(RD_HYPERPRIOR).is_file() else []
 quality = float(np.interp(budget, [q["bytes_mean"] for q in points], [q["quality"] for q in points])) if points else 2.0
 quality = round(quality * 16) / 16  # the byte format stores quality in 1/16 steps
+if points and not points[0]["bytes_mean"] <= budget <= points[-1]["bytes_mean"]:
+    print(f"{budget:.0f} bytes is outside the hyperprior's range ({points[0]['bytes_mean']:.0f}-{points[-1]['bytes_mean']:.0f} "
+          f"bytes on average): its nearest end, quality {quality:g}, is shown")
 learned = cae.pretrained_codec(quality=quality)
 blobs = learned.compress(test_split.images)
 decoded = learned.decompress(blobs)
