@@ -74,3 +74,12 @@ def real_data(real_archive):
     from cae_helpers import load_cifar100
 
     return load_cifar100(real_archive)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test starts and ends with no open Matplotlib figure (they are never shown here)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
