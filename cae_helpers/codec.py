@@ -149,7 +149,7 @@ class HyperpriorCodec:
         size sets a floor on the payload (1 % and 64 bits of slack for ANS's final state); a mutated
         or hostile size fails here instead of decoding a large image out of a few bytes.
         """
-        hp, wp = -(-header.height // 16) * 16, -(-header.width // 16) * 16
+        hp, wp = _padded_sides(header.height, header.width)
         y_bits, z_bits = self._min_bits
         floor = hp * wp // 16 * self.model.config.latent_channels * y_bits + hp * wp // 256 * z_bits
         if 32 * len(words) + 64 < 0.99 * floor:
@@ -229,7 +229,7 @@ class HyperpriorCodec:
         hy, wp = x.shape[1] // 4, x.shape[2]
         rows_a, rows_h = _net_rows(4 * wp, 4), _net_rows(16 * wp, 1)
         strips = tiling.coding_strips(hy, wp // 4, self.model.config.latent_channels)
-        total = tiling.count(hy, rows_a) + tiling.count(hy // 4, rows_h) + len(strips)
+        total = len(tiling.spans(hy, rows_a)) + len(tiling.spans(hy // 4, rows_h)) + len(strips)
         with _strip_bar(total, "compress", progress) as bar:
             g_a = lambda t: self.model.analysis(t, training=False)  # noqa: E731
             y = tiling.map_rows(g_a, x, 1 / 4, rows_a, halo=4, tick=bar.update)  # (1, Hp/4, Wp/4, M); receptive radius 3 rows
@@ -297,7 +297,7 @@ class HyperpriorCodec:
         gy = self.gains(level)[0]
         y_shape = (4 * z_hat.shape[0], 4 * z_hat.shape[1], self.model.config.latent_channels)
         rows_s = _net_rows(4 * y_shape[1], 16)
-        total = len(tiling.coding_strips(*y_shape)) + tiling.count(4 * y_shape[0], rows_s)
+        total = len(tiling.coding_strips(*y_shape)) + len(tiling.spans(4 * y_shape[0], rows_s))
         with _strip_bar(total, "decompress", progress) as bar:
             def hyper(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
                 bar.update()
@@ -315,7 +315,7 @@ class HyperpriorCodec:
         if header.level16 > (self.levels - 1) * 16:
             raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
         self._check_payload_size(header, words)
-        hp, wp = (-(-header.height // 16) * 16, -(-header.width // 16) * 16)
+        hp, wp = _padded_sides(header.height, header.width)
         nz = self.z_tables.shape[0]
         coder = constriction.stream.stack.AnsCoder(words)
         try:
@@ -357,8 +357,14 @@ def _strip_bar(total: int, what: str, progress: bool):
     return tqdm(total=total, desc=f"{what} strips", unit="strip", leave=False, disable=not progress)
 
 
+def _padded_sides(height: int, width: int) -> tuple[int, int]:
+    """Height and width rounded up to the transforms' multiple, 16 (what `_pad` pads to)."""
+    return -(-height // 16) * 16, -(-width // 16) * 16
+
+
 def _padded_pixels(height: int, width: int) -> int:
-    return -(-height // 16) * 16 * (-(-width // 16) * 16)
+    hp, wp = _padded_sides(height, width)
+    return hp * wp
 
 
 def _net_rows(pixels_per_row: int, multiple: int) -> int:

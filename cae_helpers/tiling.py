@@ -69,8 +69,3 @@ def map_rows(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, scale: float
         if tick is not None:
             tick()
     return out
-
-
-def count(total: int, rows: int) -> int:
-    """How many strips of `rows` rows cover `total` rows."""
-    return -(-total // rows)
