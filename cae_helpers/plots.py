@@ -114,6 +114,8 @@ def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: 
 
     fig, ax = plt.subplots(figsize=(11, 5.5))
     for name, pts in curves.items():
+        if any(key not in p for p in pts):
+            continue  # a merged curve measured without this metric (e.g. a peer with PSNR only)
         pts = sorted(pts, key=lambda p: p["bpp"])
         ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], marker="o" if len(pts) > 1 else "*",
                 markersize=5 if len(pts) > 1 else 14, label=name, linewidth=2.5 if name.startswith("learned") else 1.5)

@@ -89,3 +89,13 @@ def test_bytes_histograms_one_line_per_set():
     point = {"bytes_histogram": {"edges": [10, 20, 40, 80], "counts": [1, 5, 2]}, "bytes_p50": 25.0}
     fig = plot_bytes_histograms({"CIFAR": point, "photos": point}, "q4")
     assert len(fig.axes[0].patches) == 2 and fig.axes[0].get_xscale() == "log"
+
+
+def test_rd_plot_leaves_out_curves_without_the_metric():
+    from cae_helpers.plots import plot_rd
+
+    ours = [{"bpp": 1.0, "psnr_mean_uint8": 27.0, "ssim_mean_uint8": 0.9}, {"bpp": 2.0, "psnr_mean_uint8": 31.0, "ssim_mean_uint8": 0.95}]
+    peer = [{"bpp": 1.1, "psnr_mean_uint8": 26.0}]  # a merged curve measured without SSIM
+    ssim_lines = plot_rd({"ours": ours, "peer": peer}, key="ssim_mean_uint8").axes[0].get_lines()
+    assert [line.get_label() for line in ssim_lines] == ["ours"]
+    assert [line.get_label() for line in plot_rd({"ours": ours, "peer": peer}).axes[0].get_lines()] == ["ours", "peer"]

@@ -12,8 +12,10 @@ CompressAI's hyperprior needs sides that are multiples of 64, so each 32x32 imag
 PSNR use the 32x32 centre, and the rate counts every bit over the 1,024 real pixels.
 Then `update()` and CompressAI's real `compress` / `decompress` on the test images: bytes per image
 = y string + z string + 1 byte for the z string's length (the shape is fixed for 32x32); PSNR on
-uint8 (MAX 255), mean per image. Writes rd.json in `bench rd`'s layout, so
-`python -m cae_helpers bench rd --merge results/compressai-peer/rd.json ...` puts it on our plot.
+uint8 (MAX 255) and SSIM (Gaussian 11x11, sigma 1.5), mean per image. The same models also code the 520 32x32 photo crops of
+scikit-learn's sample photographs (`bench rd --images photos`). Writes rd.json (CIFAR) and
+rd-photos.json (crops) in `bench rd`'s layout, so `python -m cae_helpers bench rd --merge
+results/compressai-peer/rd.json ...` (and `--images photos --merge .../rd-photos.json`) puts it on our plots.
 Runs in its own environment (requirements.txt beside this file), not the package's.
 """
 
@@ -39,6 +41,16 @@ def load_split(archive: str, split: str) -> np.ndarray:
     with tarfile.open(archive, "r:gz") as tar:
         d = pickle.load(io.BytesIO(tar.extractfile(f"cifar-100-python/{split}").read()), encoding="bytes")
     return np.asarray(d[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+
+def photo_crops(size: int = 32) -> tuple[np.ndarray, list[str]]:
+    """The 520 non-overlapping 32x32 crops of scikit-learn's two sample photographs, as cae_helpers.data.photo_crops."""
+    from sklearn.datasets import load_sample_images
+
+    sample = load_sample_images()
+    crops = [img[i:i + size, j:j + size] for img in sample.images
+             for i in range(0, img.shape[0] - size + 1, size) for j in range(0, img.shape[1] - size + 1, size)]
+    return np.stack(crops).astype(np.uint8), [Path(f).name for f in sample.filenames]
 
 
 def pad64(x):
@@ -82,12 +94,13 @@ def train_one(model, images: np.ndarray, lmbda: float, seconds: float, rng: np.r
 
 
 def code_test_set(model, images: np.ndarray) -> dict:
-    """Real compress / decompress of every test image: bpp from the byte strings, PSNR on uint8."""
+    """Real compress / decompress of every test image: bpp from the byte strings, PSNR and SSIM on uint8."""
     import torch
+    from pytorch_msssim import ssim  # Gaussian 11x11, sigma 1.5, valid window: equals cae_helpers.metrics.ssim_per_image
 
     model.eval()
     model.update(force=True)
-    nbytes, psnr = [], []
+    nbytes, psnr, ssims = [], [], []
     start = time.perf_counter()
     with torch.no_grad():
         for i in range(0, len(images), 250):
@@ -98,8 +111,21 @@ def code_test_set(model, images: np.ndarray) -> dict:
             nbytes += [len(y) + len(z) + 1 for y, z in zip(*enc["strings"])]
             mse = ((rec - images[i:i + 250].astype(np.float64)) ** 2).mean(axis=(1, 2, 3))
             psnr += list(10 * np.log10(255**2 / np.maximum(mse, 1e-12)))
+            ssims += ssim(torch.from_numpy(rec.transpose(0, 3, 1, 2).astype(np.float32)), x * 255, data_range=255,
+                          size_average=False, win_size=11, win_sigma=1.5).tolist()
     return {"bpp": float(np.mean(nbytes) * 8 / 1024), "bytes_mean": float(np.mean(nbytes)), "psnr_mean_uint8": float(np.mean(psnr)),
-            "coding_s": time.perf_counter() - start}
+            "ssim_mean_uint8": float(np.mean(ssims)), "coding_s": time.perf_counter() - start}
+
+
+def cpu_kind() -> str:
+    """The CPU's model name from /proc/cpuinfo (speed figures hold for one CPU kind only)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def main() -> int:
@@ -114,25 +140,37 @@ def main() -> int:
     p.add_argument("--test-images", type=int, default=10000, help="the first N test images (all 10,000 by default)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--overwrite", action="store_true", help="replace rd.json / rd-photos.json already in --out")
     args = p.parse_args()
+    taken = [f for f in ("rd.json", "rd-photos.json") if (args.out / f).exists()]
+    if taken and not args.overwrite:
+        p.error(f"{args.out} already holds {', '.join(taken)}; pass --overwrite to replace, or choose another --out")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     train, test = load_split(args.data, "train"), load_split(args.data, "test")[: args.test_images]
-    points = []
-    for lmbda in args.lambdas:
+    crops, names = photo_crops()
+    sets = {"rd.json": (test, f"{len(test)} CIFAR-100 test images from {args.data}", f"CIFAR-100 test ({len(test)} images)"),
+            "rd-photos.json": (crops, f"{len(crops)} 32x32 crops of scikit-learn's sample photographs ({', '.join(names)})",
+                               f"photo crops ({len(crops)}, not CIFAR)")}
+    points = {name: [] for name in sets}
+    for k, lmbda in enumerate(args.lambdas):
         model = ScaleHyperprior(N=128, M=192)
         run = train_one(model, train, lmbda, args.hours * 3600 / len(args.lambdas), rng)
-        point = {"lmbda": lmbda, **run, **code_test_set(model, test)}
-        print(json.dumps(point), flush=True)
-        points.append(point)
+        for name, (images, _, _) in sets.items():
+            points[name].append({"lmbda": lmbda, **run, **code_test_set(model, images)})
+            print(name, json.dumps(points[name][-1]), flush=True)
+        print(f"lambda {k + 1}/{len(args.lambdas)} done; about {(len(args.lambdas) - k - 1) * args.hours / len(args.lambdas):.2f} h "
+              "of training left", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rd.json").write_text(json.dumps({
-        "command": " ".join(["python"] + sys.argv), "images": f"{len(test)} CIFAR-100 test images from {args.data}",
-        "curves": {NAME: points}, "training": f"{args.hours} h in all on {args.threads} threads, split over {len(args.lambdas)} lambdas",
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "compressai": compressai.__version__,
-                     "numpy": np.__version__, "cpu": platform.processor() or platform.machine()}}, indent=2))
-    print(f"wrote {args.out / 'rd.json'}")
+    versions = {"python": platform.python_version(), "torch": torch.__version__, "compressai": compressai.__version__,
+                "numpy": np.__version__, "cpu": cpu_kind()}
+    for name, (_, images, title) in sets.items():
+        (args.out / name).write_text(json.dumps({
+            "command": " ".join(["python"] + sys.argv), "images": images, "title": title, "curves": {NAME: points[name]},
+            "training": f"{args.hours} h in all on {args.threads} threads, split over {len(args.lambdas)} lambdas",
+            "versions": versions}, indent=2))
+    print(f"wrote {args.out / 'rd.json'} and {args.out / 'rd-photos.json'}")
     return 0
 
 
