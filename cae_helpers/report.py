@@ -61,3 +61,23 @@ def gaps_table(rd: dict, name: str = "learned codec (factorised prior)", rates: 
         lines.append(f"| {row['bpp']} | {fmt(row['ours'])} | " +
                      " | ".join(f"{fmt(row[o])} / {fmt(row['gap to ' + o], True)}" for o in others) + " |")
     return "\n".join(lines)
+
+
+def _headline_cells(rd: dict, name: str, rates: tuple) -> list[str]:
+    """BD-rate and PSNR-at-rates cells of one codec in one rd.json ("not measured" where it has no curve there)."""
+    s = rd["summary"].get(name)
+    if s is None and rd.get("title", "").startswith("CIFAR"):  # published curves are CIFAR-10 figures: beside CIFAR only
+        s = rd.get("published", {}).get("psnr_at", {}).get(name)
+    if s is None:
+        return ["not measured", "–"]
+    bd = s.get("bd_rate_vs_webp_percent")
+    return ["n/a" if bd is None else f"{bd:+.1f} %", " / ".join(_fmt(s.get(f"psnr_at_{r}bpp")) for r in rates)]
+
+
+def headline_table(sets: dict[str, dict], names: list[str], rates: tuple = (1, 2, 4)) -> str:
+    """One row per codec; per image set ({title: rd.json}) its BD-rate vs WebP and PSNR at `rates` (published curves too)."""
+    lines = ["| codec | " + " | ".join(f"{t}: BD-rate vs WebP | {t}: PSNR @ {' / '.join(map(str, rates))} bpp" for t in sets) + " |",
+             "| --- |" + " --- | --- |" * len(sets)]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(c for rd in sets.values() for c in _headline_cells(rd, name, rates)) + " |")
+    return "\n".join(lines)

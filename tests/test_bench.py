@@ -135,6 +135,21 @@ def test_report_tables_and_nearest_point():
     assert "| nb | heldout | best | 38 | 23.61 | 22.83 | 23.60 | 0.7341 | 83.33 % |" in runs_table([("nb", run)])
 
 
+def test_headline_table_one_row_per_codec_across_sets():
+    from cae_helpers.report import headline_table
+
+    published = {"psnr_at": {"Balle": {"psnr_at_1bpp": 29.4, "psnr_at_2bpp": 34.8}}}
+    cifar = {"title": "CIFAR-100 test (10 images)", "published": published,
+             "summary": {"ours": {"bd_rate_vs_webp_percent": -33.1, "psnr_at_1bpp": 26.94, "psnr_at_2bpp": 32.0}}}
+    crops = {"title": "photo crops (5, not CIFAR)", "published": published, "summary": {"ours": {"bd_rate_vs_webp_percent": 13.6}}}
+    table = headline_table({"CIFAR": cifar, "crops": crops}, ["ours", "Balle", "peer"], rates=(1, 2))
+    rows = table.splitlines()
+    assert rows[0] == "| codec | CIFAR: BD-rate vs WebP | CIFAR: PSNR @ 1 / 2 bpp | crops: BD-rate vs WebP | crops: PSNR @ 1 / 2 bpp |"
+    assert rows[2] == "| ours | -33.1 % | 26.94 / 32.00 | +13.6 % | – / – |"
+    assert rows[3] == "| Balle | n/a | 29.40 / 34.80 | not measured | – |"  # published CIFAR-10 figures: not beside photos
+    assert rows[4] == "| peer | not measured | – | not measured | – |"
+
+
 @pytest.mark.parametrize("kind", ["factorised", "hyperprior"])
 def test_codec_train_throughput_times_an_epoch(kind):
     from cae_helpers.bench.speed import codec_train_throughput

@@ -1,12 +1,15 @@
 """Print the README's results tables (markdown) from the committed results files.
 
-    python tools/results_table.py
+    python tools/results_table.py               # the reference runs and the factorised codecs
+    python tools/results_table.py --hyperprior  # the headline table and the hyperprior codec's tables
 """
+
+import sys
 
 import json
 from pathlib import Path
 
-from cae_helpers.report import gaps_table, points_table, rd_summary_table, runs_table
+from cae_helpers.report import gaps_table, headline_table, points_table, rd_summary_table, runs_table
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ("results/reference/metrics.json", "results/speed/reference-run/metrics.json", "results/notebook/metrics.json")
@@ -17,7 +20,26 @@ def _load(rel: str):
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYPERPRIOR
+HEADLINE = (HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)", "WebP",
+            "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
+
+
+def hyperprior_tables() -> None:
+    """The headline table, then the hyperprior codec's points, summaries and gaps (CIFAR, photo crops, full photos)."""
+    cifar, crops, photos = (_load(f"results/{d}") for d in ("rd-hyperprior/rd.json", "rd-photos/rd.json", "photos/photos.json"))
+    print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE)))
+    print()
+    print(points_table(cifar["curves"][HYPERPRIOR], label="quality"))
+    for table in (rd_summary_table(cifar), gaps_table(cifar, HYPERPRIOR), rd_summary_table(crops),
+                  rd_summary_table(photos, rates=(0.25, 0.5, 1, 2))):
+        print()
+        print(table)
+
+
 def main() -> None:
+    if "--hyperprior" in sys.argv[1:]:
+        return hyperprior_tables()
     runs = [(f"`{rel}`", m) for rel in RUNS if (m := _load(rel)) is not None]
     print(runs_table(runs))
     print()
