@@ -38,7 +38,6 @@ RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_he
 RD_HYPERPRIOR = "results/rd-hyperprior/rd.json"   # the hyperprior codec next to everything else, all 10,000 test images
 RD_PHOTOS = "results/rd-photos/rd.json"           # the same codecs on 520 32x32 crops of two photographs
 PHOTOS = "results/photos/photos.json"             # full-size photographs (bench photos)
-COMPRESSAI_RD = "results/compressai-peer/rd.json" # CompressAI's hyperprior trained at equal compute (benchmarks/compressai)
 REF_STEP = 0.5          # quantisation step of the reference model's entropy-coded latent, in latent standard deviations
 SMOKE = None            # None: read the CAE_SMOKE environment variable"""),
     code("""import json
@@ -178,16 +177,13 @@ density gives each latent value's probability, and the loss is *bits per pixel +
   (`cae_helpers.pretrained_codec(quality)`, shipped in `cae_helpers/zoo/hyperprior`).
 
 Every rate below is whole byte strings (header included), every quality the mean per-image PSNR on
-uint8. The curves come from the committed benchmark files (their commands are inside); the dashed
-lines are published CIFAR-10 results (another data set, quoted for scale, not measured here)."""),
+uint8. The curves come from the committed benchmark files (their commands are inside, with the files
+they merged: the classic codecs' sweep and CompressAI's own `bmshj2018-hyperprior` trained on the same
+images for the same time on the same cores, `benchmarks/compressai/peer.py`); the dashed lines are
+published CIFAR-10 results (another data set, quoted for scale, not measured here)."""),
     code("""if Path(RD_HYPERPRIOR).is_file():
     rdh = json.loads(Path(RD_HYPERPRIOR).read_text())
-    curves = dict(rdh["curves"])
-    if Path(COMPRESSAI_RD).is_file():  # the CompressAI peer, trained at equal compute (see README)
-        curves |= json.loads(Path(COMPRESSAI_RD).read_text())["curves"]
-    else:
-        print(f"{COMPRESSAI_RD} not there yet: the CompressAI peer has only been rehearsed (see README)")
-    cae.plot_rd(curves, title=rdh.get("title", "CIFAR-100 test images"), published=rdh["published"]["curves"])
+    cae.plot_rd(rdh["curves"], title=rdh.get("title", "CIFAR-100 test images"), published=rdh["published"]["curves"])
     plt.show()
     display(Markdown(rd_summary_table(rdh)))
     display(Markdown(gaps_table(rdh, name=HYPERPRIOR)))
