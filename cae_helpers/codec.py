@@ -208,19 +208,38 @@ class HyperpriorCodec:
         header = container.Header(self.model_id, code, height, width)
         if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             return [container.pack(header, self._compress_large(image, code / 16, progress)) for image in images]
-        level = code / 16
+        y_sym, y_idx, z_sym = self._symbols(images, code / 16)
+
+        def encode(i: int) -> np.ndarray:
+            return self._encode(lambda a, b: (y_sym[i, a:b], y_idx[i, a:b]), y_sym.shape[1:], z_sym[i])
+
+        return [container.pack(header, encode(i)) for i in range(len(images))]
+
+    def _symbols(self, images: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Batched analysis of uint8 images (N, H, W, 3): y symbols and table indexes (N, H/4, W/4, M), z symbols."""
         x = _pad(to_float(images))
         gy, gz = self.gains(level)
         y = np.asarray(self.model.analysis.predict(x, batch_size=self.batch_size, verbose=0), np.float64) * gy
         z = np.asarray(self.model.hyper_analysis.predict(y.astype(np.float32), batch_size=self.batch_size, verbose=0), np.float64)
         z_sym = self._z_symbols(z, gz)
         mu, sigma = self.hyper_parameters(z_sym + self.z_low, level)
-        y_sym, y_idx = np.rint(y - mu).astype(np.int64), scale_indexes(sigma)
+        return np.rint(y - mu).astype(np.int64), scale_indexes(sigma), z_sym
 
-        def encode(i: int) -> np.ndarray:
-            return self._encode(lambda a, b: (y_sym[i, a:b], y_idx[i, a:b]), y.shape[1:], z_sym[i])
+    def byte_budget(self, images: np.ndarray, quality: float = 4) -> dict[str, np.ndarray]:
+        """Where each image's bytes go (float64 arrays (N,)): header and check byte, hyper-latent z, latent y, ANS rounding.
 
-        return [container.pack(header, encode(i)) for i in range(len(images))]
+        z and y are the exact information content under the shipped tables; "ans" is what the
+        whole byte string adds on top (the coder's final state and its 32-bit words).
+        """
+        images = np.asarray(images)
+        blobs = self.compress(images, quality)
+        y_sym, y_idx, z_sym = self._symbols(images, self.level16(quality) / 16)
+        channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape[1:])
+        z = np.array([self.z_coder.bits(z_sym[i], channels) for i in range(len(images))]) / 8
+        y = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) for i in range(len(images))]) / 8
+        total = np.array([len(b) for b in blobs], np.float64)
+        header = np.array([len(b) - 4 * len(container.unpack(b, self.model_id)[1]) for b in blobs], np.float64)
+        return {"total": total, "header": header, "z": z, "y": y, "ans": total - header - z - y}
 
     def _compress_large(self, image: np.ndarray, level: float, progress: bool = False) -> np.ndarray:
         """Payload words of one large image, every transform run in strips (peak memory set by the strip size)."""

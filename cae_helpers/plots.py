@@ -147,3 +147,26 @@ def plot_bytes_histograms(sets: dict[str, dict], title: str = ""):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_byte_budget(table: dict[str, dict], parts: tuple = ("header", "ans", "z", "y")):
+    """Share of each part in the mean bytes per image at each quality, one panel per image set; totals on top.
+
+    `table`: {set name: {quality: {"total": bytes, part: bytes, ...}}}. Shares, not a log scale, because
+    stacked bars on a log axis misstate proportions.
+    """
+    fig, axes = plt.subplots(1, len(table), figsize=(6 * len(table), 4), sharey=True, squeeze=False)
+    for ax, (name, rows) in zip(axes[0], table.items()):
+        labels = [str(q) for q in rows]
+        bottom = np.zeros(len(labels))
+        for part in parts:
+            share = np.array([100 * r[part] / r["total"] for r in rows.values()])
+            ax.bar(labels, share, bottom=bottom, label=part)
+            bottom += share
+        for x, r in enumerate(rows.values()):
+            ax.text(x, 101, f"{r['total']:.0f} B", ha="center", va="bottom", fontsize=7)
+        ax.set(title=name, xlabel="quality", ylabel="share of the mean bytes per image (%)", ylim=(0, 110))
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    axes[0][-1].legend(handles[::-1], labels[::-1], fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # top part first
+    fig.tight_layout()
+    return fig

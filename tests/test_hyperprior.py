@@ -81,6 +81,8 @@ def test_table_coder_round_trips_with_escapes(values, first_index):
     coder.push(ans, values, idx)
     back = coder.pop(constriction.stream.stack.AnsCoder(ans.get_compressed()), idx)
     np.testing.assert_array_equal(back, np.clip(values, -32767, 32767))
+    overhead = 32 * len(ans.get_compressed()) - coder.bits(values, idx)
+    assert 0 <= overhead <= 64  # the information content, plus at most ANS's 64-bit final state
 
 
 def test_scale_indexes_pick_the_nearest_table():
@@ -141,6 +143,15 @@ def test_flat_images_cost_fewer_bytes_than_busy_ones():
     flat = np.full((4, 32, 32, 3), 128, np.uint8)
     busy = _images(4)
     assert max(map(len, codec.compress(flat, 3))) <= min(map(len, codec.compress(busy, 3)))
+
+
+def test_byte_budget_adds_up_to_the_byte_strings(codec):
+    images = _images(3)
+    budget = codec.byte_budget(images, 2)
+    np.testing.assert_array_equal(budget["total"], [len(b) for b in codec.compress(images, 2)])
+    np.testing.assert_allclose(budget["header"] + budget["z"] + budget["y"] + budget["ans"], budget["total"])
+    assert np.all(budget["header"] == 9) and np.all(budget["z"] > 0) and np.all(budget["y"] > 0)
+    assert np.all((budget["ans"] >= 0) & (budget["ans"] <= 8))
 
 
 def test_every_truncation_extension_and_prefix_drop_is_refused(codec):

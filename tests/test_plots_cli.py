@@ -99,3 +99,16 @@ def test_rd_plot_leaves_out_curves_without_the_metric():
     ssim_lines = plot_rd({"ours": ours, "peer": peer}, key="ssim_mean_uint8").axes[0].get_lines()
     assert [line.get_label() for line in ssim_lines] == ["ours"]
     assert [line.get_label() for line in plot_rd({"ours": ours, "peer": peer}).axes[0].get_lines()] == ["ours", "peer"]
+
+
+def test_byte_budget_plot_stacks_shares_to_100_percent():
+    from cae_helpers.plots import plot_byte_budget
+
+    rows = {1: {"total": 40.0, "header": 9.0, "ans": 5.0, "z": 14.0, "y": 12.0}, 2: {"total": 100.0, "header": 9.0, "ans": 4.0, "z": 17.0, "y": 70.0}}
+    ax = plot_byte_budget({"a": rows, "b": rows}).axes[0]
+    tops = {}
+    for bar in ax.patches:
+        tops[bar.get_x()] = max(tops.get(bar.get_x(), 0), bar.get_y() + bar.get_height())
+    assert len(ax.patches) == 8 and all(abs(t - 100) < 1e-9 for t in tops.values())
+    assert ax.patches[0].get_height() == 100 * 9 / 40  # quality 1's header share
+    assert [t.get_text() for t in ax.texts] == ["40 B", "100 B"]

@@ -122,6 +122,22 @@ class TableCoder:
         for j, sym in reversed(groups):
             coder.encode_reverse(sym, self.models[j])
 
+    def bits(self, values: np.ndarray, indexes: np.ndarray) -> float:
+        """Information content of `values` under tables `indexes` (what `push` spends, before ANS's word rounding)."""
+        values, indexes = np.asarray(values, np.int64).ravel(), np.asarray(indexes, np.int64).ravel()
+        total = 0.0
+        for j, where in _groups(indexes):
+            v, freq = values[where], np.asarray(self.tables[j], np.float64)
+            if self.centred:
+                r = self.radius(j)
+                out = np.abs(v) > r
+                sym = np.where(out, 2 * r + 1, v + r)
+                total += 16.0 * int(out.sum())  # each escape: two uniform bytes
+            else:
+                sym = np.clip(v, 0, len(freq) - 1)
+            total += float(-np.log2(freq[sym] / TOTAL).sum())
+        return total
+
     def pop(self, coder, indexes: np.ndarray) -> np.ndarray:
         """The values pushed by `push` with these `indexes` (int64, same shape)."""
         shape = np.shape(indexes)

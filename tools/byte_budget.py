@@ -1,0 +1,57 @@
+"""Where the hyperprior codec's bytes go, per quality: header and check byte, hyper-latent z, latent y, ANS rounding.
+
+    python tools/byte_budget.py --data ../shared/data/cifar-100-python.tar.gz --out results/rd-hyperprior/byte_budget
+
+On the first --cifar-images CIFAR-100 test images and on the 520 photo crops (`bench rd --images photos`);
+z and y are exact information contents under the shipped integer tables (`HyperpriorCodec.byte_budget`),
+header and total are the real byte strings. Writes byte_budget.json (command, versions, mean bytes per part)
+and byte_budget.png; refuses to replace them without --overwrite.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import cae_helpers as cae
+from cae_helpers.data import load_cifar100, photo_crops
+from cae_helpers.io import command_line, versions, write_json
+from cae_helpers.plots import plot_byte_budget
+
+PARTS = ("header", "ans", "z", "y")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
+    p.add_argument("--codec", default=None, help="codec folder (default: the shipped cae_helpers/zoo/hyperprior)")
+    p.add_argument("--cifar-images", type=int, default=1000, help="the first N CIFAR-100 test images")
+    p.add_argument("--out", required=True, type=Path, help="folder for byte_budget.json and byte_budget.png")
+    p.add_argument("--overwrite", action="store_true")
+    args = p.parse_args()
+    if (args.out / "byte_budget.json").exists() and not args.overwrite:
+        p.error(f"{args.out / 'byte_budget.json'} exists; pass --overwrite to replace it")
+    codec = (cae.HyperpriorCodec.load(args.codec) if args.codec else cae.pretrained_codec(quality=1).codec)
+    sets = {f"CIFAR-100 test (first {args.cifar_images})": load_cifar100(args.data).test.images[: args.cifar_images],
+            "photo crops (520)": photo_crops()[0]}
+    table = {}
+    for name, images in sets.items():
+        table[name] = {}
+        for q in range(1, codec.levels + 1):
+            budget = codec.byte_budget(images, q)
+            table[name][q] = {part: float(budget[part].mean()) for part in ("total",) + PARTS}
+            print(f"{name}, quality {q}: " + ", ".join(f"{k} {v:.1f}" for k, v in table[name][q].items()) + " bytes", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(args.out / "byte_budget.json", {
+        "command": command_line("python tools/byte_budget.py", sys.argv[1:]),
+        "meaning": "mean bytes per 32x32 image; z, y: information content under the shipped tables; "
+                   "header: magic, version, model id, quality, size, payload length, check byte; ans: the coder's final state and word rounding",
+        "codec": args.codec or "cae_helpers/zoo/hyperprior", "parts": table, "versions": versions()})
+    plot_byte_budget(table, PARTS).savefig(args.out / "byte_budget.png", dpi=100, bbox_inches="tight")
+    print(f"wrote {args.out / 'byte_budget.json'} and {args.out / 'byte_budget.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
