@@ -37,7 +37,7 @@ from .metrics import (  # noqa: E402
 from .models import build_autoencoder, build_initial_autoencoder, build_model  # noqa: E402
 from .pixels import to_float, to_uint8  # noqa: E402
 from .codec import HyperpriorCodec, pretrained_codec  # noqa: E402
-from .plots import pair_captions, plot_bytes_histograms, plot_history, plot_per_class, plot_rd, showOrigDec, show_samples  # noqa: E402
+from .plots import pair_captions, plot_byte_budget, plot_bytes_histograms, plot_history, plot_per_class, plot_rd, showOrigDec, show_samples  # noqa: E402
 from .training import TrainConfig, TrainResult, load_autoencoder, resolve_precision, train  # noqa: E402
 
 __version__ = "0.2.0"
@@ -49,6 +49,6 @@ __all__ = [
     "psnr_per_image", "quality_report", "ssim_per_image",
     "build_autoencoder", "build_initial_autoencoder", "build_model", "to_float", "to_uint8",
     "HyperpriorCodec", "pretrained_codec",
-    "pair_captions", "plot_bytes_histograms", "plot_history", "plot_per_class", "plot_rd", "showOrigDec", "show_samples",
+    "pair_captions", "plot_byte_budget", "plot_bytes_histograms", "plot_history", "plot_per_class", "plot_rd", "showOrigDec", "show_samples",
     "TrainConfig", "TrainResult", "load_autoencoder", "resolve_precision", "train", "__version__",
 ]

@@ -38,6 +38,7 @@ RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_he
 RD_HYPERPRIOR = "results/rd-hyperprior/rd.json"   # the hyperprior codec next to everything else, all 10,000 test images
 RD_PHOTOS = "results/rd-photos/rd.json"           # the same codecs on 520 32x32 crops of two photographs
 PHOTOS = "results/photos/photos.json"             # full-size photographs (bench photos)
+BYTE_BUDGET = "results/rd-hyperprior/byte_budget/byte_budget.json"  # where the bytes go (tools/byte_budget.py)
 REF_STEP = 0.5          # quantisation step of the reference model's entropy-coded latent, in latent standard deviations
 SMOKE = None            # None: read the CAE_SMOKE environment variable"""),
     code("""import json
@@ -251,11 +252,20 @@ if Path(RD_HYPERPRIOR).is_file() and Path(RD_PHOTOS).is_file():
 - **Training is unfinished**: the hyperprior model's planned schedule is 150 epochs; the shipped weights
   come from the epoch its `config.json` names (`cae_helpers.pretrained_codec().info()`). The gaps table
   in section 8 shows the targets not yet met at each rate.
+- **The low end pays for side information**: below, where each image's bytes go at each quality (the
+  committed `byte_budget.json`; z and y are exact information contents under the shipped tables). At the
+  lowest quality the header, the ANS coder's final state and the hyper-latent z take about half of a CIFAR
+  image's bytes, and z's cost hardly shrinks with the rate, so 0.5 bpp and 128-byte targets suffer first.
 - **Large photographs**: a codec trained on 32x32 images (with zoomed crops) has seen little of the smooth,
   large-scale structure of full-size photos; WebP and AVIF are far ahead there (section 10).
-- **The lowest quality** sits near 0.5 bits per pixel on CIFAR, not lower: the smallest trained lambda.
 
 The README states each of these with its measured figure and the command that made it."""),
+    code("""if Path(BYTE_BUDGET).is_file():
+    budget = json.loads(Path(BYTE_BUDGET).read_text())
+    cae.plot_byte_budget(budget["parts"])
+    plt.show()
+else:
+    print(f"{BYTE_BUDGET} not found: make it with tools/byte_budget.py (see README)")"""),
     md("""## 12. Save the metrics
 
 Everything above, with the settings and package versions, goes to `OUT_DIR/metrics.json`."""),
