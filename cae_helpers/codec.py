@@ -229,9 +229,12 @@ class HyperpriorCodec:
         """Where each image's bytes go (float64 arrays (N,)): header and check byte, hyper-latent z, latent y, ANS rounding.
 
         z and y are the exact information content under the shipped tables; "ans" is what the
-        whole byte string adds on top (the coder's final state and its 32-bit words).
+        whole byte string adds on top (the coder's final state and its 32-bit words). Images up to a
+        megapixel (the batched path), as the benchmarks use.
         """
         images = np.asarray(images)
+        if images.ndim == 4 and _padded_pixels(*images.shape[1:3]) > tiling.NETWORK_STRIP_PIXELS:
+            raise ValueError(f"byte_budget takes images up to {tiling.NETWORK_STRIP_PIXELS:,} pixels; got {images.shape[1]}x{images.shape[2]}")
         blobs = self.compress(images, quality)
         y_sym, y_idx, z_sym = self._symbols(images, self.level16(quality) / 16)
         channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape[1:])
