@@ -200,20 +200,20 @@ class HyperpriorCodec:
         in strips (`tiling`), so memory stays bounded by the strip size, not the image size
         (`progress`: a bar over those strips).
         """
-        images = np.asarray(images)
-        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) == 0:
-            raise ValueError(f"images must be a non-empty uint8 array (N, H, W, 3); got {images.dtype} {images.shape}")
+        images = _checked_batch(images)
         code = self.level16(quality)
         height, width = images.shape[1:3]
         header = container.Header(self.model_id, code, height, width)
         if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             return [container.pack(header, self._compress_large(image, code / 16, progress)) for image in images]
-        y_sym, y_idx, z_sym = self._symbols(images, code / 16)
+        return [container.pack(header, words) for words in self._payloads(*self._symbols(images, code / 16))]
 
+    def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray) -> list[np.ndarray]:
+        """ANS words of each image of a batch, from `_symbols`' output."""
         def encode(i: int) -> np.ndarray:
             return self._encode(lambda a, b: (y_sym[i, a:b], y_idx[i, a:b]), y_sym.shape[1:], z_sym[i])
 
-        return [container.pack(header, encode(i)) for i in range(len(images))]
+        return [encode(i) for i in range(len(y_sym))]
 
     def _symbols(self, images: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Batched analysis of uint8 images (N, H, W, 3): y symbols and table indexes (N, H/4, W/4, M), z symbols."""
@@ -232,17 +232,19 @@ class HyperpriorCodec:
         whole byte string adds on top (the coder's final state and its 32-bit words). Images up to a
         megapixel (the batched path), as the benchmarks use.
         """
-        images = np.asarray(images)
-        if images.ndim == 4 and _padded_pixels(*images.shape[1:3]) > tiling.NETWORK_STRIP_PIXELS:
+        images = _checked_batch(images)
+        if _padded_pixels(*images.shape[1:3]) > tiling.NETWORK_STRIP_PIXELS:
             raise ValueError(f"byte_budget takes images up to {tiling.NETWORK_STRIP_PIXELS:,} pixels; got {images.shape[1]}x{images.shape[2]}")
-        blobs = self.compress(images, quality)
-        y_sym, y_idx, z_sym = self._symbols(images, self.level16(quality) / 16)
+        code = self.level16(quality)
+        header = container.Header(self.model_id, code, *images.shape[1:3])
+        y_sym, y_idx, z_sym = self._symbols(images, code / 16)  # one analysis pass serves the bytes and the counts
+        payloads = self._payloads(y_sym, y_idx, z_sym)
         channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape[1:])
         z = np.array([self.z_coder.bits(z_sym[i], channels) for i in range(len(images))]) / 8
         y = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) for i in range(len(images))]) / 8
-        total = np.array([len(b) for b in blobs], np.float64)
-        header = np.array([len(b) - 4 * len(container.unpack(b, self.model_id)[1]) for b in blobs], np.float64)
-        return {"total": total, "header": header, "z": z, "y": y, "ans": total - header - z - y}
+        total = np.array([len(container.pack(header, w)) for w in payloads], np.float64)
+        head = total - np.array([4 * len(w) for w in payloads], np.float64)  # header fields and check byte
+        return {"total": total, "header": head, "z": z, "y": y, "ans": total - head - z - y}
 
     def _compress_large(self, image: np.ndarray, level: float, progress: bool = False) -> np.ndarray:
         """Payload words of one large image, every transform run in strips (peak memory set by the strip size)."""
@@ -377,6 +379,14 @@ def _strip_bar(total: int, what: str, progress: bool):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=f"{what} strips", unit="strip", leave=False, disable=not progress)
+
+
+def _checked_batch(images) -> np.ndarray:
+    """A non-empty uint8 (N, H, W, 3) array, or ValueError naming what it got."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8 or len(images) == 0:
+        raise ValueError(f"images must be a non-empty uint8 array (N, H, W, 3); got {images.dtype} {images.shape}")
+    return images
 
 
 def _padded_sides(height: int, width: int) -> tuple[int, int]:
