@@ -249,9 +249,9 @@ if Path(RD_HYPERPRIOR).is_file() and Path(RD_PHOTOS).is_file():
     plt.show()"""),
     md("""## 11. Where it still falls short, and why
 
-- **Training is unfinished**: the hyperprior model's planned schedule is 150 epochs; the shipped weights
-  come from the epoch its `config.json` names (`cae_helpers.pretrained_codec().info()`). The gaps table
-  in section 8 shows the targets not yet met at each rate.
+- **Compute**: the hyperprior model had 150 epochs on 2 CPU cores (`cae_helpers.pretrained_codec().info()`
+  says its epochs, steps and hours); published learned codecs train for 0.5-1 M steps on GPUs, several
+  times this one's. The gaps table in section 8 shows the targets not met at each rate.
 - **The low end pays for side information**: below, where each image's bytes go at each quality (the
   committed `byte_budget.json`; z and y are exact information contents under the shipped tables). At the
   lowest quality the header, the ANS coder's final state and the hyper-latent z take about half of a CIFAR
