@@ -211,6 +211,9 @@ def _file_parsers(sub) -> None:
     c.add_argument("--compare", choices=("none", "webp"), default="webp",
                    help="also report WebP (method 6) at the same number of bytes or fewer")
     c.add_argument("--drop-alpha", action="store_true", help="code only the colours of images with an alpha channel")
+    c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
+                   help="tiles: independent 32x32 tiles (the size the model was trained on); whole: one pass over the image; "
+                        "auto: tiles for images larger than 32x32")
 
 
 def _export_parser(sub) -> None:
@@ -492,7 +495,7 @@ def _compress(args, argv) -> int:
             tqdm.write(f"skipped {err}")
             failed += 1
             continue
-        blob = codec.compress_image(image, args.quality, progress=True)
+        blob = codec.compress_image(image, args.quality, progress=True, tiles={"auto": None, "tiles": True, "whole": False}[args.layout])
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.write_bytes(blob)
         h, w = image.shape[:2]

@@ -149,12 +149,21 @@ class HyperpriorCodec:
         size sets a floor on the payload (1 % and 64 bits of slack for ANS's final state); a mutated
         or hostile size fails here instead of decoding a large image out of a few bytes.
         """
-        hp, wp = _padded_sides(header.height, header.width)
+        y_shape, z_shape = self._latent_shapes(header)
         y_bits, z_bits = self._min_bits
-        floor = hp * wp // 16 * self.model.config.latent_channels * y_bits + hp * wp // 256 * z_bits
+        floor = np.prod(y_shape) * y_bits + np.prod(z_shape[:-1]) * z_bits
         if 32 * len(words) + 64 < 0.99 * floor:
             raise CodecError(f"a {header.height}x{header.width} image needs at least {floor / 8:,.0f} bytes of payload, "
                              f"this one has {4 * len(words):,}: corrupt header")
+
+    def _latent_shapes(self, header: container.Header) -> tuple[tuple, tuple]:
+        """(y shape, z shape) a payload holds: (H/4, W/4, M), (H/16, W/16, Nz) of the padded image, or per tile (T, 8, 8, M), (T, 2, 2, Nz)."""
+        m, nz = self.model.config.latent_channels, self.z_tables.shape[0]
+        if header.tiled:
+            t = int(np.prod(tiling.tile_grid(header.height, header.width)))
+            return (t, tiling.TILE // 4, tiling.TILE // 4, m), (t, tiling.TILE // 16, tiling.TILE // 16, nz)
+        hp, wp = _padded_sides(header.height, header.width)
+        return (hp // 4, wp // 4, m), (hp // 16, wp // 16, nz)
 
     def gains(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(y gain (M,), z gain (Nz,)) at a level in [0, K - 1], float64, log-linear between trained levels."""
@@ -193,17 +202,23 @@ class HyperpriorCodec:
         return int(round((quality - 1) * 16))
 
     # --- coding ---------------------------------------------------------------------------------
-    def compress(self, images: np.ndarray, quality: float = 4, progress: bool = False) -> list[bytes]:
+    def compress(self, images: np.ndarray, quality: float = 4, progress: bool = False, tiles: bool | None = None) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
-        Images up to one megapixel go through the networks in batches; larger ones one at a time
-        in strips (`tiling`), so memory stays bounded by the strip size, not the image size
-        (`progress`: a bar over those strips).
+        `tiles`: code each image as independent 32x32 tiles (byte format version 4; the input size
+        the model was trained on) or whole (version 3); None chooses tiles for images larger than
+        one tile. Whole images up to one megapixel go through the networks in batches; larger ones
+        one at a time in strips (`tiling`), so memory stays bounded by the strip size, not the image
+        size (`progress`: a bar over those strips or tile groups).
         """
         images = _checked_batch(images)
         code = self.level16(quality)
         height, width = images.shape[1:3]
-        header = container.Header(self.model_id, code, height, width)
+        if tiles is None:
+            tiles = height > tiling.TILE or width > tiling.TILE
+        header = container.Header(self.model_id, code, height, width, bool(tiles))
+        if tiles:
+            return [container.pack(header, self._compress_tiled(image, code / 16, progress)) for image in images]
         if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             return [container.pack(header, self._compress_large(image, code / 16, progress)) for image in images]
         return [container.pack(header, words) for words in self._payloads(*self._symbols(images, code / 16))]
@@ -269,6 +284,23 @@ class HyperpriorCodec:
 
             return self._encode(symbols, y.shape[1:], z_sym)
 
+    def _compress_tiled(self, image: np.ndarray, level: float, progress: bool = False) -> np.ndarray:
+        """Payload words of one image coded as independent 32x32 tiles (format version 4), `TILE_GROUP` tiles at a time."""
+        import constriction
+
+        tiles = tiling.to_tiles(image)  # (T, 32, 32, 3) uint8, raster order
+        groups = tiling.spans(len(tiles), tiling.TILE_GROUP)
+        coder, z_parts = constriction.stream.stack.AnsCoder(), []
+        with _strip_bar(len(groups), "compress", progress and len(groups) > 1, "tile group") as bar:
+            for a, b in reversed(groups):  # a stack: the last group is pushed first, decoded last
+                y_sym, y_idx, z_sym = self._symbols(tiles[a:b], level)  # (n, 8, 8, M) twice, (n, 2, 2, Nz)
+                self.y_coder.push(coder, y_sym, y_idx)
+                z_parts.append(z_sym)
+                bar.update()
+        z_sym = np.concatenate(z_parts[::-1])  # (T, 2, 2, Nz) in tile order
+        self.z_coder.push(coder, z_sym, np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape))  # decoded first
+        return coder.get_compressed()
+
     def _z_symbols(self, z: np.ndarray, gz: np.ndarray) -> np.ndarray:
         """Integer symbols of the gained hyper-latent, clipped to the z tables."""
         return np.clip(np.rint(z * gz) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
@@ -296,8 +328,8 @@ class HyperpriorCodec:
         if len(sizes) > 1:
             raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
         height, width = sizes.pop()
-        if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
-            return np.stack([self._decompress_large(h, words, progress) for h, words in parsed])
+        if any(h.tiled for h, _ in parsed) or _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
+            return np.stack([self._decompress_one(h, words, progress) for h, words in parsed])
         coders, z_hat = zip(*(self._decode_z(h, words) for h, words in parsed))  # phase 1: hyper-latents
         z_hat = np.stack(z_hat)
         levels = np.array([h.level16 / 16 for h, _ in parsed])
@@ -313,6 +345,33 @@ class HyperpriorCodec:
                 y_hat[i] = y
         x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
         return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
+
+    def _decompress_one(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
+        """One image (H, W, 3) uint8 by the path its header names: tiles, or whole in strips."""
+        if header.tiled:
+            return self._decompress_tiled(header, words, progress)
+        return self._decompress_large(header, words, progress)
+
+    def _decompress_tiled(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
+        """One image (H, W, 3) uint8 from a version-4 payload: all tiles' z, then each group's y, mean and scale, synthesis."""
+        coder, z_hat = self._decode_z(header, words)  # (T, 2, 2, Nz)
+        level = header.level16 / 16
+        gy = self.gains(level)[0]
+        tiles = np.empty((len(z_hat), tiling.TILE, tiling.TILE, 3), np.uint8)
+        groups = tiling.spans(len(z_hat), tiling.TILE_GROUP)
+        with _strip_bar(len(groups), "decompress", progress and len(groups) > 1, "tile group") as bar:
+            for a, b in groups:
+                mu, sigma = self.hyper_parameters(z_hat[a:b], level)  # (n, 8, 8, M) each
+                try:
+                    y_hat = (self.y_coder.pop(coder, scale_indexes(sigma)) + mu) / gy
+                except (ValueError, RuntimeError, AssertionError) as err:
+                    raise CodecError(f"corrupt payload ({err})") from err
+                x = self.model.synthesis.predict(y_hat.astype(np.float32), batch_size=self.batch_size, verbose=0)
+                tiles[a:b] = to_uint8(np.asarray(x, np.float32))
+                bar.update()
+        if not coder.is_empty():
+            raise CodecError("corrupt payload: the decoder did not end where the data does")
+        return tiling.from_tiles(tiles, header.height, header.width)
 
     def _decompress_large(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
         """One large image (H, W, 3) uint8, every transform run in strips."""
@@ -333,17 +392,16 @@ class HyperpriorCodec:
         return to_uint8(x[0])[:header.height, :header.width]
 
     def _decode_z(self, header: container.Header, words: np.ndarray):
-        """(coder positioned after z, integer z_hat (h, w, Nz)) of one byte string."""
+        """(coder positioned after z, integer z_hat (h, w, Nz), or (T, 2, 2, Nz) for tiles) of one byte string."""
         import constriction
 
         if header.level16 > (self.levels - 1) * 16:
             raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
         self._check_payload_size(header, words)
-        hp, wp = _padded_sides(header.height, header.width)
-        nz = self.z_tables.shape[0]
+        z_shape = self._latent_shapes(header)[1]
         coder = constriction.stream.stack.AnsCoder(words)
         try:
-            z_hat = self.z_coder.pop(coder, np.broadcast_to(np.arange(nz), (hp // 16, wp // 16, nz))) + self.z_low
+            z_hat = self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape)) + self.z_low
         except (ValueError, RuntimeError, AssertionError) as err:
             raise CodecError(f"corrupt payload ({err})") from err
         return coder, z_hat.astype(np.float64)
@@ -361,24 +419,24 @@ class HyperpriorCodec:
             raise CodecError("corrupt payload: the decoder did not end where the data does")
         return y_hat
 
-    def compress_image(self, image, quality: float = 4, progress: bool = False) -> bytes:
-        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`progress`: a bar over a large image's strips)."""
+    def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None) -> bytes:
+        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles`: as in `compress`)."""
         if isinstance(image, (str, os.PathLike)):
             from .files import read_image
 
             image = read_image(image)
-        return self.compress(np.asarray(image)[None], quality, progress)[0]
+        return self.compress(np.asarray(image)[None], quality, progress, tiles)[0]
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
         return self.decompress([blob], progress)[0]
 
 
-def _strip_bar(total: int, what: str, progress: bool):
-    """A progress bar over the strips of one large image (tqdm; silent unless `progress`)."""
+def _strip_bar(total: int, what: str, progress: bool, unit: str = "strip"):
+    """A progress bar over the strips (or tile groups) of one large image (tqdm; silent unless `progress`)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=f"{what} strips", unit="strip", leave=False, disable=not progress)
+    return tqdm(total=total, desc=f"{what} {unit}s", unit=unit, leave=False, disable=not progress)
 
 
 def _checked_batch(images) -> np.ndarray:

@@ -7,7 +7,8 @@ cropped away. Strips span the full width; their height is chosen from the width 
 holds about a fixed number of values, which bounds the working memory whatever the image size.
 
 `coding_strips` is part of the byte format (entropy.container, version 3): the latent of an image
-is entropy coded strip by strip in this order, and a decoder must split it the same way.
+is entropy coded strip by strip in this order, and a decoder must split it the same way. Version 4
+cuts the image into independent tiles instead (`to_tiles` / `from_tiles`), coded `TILE_GROUP` at a time.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ CODING_STRIP_VALUES = 1 << 23
 # Network transforms run on strips of about this many pixels (activations of 128 channels at half
 # resolution: about 128 MiB of float32 per tensor).
 NETWORK_STRIP_PIXELS = 1 << 20
+# Byte format version 4: the side of a tile, and how many tiles' latents are coded as one group (one megapixel).
+TILE = 32
+TILE_GROUP = 1024
 
 
 def strip_rows(width: int, budget: int, multiple: int) -> int:
@@ -69,3 +73,23 @@ def map_rows(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, scale: float
         if tick is not None:
             tick()
     return out
+
+
+def tile_grid(height: int, width: int, size: int = TILE) -> tuple[int, int]:
+    """(rows, columns) of `size` x `size` tiles covering an image of height x width."""
+    return -(-height // size), -(-width // size)
+
+
+def to_tiles(image: np.ndarray, size: int = TILE) -> np.ndarray:
+    """(H, W, C) -> (rows * columns, size, size, C) in raster order, the image edge-padded to multiples of `size`."""
+    rows, cols = tile_grid(*image.shape[:2], size)
+    x = np.pad(image, ((0, rows * size - image.shape[0]), (0, cols * size - image.shape[1]), (0, 0)), mode="edge")
+    return x.reshape(rows, size, cols, size, -1).swapaxes(1, 2).reshape(rows * cols, size, size, -1)
+
+
+def from_tiles(tiles: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The inverse of `to_tiles`: (T, size, size, C) in raster order -> (height, width, C), padding cropped."""
+    size = tiles.shape[1]
+    rows, cols = tile_grid(height, width, size)
+    x = tiles.reshape(rows, cols, size, size, -1).swapaxes(1, 2).reshape(rows * size, cols * size, -1)
+    return x[:height, :width]

@@ -74,6 +74,10 @@ def test_compress_and_decompress_files_of_odd_sizes(codec_dir, tmp_path, capsys)
     assert main(["compress", str(tmp_path / "one.png"), "--codec", str(codec_dir), "-q", "3"]) == 2  # 2 levels only
     with pytest.raises(SystemExit, match="exists"):
         main(["compress", str(tmp_path / "one.png"), "-o", str(out / "one.cae"), "--codec", str(codec_dir)])
+    assert (out / "odd.cae").read_bytes()[1] == 4 and (out / "one.cae").read_bytes()[1] == 3  # auto: tiles above 32x32
+    assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "whole.cae"), "--codec", str(codec_dir),
+                 "--layout", "whole", "--compare", "none", "-q", "2"]) == 0
+    assert (out / "whole.cae").read_bytes()[1] == 3
 
 
 def test_damaged_cae_file_is_skipped_with_a_message(codec_dir, tmp_path, capsys):
@@ -102,4 +106,7 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
         per = p["photos"]
         assert per["a.jpg"]["bpp"] == pytest.approx(8 * per["a.jpg"]["bytes"] / (40 * 56))
         assert p["bpp"] == pytest.approx((per["a.jpg"]["bpp"] + per["b.jpg"]["bpp"]) / 2)
-    assert set(result["curves"]) >= {"WebP", "JPEG 4:4:4", "AVIF"} and (tmp_path / "p" / "photos.png").is_file()
+    assert set(result["curves"]) >= {"WebP", "JPEG 4:4:4", "AVIF", photos.OURS_WHOLE} and (tmp_path / "p" / "photos.png").is_file()
+    whole = result["curves"][photos.OURS_WHOLE]
+    assert [p["layout"] for p in ours] == ["32x32 tiles"] * 2 and [p["layout"] for p in whole] == ["whole image"] * 2
+    assert ours[0]["photos"]["a.jpg"]["bytes"] != whole[0]["photos"]["a.jpg"]["bytes"]  # 40x56: two layouts, two strings

@@ -82,8 +82,8 @@ def test_factorised_learned_codec():
     _run(compress(_images(), codec), lambda b: decompress([b], codec)[0], (32, 32, 3), 6, seed=2)
 
 
-@pytest.mark.parametrize("shape", [(32, 32), (33, 65)])
-def test_hyperprior_codec(shape):
+@pytest.mark.parametrize("shape,tiles", [((32, 32), None), ((33, 65), False), ((33, 65), True)])
+def test_hyperprior_codec(shape, tiles):
     import keras
 
     from cae_helpers.codec import HyperpriorCodec
@@ -93,4 +93,4 @@ def test_hyperprior_codec(shape):
     cfg = HyperpriorConfig(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01), precision="float32")
     codec = HyperpriorCodec.from_model(build_hyperprior(cfg))
     images = np.random.default_rng(1).integers(0, 256, (3,) + shape + (3,), dtype=np.uint8)
-    _run(codec.compress(images, 2), codec.decompress_image, shape + (3,), 8, seed=3)
+    _run(codec.compress(images, 2, tiles=tiles), codec.decompress_image, shape + (3,), 8, seed=3)

@@ -6,7 +6,9 @@
 The peer for `train-codec` at equal compute: CompressAI's own `ScaleHyperprior` (bmshj2018-hyperprior,
 N=128, M=192), one model per lambda of our quality levels (same loss: bpp + lambda * 255^2 * MSE),
 the wall-clock budget split evenly between them, Adam 1e-4 and CompressAI's auxiliary loss at 1e-3
-(its example recipe), batch 32, random flips, on the 50,000 training images, last weights kept.
+(its example recipe), batch 32, random flips, on the 50,000 training images, last weights kept
+(saved in --out/models/ as each lambda's training ends; a rerun with the same --out trains only the lambdas
+not yet saved, then codes with all of them).
 CompressAI's hyperprior needs sides that are multiples of 64, so each 32x32 image is zero-padded to
 64x64 around its centre (as CompressAI's own evaluation pads), in training and coding; the loss and
 PSNR use the 32x32 centre, and the rate counts every bit over the 1,024 real pixels.
@@ -146,22 +148,35 @@ def main() -> int:
     if taken and not args.overwrite:
         p.error(f"{args.out} already holds {', '.join(taken)}; pass --overwrite to replace, or choose another --out")
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
     train, test = load_split(args.data, "train"), load_split(args.data, "test")[: args.test_images]
     crops, names = photo_crops()
     sets = {"rd.json": (test, f"{len(test)} CIFAR-100 test images from {args.data}", f"CIFAR-100 test ({len(test)} images)"),
             "rd-photos.json": (crops, f"{len(crops)} 32x32 crops of scikit-learn's sample photographs ({', '.join(names)})",
                                f"photo crops ({len(crops)}, not CIFAR)")}
     points = {name: [] for name in sets}
+    models = args.out / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    # Phase 1: train every lambda first (the phase that needs quiet cores); each model is saved as it ends,
+    # so an interrupted run resumes at the next lambda with the same per-lambda budget.
     for k, lmbda in enumerate(args.lambdas):
+        path = models / f"lambda-{lmbda:g}.pt"
+        if path.exists():
+            print(f"lambda {lmbda:g}: trained model found in {path}, not retrained", flush=True)
+            continue
+        torch.manual_seed(k)
         model = ScaleHyperprior(N=128, M=192)
-        run = train_one(model, train, lmbda, args.hours * 3600 / len(args.lambdas), rng)
+        run = train_one(model, train, lmbda, args.hours * 3600 / len(args.lambdas), np.random.default_rng(k))
+        torch.save({"state_dict": model.state_dict(), "run": run, "lmbda": lmbda, "threads": args.threads}, path)
+        print(f"lambda {k + 1}/{len(args.lambdas)} trained ({run['steps']} steps); about "
+              f"{(len(args.lambdas) - k - 1) * args.hours / len(args.lambdas):.2f} h of training left", flush=True)
+    # Phase 2: real compress / decompress with each saved model (timings only are affected by other load).
+    for lmbda in args.lambdas:
+        saved = torch.load(models / f"lambda-{lmbda:g}.pt", weights_only=False)
+        model = ScaleHyperprior(N=128, M=192)
+        model.load_state_dict(saved["state_dict"])
         for name, (images, _, _) in sets.items():
-            points[name].append({"lmbda": lmbda, **run, **code_test_set(model, images)})
+            points[name].append({"lmbda": lmbda, **saved["run"], **code_test_set(model, images)})
             print(name, json.dumps(points[name][-1]), flush=True)
-        print(f"lambda {k + 1}/{len(args.lambdas)} done; about {(len(args.lambdas) - k - 1) * args.hours / len(args.lambdas):.2f} h "
-              "of training left", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     versions = {"python": platform.python_version(), "torch": torch.__version__, "compressai": compressai.__version__,
                 "numpy": np.__version__, "cpu": cpu_kind()}

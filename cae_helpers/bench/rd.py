@@ -141,7 +141,8 @@ def run_rd(args, argv) -> int:
         if prev["images"] != images:
             raise SystemExit(f"error: {path} was measured on {prev['images']!r}, not {images!r}")
         curves |= prev["curves"]
-        merged.append({"path": path, "command": prev["command"], "versions": prev["versions"]})
+        merged.append({"path": path, "command": prev["command"], "versions": prev["versions"],
+                       "merged_from": prev.get("merged_from", [])})  # the chain stays readable when merging a merge
     for path in args.model:
         curves |= model_curves(path, data.train.images, test.images, tuple(args.steps))
     if args.learned:

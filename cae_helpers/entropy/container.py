@@ -1,14 +1,17 @@
-"""The hyperprior codec's byte format (format version 3): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (versions 3 and 4): a compact header, one ANS payload, a check byte.
 
     byte 0        magic 0xCA
-    byte 1        format version (3)
+    byte 1        format version: 3 = the image coded whole, 4 = coded as independent 32x32 tiles
     bytes 2-3     model identity: the first 2 bytes of SHA-256 over the shipped weights and tables
     byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
     varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
     varint        width
     varint        payload length in 32-bit words
     payload       the ANS coder's 32-bit words, little-endian: decoded, z first, then y strip by strip
-                  (`tiling.coding_strips`: one strip up to a megapixel; version 2 had no strips)
+                  (`tiling.coding_strips`: one strip up to a megapixel; version 2 had no strips).
+                  Version 4: the image edge-padded to multiples of 32 and cut into 32x32 tiles in
+                  raster order, each coded as a 32x32 image on its own; decoded, the z of every tile
+                  first, then the tiles' y in groups of `tiling.TILE_GROUP` tiles
     last byte     check: the low byte of CRC-32 over everything before it
 
 For a 32x32 image the overhead is 9 bytes (0.070 bpp): magic, version, model id and quality
@@ -29,7 +32,8 @@ import numpy as np
 from ..errors import CodecError
 
 MAGIC = 0xCA
-VERSION = 3
+VERSION = 3  # the image coded whole
+TILED_VERSION = 4  # the image coded as independent 32x32 tiles
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
 
@@ -84,13 +88,15 @@ class Header:
     level16: int  # quality level x 16
     height: int
     width: int
+    tiled: bool = False  # format version 4: independent 32x32 tiles
 
 
 def pack(header: Header, words: np.ndarray) -> bytes:
     """header + payload words + check byte."""
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
-    body = (bytes([MAGIC, VERSION]) + header.model + bytes([header.level16]) + write_varint(header.height)
+    version = TILED_VERSION if header.tiled else VERSION
+    body = (bytes([MAGIC, version]) + header.model + bytes([header.level16]) + write_varint(header.height)
             + write_varint(header.width) + write_varint(len(words)) + np.asarray(words, "<u4").tobytes())
     return body + bytes([check_byte(body)])
 
@@ -104,8 +110,8 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
         raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least 12)")
     if blob[0] != MAGIC:
         raise CodecError(f"not a cae_helpers byte string (first byte 0x{blob[0]:02x}, expected 0x{MAGIC:02x})")
-    if blob[1] != VERSION:
-        raise CodecError(f"format version {blob[1]}; this decoder reads version {VERSION}")
+    if blob[1] not in (VERSION, TILED_VERSION):
+        raise CodecError(f"format version {blob[1]}; this decoder reads versions {VERSION} and {TILED_VERSION}")
     if blob[2:4] != expected_model:
         raise CodecError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
     height, pos = read_varint(blob, 5, "height")
@@ -121,4 +127,4 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     if check_byte(blob[:-1]) != blob[-1]:
         raise CodecError("check byte mismatch: the byte string is corrupt, truncated or extended")
     words = np.frombuffer(blob, "<u4", count=payload // 4, offset=pos).astype(np.uint32)
-    return Header(blob[2:4], blob[4], height, width), words
+    return Header(blob[2:4], blob[4], height, width, blob[1] == TILED_VERSION), words
