@@ -263,6 +263,8 @@ def _bench_parser(sub) -> None:
     _common(ph, "runs/photos", data=False)
     ph.add_argument("--hyperprior", default=None, help="a saved hyperprior codec folder (default: classic codecs only)")
     ph.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="qualities to code (default: every level)")
+    ph.add_argument("--photos", choices=("sklearn", "skimage"), default="sklearn",
+                    help="scikit-learn's two sample photographs, or scikit-image's four (the independent check: never trained or tuned on)")
     sp = bsub.add_parser("speed", help="training and coding throughput, peak memory", formatter_class=fmt)
     _common(sp, "runs/speed")
     sp.add_argument("--model", default=None, help="autoencoder.keras for the coding figures (default: untrained reference model)")

@@ -97,7 +97,7 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     from cae_helpers.bench import photos
 
     fake = {"a.jpg": _rgb(40, 56, 1), "b.jpg": _rgb(24, 24, 2)}
-    monkeypatch.setattr(photos, "sample_photos", lambda: fake)
+    monkeypatch.setattr(photos, "sample_photos", lambda source: fake if source == "sklearn" else None)
     assert main(["bench", "photos", "--hyperprior", str(codec_dir), "--qualities", "1", "2", "--out", str(tmp_path / "p")]) == 0
     result = json.loads((tmp_path / "p" / "photos.json").read_text())
     ours = result["curves"][photos.OURS]
@@ -110,3 +110,13 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     whole = result["curves"][photos.OURS_WHOLE]
     assert [p["layout"] for p in ours] == ["32x32 tiles"] * 2 and [p["layout"] for p in whole] == ["whole image"] * 2
     assert ours[0]["photos"]["a.jpg"]["bytes"] != whole[0]["photos"]["a.jpg"]["bytes"]  # 40x56: two layouts, two strings
+
+
+def test_the_independent_photo_set_is_scikit_images():
+    from cae_helpers.bench.photos import SKIMAGE_PHOTOS, sample_photos
+
+    held_out = sample_photos("skimage")
+    assert tuple(held_out) == SKIMAGE_PHOTOS and all(p.dtype == np.uint8 and p.shape[2] == 3 for p in held_out.values())
+    assert set(sample_photos("sklearn")) == {"china.jpg", "flower.jpg"}
+    with pytest.raises(ValueError, match="sklearn"):
+        sample_photos("kodak")

@@ -2,8 +2,9 @@
 
     python -m cae_helpers bench photos --hyperprior cae_helpers/zoo/hyperprior --out runs/photos
 
-The photographs are the ones that ship inside scikit-learn (china.jpg and flower.jpg, 427x640;
-scikit-image's are kept for an independent check). Each curve point is one quality setting:
+The photographs are the ones that ship inside scikit-learn (china.jpg and flower.jpg, 427x640);
+`--photos skimage` runs the independent check on four of scikit-image's (astronaut, chelsea, coffee,
+rocket), which no training or design choice looked at. Each curve point is one quality setting:
 bits per pixel = 8 x file bytes / pixels, averaged over the photos, and PSNR on uint8 (MAX 255)
 of each photo, averaged. Writes photos.json (command, versions, per-photo figures) and photos.png.
 """
@@ -21,8 +22,17 @@ OURS = "learned codec (hyperprior, one model)"  # the default layout: 32x32 tile
 OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 3: one pass over the photo, shown for comparison
 
 
-def sample_photos() -> dict[str, np.ndarray]:
-    """scikit-learn's sample photographs by file name, uint8 (H, W, 3)."""
+SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")  # ordinary colour photographs bundled with scikit-image
+
+
+def sample_photos(source: str = "sklearn") -> dict[str, np.ndarray]:
+    """Sample photographs by name, uint8 (H, W, 3): scikit-learn's two, or scikit-image's four (the independent check)."""
+    if source == "skimage":
+        import skimage.data
+
+        return {name: np.asarray(getattr(skimage.data, name)(), np.uint8) for name in SKIMAGE_PHOTOS}
+    if source != "sklearn":
+        raise ValueError(f"photos must be 'sklearn' or 'skimage', got {source!r}")
     from sklearn.datasets import load_sample_images
 
     sample = load_sample_images()
@@ -83,7 +93,7 @@ def run_photos(args, argv) -> int:
     from .curves import bd_rate, psnr_at_rates
 
     start = time.perf_counter()
-    photos = sample_photos()
+    photos = sample_photos(args.photos)
     curves = classic_photo_curves(photos)
     if args.hyperprior:
         curves |= hyperprior_photo_curve(args.hyperprior, photos, args.qualities)
@@ -93,7 +103,7 @@ def run_photos(args, argv) -> int:
     out.mkdir(parents=True, exist_ok=True)
     names = ", ".join(f"{k} {v.shape[1]}x{v.shape[0]}" for k, v in photos.items())
     write_json(out / "photos.json", {
-        "command": command_line("python -m cae_helpers", argv), "images": f"scikit-learn's sample photographs ({names})",
+        "command": command_line("python -m cae_helpers", argv), "images": f"{'scikit-image' if args.photos == 'skimage' else 'scikit-learn'}'s sample photographs ({names})",
         "rate": "8 x whole file bytes / pixels, mean over the photos", "quality": "PSNR on uint8 (MAX 255), mean over the photos",
         "summary": summary, "curves": curves, "wall_time_s": time.perf_counter() - start, "peak_rss_mib": peak_rss_mb(),
         "versions": versions()})
