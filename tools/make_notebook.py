@@ -256,9 +256,10 @@ if Path(RD_HYPERPRIOR).is_file() and Path(RD_PHOTOS).is_file():
   committed `byte_budget.json`; z and y are exact information contents under the shipped tables). At the
   lowest quality the header, the ANS coder's final state and the hyper-latent z take about half of a CIFAR
   image's bytes, and z's cost hardly shrinks with the rate, so 0.5 bpp and 128-byte targets suffer first.
-- **Large photographs**: WebP and AVIF are far ahead on full-size photos (section 10). The same pixels cost
-  about twice the bits coded as one image as coded as separate 32x32 crops (the photo-crop set tiles the
-  same two photographs); the model has only seen 32x32 inputs, which is the likely cause, not yet tested.
+- **Large photographs**: the model has only seen 32x32 inputs. Coded whole, a full-size photo costs far
+  more than WebP (section 10, "whole image"); coded as independent 32x32 tiles (the default for images
+  larger than 32x32) it is close to WebP, ahead at 2 bpp and behind at 1 bpp and below, and AVIF is ahead
+  of both. Tile seams and the context across tiles are what a model trained on larger crops could win back.
 
 The README states each of these with its measured figure and the command that made it."""),
     code("""if Path(BYTE_BUDGET).is_file():
