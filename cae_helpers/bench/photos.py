@@ -18,7 +18,7 @@ import numpy as np
 from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
 
-OURS = "learned codec (hyperprior, one model)"  # the default layout: 32x32 tiles (byte format version 4)
+OURS = "learned codec (hyperprior, 32x32 tiles)"  # the default layout for photos (byte format version 4)
 OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 3: one pass over the photo, shown for comparison
 
 
