@@ -361,12 +361,8 @@ class HyperpriorCodec:
         groups = tiling.spans(len(z_hat), tiling.TILE_GROUP)
         with _strip_bar(len(groups), "decompress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in groups:
-                mu, sigma = self.hyper_parameters(z_hat[a:b], level)  # (n, 8, 8, M) each
-                try:
-                    y_hat = (self.y_coder.pop(coder, scale_indexes(sigma)) + mu) / gy
-                except (ValueError, RuntimeError, AssertionError) as err:
-                    raise CodecError(f"corrupt payload ({err})") from err
-                x = self.model.synthesis.predict(y_hat.astype(np.float32), batch_size=self.batch_size, verbose=0)
+                y_hat = self._pop_y(coder, *self.hyper_parameters(z_hat[a:b], level), gy)  # (n, 8, 8, M)
+                x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
                 tiles[a:b] = to_uint8(np.asarray(x, np.float32))
                 bar.update()
         if not coder.is_empty():
@@ -410,14 +406,17 @@ class HyperpriorCodec:
         """The latent y_hat / gy (h, w, M), float32, from a coder positioned after z; `hyper(a, b)` gives rows a..b's (mu, sigma)."""
         y_hat = np.empty(y_shape, np.float32)
         for a, b in tiling.coding_strips(*y_shape):
-            mu, sigma = hyper(a, b)
-            try:
-                y_hat[a:b] = (self.y_coder.pop(coder, scale_indexes(sigma)) + mu) / gy
-            except (ValueError, RuntimeError, AssertionError) as err:
-                raise CodecError(f"corrupt payload ({err})") from err
+            y_hat[a:b] = self._pop_y(coder, *hyper(a, b), gy)
         if not coder.is_empty():
             raise CodecError("corrupt payload: the decoder did not end where the data does")
         return y_hat
+
+    def _pop_y(self, coder, mu: np.ndarray, sigma: np.ndarray, gy: np.ndarray) -> np.ndarray:
+        """Latent values y_hat / gy (float32, the shape of mu) popped under the tables nearest sigma; CodecError if corrupt."""
+        try:
+            return ((self.y_coder.pop(coder, scale_indexes(sigma)) + mu) / gy).astype(np.float32)
+        except (ValueError, RuntimeError, AssertionError) as err:
+            raise CodecError(f"corrupt payload ({err})") from err
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None) -> bytes:
         """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles`: as in `compress`)."""

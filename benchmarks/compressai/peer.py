@@ -177,7 +177,6 @@ def main() -> int:
         for name, (images, _, _) in sets.items():
             points[name].append({"lmbda": lmbda, **saved["run"], **code_test_set(model, images)})
             print(name, json.dumps(points[name][-1]), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
     versions = {"python": platform.python_version(), "torch": torch.__version__, "compressai": compressai.__version__,
                 "numpy": np.__version__, "cpu": cpu_kind()}
     for name, (_, images, title) in sets.items():
