@@ -152,8 +152,10 @@ def _codec_parser(sub) -> None:
     c = _training_parser(sub, "train-codec", "train the variable-rate hyperprior codec (resumable)", "runs/hyperprior")
     c.add_argument("--time-limit", type=NON_NEGATIVE, default=0, metavar="HOURS",
                    help="stop after the first epoch ending past this many hours (0: none); the same command resumes")
+    c.add_argument("--workers", type=POSITIVE_INT, default=1,
+                   help="threads preparing batches ahead of the model (NumPy batches: JAX or PyTorch, or --large-patch)")
     types = {"augment": FRACTION, "decay_at": FRACTION, "learning_rate": POSITIVE, "clip_norm": POSITIVE,
-             "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT}
+             "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT, "large_patch": NON_NEGATIVE_INT, "init_from": _codec_folder}
     for f in dataclasses.fields(HyperpriorConfig):
         default = getattr(d, f.name)
         text = CODEC_HELP.get(f.name, f.name.replace("_", " "))
@@ -179,9 +181,19 @@ CODEC_HELP = {
     "clip_norm": "global gradient-norm clip (tames rare GDN spikes)",
     "augment": "share of training images replaced by a random crop of themselves upscaled (smooth content)",
     "max_zoom": "largest upscaling of those crops",
+    "large_patch": "every other batch: the same images as P x P patches (mosaics of them, or one upscaled), "
+                   "so the model also sees inputs larger than 32x32; 0: off",
+    "passes": "passes over the training images per epoch (fewer, longer epochs: each epoch ends with a validation and a checkpoint)",
+    "init_from": "start from this saved codec's weights (a folder with weights.npz and config.json; same architecture)",
     "val_size": "class-balanced training images held out for validation",
     "seed": "random seed (weights, batches, augmentation)",
 }
+
+
+def _codec_folder(text: str) -> str:
+    if text and not (Path(text) / "weights.npz").is_file():
+        raise argparse.ArgumentTypeError(f"{text} holds no weights.npz: not a saved codec folder")
+    return text
 
 
 def _lambdas(text: str) -> tuple[float, ...]:
@@ -439,12 +451,15 @@ def _train_codec(args, argv) -> int:
     data, fit, val = _codec_data(args, config.val_size, config.seed)
     out = args.out
     resuming = (out / "backup" / "state.json").is_file()
-    print(f"hyperprior codec: {len(fit)} training images ({config.augment:.0%} zoomed crops), {len(val)} validation images, "
+    print(f"hyperprior codec: {len(fit)} training images ({config.augment:.0%} zoomed crops"
+          + (f"; every other batch as {config.large_patch}x{config.large_patch} patches" if config.large_patch else "")
+          + (f"; starting from {config.init_from}" if config.init_from else "") + f"), {len(val)} validation images, "
           f"{config.epochs} epochs, {config.levels} quality levels, precision {resolve_precision(config.precision)}, "
           f"into {out} ({'resuming' if resuming else 'fresh'})"
           + (f", stopping after {args.time_limit} h" if args.time_limit else "") + "; the time left is printed after each epoch", flush=True)
     _log_sitting(out, argv)
-    model, info = train_hyperprior(config, fit.images, val.images, out, time_limit_s=args.time_limit * 3600 or None)
+    model, info = train_hyperprior(config, fit.images, val.images, out, time_limit_s=args.time_limit * 3600 or None,
+                                   workers=args.workers)
     h = info["history"]
     info["train_wall_time_s_total"] = sum(h.get("epoch_time_s", []))
     save_hyperprior(model, out, {"command": command_line("python -m cae_helpers", argv), "data": data.source,

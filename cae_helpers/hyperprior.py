@@ -49,6 +49,9 @@ class HyperpriorConfig:
     clip_norm: float = 100.0  # global gradient-norm clip (tames rare GDN spikes)
     augment: float = 0.5  # share of training images replaced by a crop of themselves upscaled 1-4x (smooth content)
     max_zoom: float = 4.0
+    large_patch: int = 0  # > 0: every other batch is made of large_patch-pixel patches (mosaics, upscaled crops)
+    init_from: str = ""  # a saved codec folder whose weights the training starts from ("": random)
+    passes: int = 1  # passes over the training images per epoch (fewer, longer epochs on a fast GPU)
     val_size: int = 5000
     seed: int = 0
     precision: str = "auto"
@@ -57,13 +60,15 @@ class HyperpriorConfig:
         self.lambdas = tuple(float(v) for v in self.lambdas)
         if len(self.lambdas) < 1 or any(not v > 0 for v in self.lambdas) or list(self.lambdas) != sorted(self.lambdas):
             raise ValueError(f"lambdas must be positive and increasing, got {self.lambdas!r}")
-        for name in ("filters", "latent_channels", "hyper_filters", "hyper_channels", "epochs", "batch_size"):
+        for name in ("filters", "latent_channels", "hyper_filters", "hyper_channels", "epochs", "batch_size", "passes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if not 0 <= self.augment <= 1:
             raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
         if not 0 < self.decay_at <= 1:
             raise ValueError(f"decay_at must be in (0, 1], got {self.decay_at!r}")
+        if self.large_patch and (self.large_patch % 32 or self.large_patch < 64):
+            raise ValueError(f"large_patch must be 0 (off) or a multiple of 32 from 64 up (mosaics of 32x32 images), got {self.large_patch!r}")
 
     @property
     def levels(self) -> int:
@@ -242,6 +247,20 @@ def save_hyperprior(model: HyperpriorModel, directory, info: dict | None = None)
 
     atomic_write(directory / "weights.npz", write)
     write_json(directory / "config.json", {"config": dataclasses.asdict(model.config), **(info or {})})
+
+
+ARCHITECTURE = ("filters", "latent_channels", "hyper_filters", "hyper_channels", "lambdas")
+
+
+def copy_weights(model: HyperpriorModel, directory) -> None:
+    """Start `model` from the codec saved in `directory` (same architecture and number of levels)."""
+    start = load_hyperprior(directory)
+    differ = [f"{k}: {getattr(start.config, k)!r} there, {getattr(model.config, k)!r} here"
+              for k in ARCHITECTURE if getattr(start.config, k) != getattr(model.config, k)]
+    if differ:
+        raise ValueError(f"{directory} holds another architecture ({'; '.join(differ)})")
+    for name, part in model.parts().items():
+        part.set_weights(start.parts()[name].get_weights())
 
 
 def load_hyperprior(directory) -> HyperpriorModel:

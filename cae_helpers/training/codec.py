@@ -18,22 +18,26 @@ from ..optimizers import FusedAdam
 from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resumable, resolve_precision, set_seed
 
 
+LATER_SETTINGS = {"large_patch": 0, "init_from": "", "passes": 1}  # added after runs were recorded: their defaults
+
+
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
     """Constant, then a tenfold drop at `decay_at` of all steps (a step schedule resumes with the optimizer)."""
     boundary = max(1, int(decay_at * epochs * steps_per_epoch))
     return keras.optimizers.schedules.PiecewiseConstantDecay([boundary], [learning_rate, learning_rate / 10])
 
 
-def _fit(model, config, fit_images, val_images, out_dir, verbose, callbacks, settings: FitSettings) -> dict:
+def _fit(model, config, fit_images, val_images, out_dir, verbose, callbacks, settings: FitSettings,
+         run_settings: dict | None = None) -> dict:
     """Compile with Adam + clipping, fit with the best validation epoch kept; the run's summary."""
-    steps = math.ceil(len(fit_images) / config.batch_size)
+    steps = math.ceil(len(fit_images) * getattr(config, "passes", 1) / config.batch_size)
     model.compile(optimizer=FusedAdam(step_schedule(config.learning_rate, config.decay_at, config.epochs, steps),
                                       global_clipnorm=config.clip_norm))
     # patience beyond the epoch count: never stops early, only remembers the best epoch's weights
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs + 1, restore_best_weights=True)
     t0 = time.perf_counter()
     history, checkpoint = fit_resumable(model, stopper, fit_images, val_images, settings, out_dir, verbose, callbacks,
-                                        run_settings=dataclasses.asdict(config))
+                                        run_settings=run_settings or dataclasses.asdict(config))
     epochs_done = len(history.get("val_loss", []))
     return {"history": history, "best_epoch": stopper.best_epoch + 1 if history else 0, "epochs_done": epochs_done,
             "finished": epochs_done >= config.epochs, "steps_done": epochs_done * steps,
@@ -43,17 +47,24 @@ def _fit(model, config, fit_images, val_images, out_dir, verbose, callbacks, set
 
 
 def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int | str = 0,
-                     callbacks: list | None = None, time_limit_s: float | None = None):
-    """Train the variable-rate hyperprior codec; returns (model with the best epoch's weights, run summary)."""
-    from ..hyperprior import build_hyperprior
+                     callbacks: list | None = None, time_limit_s: float | None = None, workers: int = 1):
+    """Train the variable-rate hyperprior codec; returns (model with the best epoch's weights, run summary).
+
+    `workers`: threads preparing batches (NumPy batches only: other backends, or `config.large_patch`).
+    """
+    from ..hyperprior import build_hyperprior, copy_weights
 
     set_seed(config.seed)
     data_parallel(config.batch_size)  # several JAX devices: each batch is split across them
     model = build_hyperprior(config, dtype=resolve_precision(config.precision))
+    if config.init_from:
+        copy_weights(model, config.init_from)  # a resumed run then loads its own checkpoint over these
     cbs = [ProgressLog(config.epochs)] + ([TimeLimit(time_limit_s)] if time_limit_s else []) + list(callbacks or [])
-    settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500,
-                           augment=config.augment, max_zoom=config.max_zoom)
-    return model, _fit(model, config, fit_images, val_images, out_dir, verbose, cbs, settings)
+    settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500, augment=config.augment,
+                           max_zoom=config.max_zoom, large_patch=config.large_patch, workers=workers, passes=config.passes)
+    # settings added later are left out at their defaults, so runs recorded before them still resume
+    run_settings = {k: v for k, v in dataclasses.asdict(config).items() if LATER_SETTINGS.get(k, object()) != v}
+    return model, _fit(model, config, fit_images, val_images, out_dir, verbose, cbs, settings, run_settings)
 
 
 def train_factorised(config, fit_images, val_images, out_dir=None, verbose: int | str = "auto",

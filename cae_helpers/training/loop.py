@@ -35,15 +35,20 @@ class FitSettings:
     val_batch_size: int | None = None  # None: batch_size
     augment: float = 0.0  # share of training images replaced by a random crop of themselves upscaled 1..max_zoom
     max_zoom: float = 4.0
+    large_patch: int = 0  # > 0: every other training batch is made of large_patch x large_patch patches (NumPy batches)
+    workers: int = 1  # threads preparing NumPy batches ahead of the model
+    passes: int = 1  # passes over the training images per epoch (NumPy batches)
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "workers", "passes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if not 0 <= self.augment <= 1:
             raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
         if not self.max_zoom >= 1:
             raise ValueError(f"max_zoom must be at least 1, got {self.max_zoom!r}")
+        if self.large_patch < 0:
+            raise ValueError(f"large_patch must be 0 (off) or a patch side, got {self.large_patch!r}")
 
 
 def cpu_bf16_kind() -> str | None:
@@ -130,7 +135,7 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
 
 
 def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0, epoch=None,
-                 augment: float = 0.0, max_zoom: float = 4.0):
+                 augment: float = 0.0, max_zoom: float = 4.0, large_patch: int = 0, workers: int = 1, passes: int = 1):
     """Batches of (x, x), x float32 in [0, 1]; uint8 stays in memory and is scaled per batch.
 
     With `shuffle`, epoch e's order is a stateless permutation of (seed, e), e read from
@@ -139,8 +144,9 @@ def make_dataset(images: np.ndarray, batch_size: int, shuffle: bool, seed: int =
     backend, shuffled data): see `zoom_and_flip`, seeded by (seed, epoch, batch).
     """
     images = check_uint8_images(images)
-    if keras.backend.backend() != "tensorflow":  # JAX, PyTorch: the same batches from NumPy (see ArrayBatches)
-        return ArrayBatches(images, batch_size, shuffle, seed, augment, max_zoom, shard=_process_shard())
+    if keras.backend.backend() != "tensorflow" or (shuffle and (large_patch or passes > 1)):  # NumPy batches (see ArrayBatches)
+        return ArrayBatches(images, batch_size, shuffle, seed, augment, max_zoom, shard=_process_shard(),
+                            large_patch=large_patch if shuffle else 0, workers=workers, passes=passes)
     import tensorflow as tf
 
     data = tf.constant(images)
@@ -211,48 +217,101 @@ def zoom_and_flip_numpy(x: np.ndarray, rng: np.random.Generator, share: float, m
     return (np.round(np.clip(out, 0.0, 1.0) * 255.0) / 255.0).astype(np.float32)  # a real 8-bit image, as in tf.data
 
 
-def crop_resize_numpy(x: np.ndarray, top: np.ndarray, left: np.ndarray, side: np.ndarray, flip: np.ndarray) -> np.ndarray:
-    """Bilinear square crops (top, left, side as fractions; (B,) each) resized to full size, mirrored where `flip`."""
+def crop_resize_numpy(x: np.ndarray, top: np.ndarray, left: np.ndarray, side: np.ndarray, flip: np.ndarray,
+                      out_size: int | None = None) -> np.ndarray:
+    """Bilinear square crops (top, left, side as fractions; (B,) each) resized to `out_size` (default: the input's), mirrored where `flip`."""
     b, h, w, _ = x.shape
-    ys = (top[:, None] + np.linspace(0, 1, h)[None] * side[:, None]) * (h - 1)  # (B, h) source rows
-    xs = (left[:, None] + np.linspace(0, 1, w)[None] * side[:, None]) * (w - 1)  # (B, w) source columns
-    xs = np.where(flip[:, None], xs[:, ::-1], xs)
-    y0, x0 = np.clip(np.floor(ys), 0, h - 1).astype(int), np.clip(np.floor(xs), 0, w - 1).astype(int)
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    wy, wx = (ys - y0)[:, :, None, None], (xs - x0)[:, None, :, None]
-    bi = np.arange(b)[:, None, None]
-    top_row = x[bi, y0[:, :, None], x0[:, None, :]] * (1 - wx) + x[bi, y0[:, :, None], x1[:, None, :]] * wx
-    bottom_row = x[bi, y1[:, :, None], x0[:, None, :]] * (1 - wx) + x[bi, y1[:, :, None], x1[:, None, :]] * wx
-    return (top_row * (1 - wy) + bottom_row * wy).astype(np.float32)
+    rows = _interpolation(top, side, h, out_size or h)  # (B, P, h)
+    cols = _interpolation(left, side, w, out_size or w)  # (B, P, w)
+    cols = np.where(flip[:, None, None], cols[:, ::-1], cols)
+    # separable bilinear resampling as two batched matrix products (far faster than gathers)
+    p = rows.shape[1]
+    out = rows @ x.astype(np.float32).reshape(b, h, w * 3)  # (B, P, w*3)
+    out = out.reshape(b, p, w, 3).transpose(0, 2, 1, 3).reshape(b, w, p * 3)  # (B, w, P*3)
+    out = cols @ out  # (B, Q, P*3)
+    return np.ascontiguousarray(out.reshape(b, -1, p, 3).transpose(0, 2, 1, 3))  # (B, P, Q, 3)
+
+
+def _interpolation(start: np.ndarray, side: np.ndarray, n: int, size: int) -> np.ndarray:
+    """(B, size, n) bilinear weights: output i reads source position (start + i / (size - 1) * side) * (n - 1)."""
+    pos = (start[:, None] + np.linspace(0, 1, size)[None] * side[:, None]) * (n - 1)  # (B, size)
+    lo = np.clip(np.floor(pos), 0, n - 1).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = (pos - lo).astype(np.float32)
+    weights = np.zeros((len(start), size, n), np.float32)
+    bi, ii = np.arange(len(start))[:, None], np.arange(size)[None]
+    weights[bi, ii, lo] = 1 - frac
+    weights[bi, ii, hi] += frac  # each (b, i) once: where hi == lo (the last row) the weights sum to 1
+    return weights
+
+
+def mosaic_patches(x: np.ndarray, rng: np.random.Generator, patch: int, share: float, max_zoom: float) -> np.ndarray:
+    """(B, s, s, 3) images -> (B / c^2, patch, patch, 3) patches, c = patch / s: larger inputs made of small images.
+
+    Each patch is, with probability `share`, one image's crop upscaled to the patch (zoom log-uniform in
+    [c, max(c, max_zoom)]: smooth content with real neighbours everywhere), else a c x c mosaic of the
+    group's images, each zoomed and flipped as in `zoom_and_flip_numpy` (busy content, with edges).
+    """
+    b, s = x.shape[0], x.shape[1]
+    c = patch // s
+    if patch % s or c < 2:
+        raise ValueError(f"patch side {patch} must be a multiple (at least 2x) of the images' side {s}")
+    n = b // (c * c)
+    if n < 1:
+        raise ValueError(f"a batch of {b} images cannot fill one {patch}x{patch} patch ({c * c} images each)")
+    cells = zoom_and_flip_numpy(x[:n * c * c], rng, share, max_zoom).reshape(n, c, c, s, s, 3)
+    out = cells.transpose(0, 1, 3, 2, 4, 5).reshape(n, patch, patch, 3)  # (n, c*s, c*s, 3) mosaics
+    zoomed = rng.random(n) < share
+    lo, hi = np.log(c), np.log(max(c, max_zoom))
+    side = c / np.exp(lo + rng.random(n) * (hi - lo))  # crop side as a fraction of the image, <= 1
+    top, left = rng.random(n) * (1 - side), rng.random(n) * (1 - side)
+    big = crop_resize_numpy(x[:n * c * c:c * c], top, left, side, rng.random(n) < 0.5, out_size=patch)
+    big = np.round(np.clip(big, 0.0, 1.0) * 255.0) / 255.0  # a real 8-bit image
+    out[zoomed] = big[zoomed]
+    return out.astype(np.float32)
 
 
 class ArrayBatches(keras.utils.PyDataset):
     """(x, x) batches from uint8 images in NumPy, for any backend: the order of epoch e is a permutation of
     (seed, e) and batch k's augmentation is seeded by (seed, e, k), so a resumed run sees the same batches.
 
-    `EpochCounter(dataset.set_epoch)` tells it the epoch before its batches are drawn.
+    With `large_patch` P, every odd batch turns its images into P x P patches (`mosaic_patches`):
+    the same pixels per step, but inputs larger than the images. With `passes` > 1 an epoch goes
+    over the images that many times (fewer epoch ends: on a fast GPU each costs a validation and a
+    checkpoint). `EpochCounter(dataset.set_epoch)`
+    tells it the epoch before its batches are drawn.
     """
 
     def __init__(self, images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0, augment: float = 0.0,
-                 max_zoom: float = 4.0, shard: tuple[int, int] = (0, 1)):
-        super().__init__(workers=1, use_multiprocessing=False)
+                 max_zoom: float = 4.0, shard: tuple[int, int] = (0, 1), large_patch: int = 0, workers: int = 1,
+                 passes: int = 1):
+        super().__init__(workers=workers, use_multiprocessing=False)
         self.images, self.batch_size, self.shuffle, self.seed = images, int(batch_size), shuffle, int(seed)
-        self.augment, self.max_zoom = float(augment), float(max_zoom)
+        self.augment, self.max_zoom, self.large_patch = float(augment), float(max_zoom), int(large_patch)
+        self.passes = int(passes) if shuffle else 1
         self.shard = shard  # (this process, processes): each takes its contiguous part of every global batch
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
         n = len(self.images)
-        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(n) if self.shuffle else np.arange(n)
+        if not self.shuffle:
+            self.order = np.arange(n)
+        elif self.passes == 1:
+            self.order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
+        else:  # an epoch of several passes: one permutation per pass, end to end
+            self.order = np.concatenate([np.random.default_rng([self.seed, self.epoch, p]).permutation(n) for p in range(self.passes)])
 
     def __len__(self) -> int:
-        return -(-len(self.images) // self.batch_size)
+        return -(-len(self.order) // self.batch_size)
 
     def __getitem__(self, k: int):
         x = to_float(self.images[self.order[k * self.batch_size:(k + 1) * self.batch_size]])
-        if self.augment and self.shuffle:
-            x = zoom_and_flip_numpy(x, np.random.default_rng([self.seed, self.epoch, k]), self.augment, self.max_zoom)
+        rng = np.random.default_rng([self.seed, self.epoch, k])
+        if self.large_patch and self.shuffle and k % 2 and len(x) >= (self.large_patch // x.shape[1]) ** 2:
+            x = mosaic_patches(x, rng, self.large_patch, self.augment, self.max_zoom)
+        elif self.augment and self.shuffle:
+            x = zoom_and_flip_numpy(x, rng, self.augment, self.max_zoom)
         i, n = self.shard
         if n > 1:
             if len(x) % n:
@@ -438,7 +497,8 @@ def fit_resumable(model: keras.Model, stopper: keras.callbacks.EarlyStopping, fi
         cbs.append(EpochCounter(epoch))
     f = settings
     lock = RunLock(out_dir) if out_dir is not None else None
-    train_data = make_dataset(fit_images, f.batch_size, shuffle=True, seed=f.seed, epoch=epoch, augment=f.augment, max_zoom=f.max_zoom)
+    train_data = make_dataset(fit_images, f.batch_size, shuffle=True, seed=f.seed, epoch=epoch, augment=f.augment, max_zoom=f.max_zoom,
+                              large_patch=f.large_patch, workers=f.workers, passes=f.passes)
     val_data = make_dataset(val_images, f.val_batch_size or f.batch_size, shuffle=False)
     if isinstance(train_data, ArrayBatches):
         cbs.append(EpochCounter(train_data.set_epoch))
