@@ -224,8 +224,8 @@ def _file_parsers(sub) -> None:
                    help="also report WebP (method 6) at the same number of bytes or fewer")
     c.add_argument("--drop-alpha", action="store_true", help="code only the colours of images with an alpha channel")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
-                   help="tiles: independent 32x32 tiles (the size the model was trained on); whole: one pass over the image; "
-                        "auto: tiles for images larger than 32x32")
+                   help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
+                        "larger than 32x32 where the codec was trained on 32x32 inputs alone (the shipped one saw larger ones)")
 
 
 def _export_parser(sub) -> None:
@@ -575,6 +575,11 @@ def _export_codec(args, argv) -> int:
     codec, info = codec_from_run(args.run)
     sittings = args.run / "sittings.json"
     history = info.pop("history")
+    start = Path(codec.model.config.init_from or "none") / "config.json"  # read before --out may replace it
+    if start.is_file():  # a fine-tuned codec: keep the record of the training it started from
+        earlier = {k: v for k, v in json.loads(start.read_text()).items() if k != "config"}
+        info["started_from"] = earlier
+        info["steps_done_in_all"] = info["steps_done"] + earlier.get("steps_done_in_all", earlier.get("steps_done", 0))
     codec.save(args.out, {"exported_by": command_line("python -m cae_helpers", argv), **info,
                           "sittings": json.loads(sittings.read_text()) if sittings.is_file() else []})
     best = info["best_epoch"] - 1

@@ -132,3 +132,15 @@ def test_every_truncation_and_forged_size_of_a_tiled_string_is_refused():
     big = container.pack(container.Header(hdr.model, hdr.level16, 3000, 4000, tiled=True), words)
     with pytest.raises(CodecError, match="needs at least"):
         codec.decompress([big])
+
+
+def test_a_codec_trained_on_larger_inputs_codes_larger_images_whole_by_default():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    trained_large = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**(TINY | {"large_patch": 64}))))
+    img = np.random.default_rng(2).integers(0, 256, (40, 72, 3), dtype=np.uint8)
+    assert not trained_large.tiles_by_default and _tiny_codec().tiles_by_default
+    assert trained_large.compress_image(img, 2)[1] == container.VERSION
+    assert trained_large.compress_image(img, 2, tiles=True)[1] == container.TILED_VERSION
+    assert _tiny_codec().compress_image(img, 2)[1] == container.TILED_VERSION

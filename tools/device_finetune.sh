@@ -6,8 +6,8 @@
 # Writes the run's files (float16 weights, history, best float32 weights, logs) to $OUT.
 # The recipe: start from cae_helpers/zoo/hyperprior, every other batch as 64x64 patches (mosaics of
 # four images or one image's crop upscaled), lr 1e-4 then 1e-5 from 80 % of the steps.
-# A short probe run times a step first; the epochs are chosen to fill the budget, and the exact
-# train-codec command is kept in the run's config.json to repeat it.
+# A short probe run times a step first and the epochs are chosen to fill the budget (or EPOCHS is given);
+# the exact train-codec command is kept in the run's config.json to repeat it. LARGE_PATCH: patch side (64).
 # MAIN_EXTRA: more train-codec options for the main run (a CPU rehearsal: SKIP_WHEELS=1 PROBE_SMOKE=3 MAIN_EXTRA="--smoke 3").
 set -euo pipefail
 BUDGET_S=${BUDGET_S:-450}
@@ -20,13 +20,17 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 lscpu | grep -E "Model name|^CPU\(s\)" || true
 python3 tools/cifar_pack.py unpack .devdata --out /tmp/cifar-100-python
-RECIPE=(--data /tmp/cifar-100-python --init-from cae_helpers/zoo/hyperprior --large-patch 64 --batch-size 256
+RECIPE=(--data /tmp/cifar-100-python --init-from cae_helpers/zoo/hyperprior --large-patch "${LARGE_PATCH:-64}" --batch-size 256
         --learning-rate 1e-4 --decay-at 0.8 --val-size 1000 --workers 8 --passes 4)
 FILTER=(grep --line-buffered -v "^WARNING\|^I0000")
 t0=$(date +%s)
-# probe: 2 epochs on 3,000 images (the first compiles), to time a step
-python3 -m cae_helpers train-codec "${RECIPE[@]}" --smoke "${PROBE_SMOKE:-30}" --epochs 2 --out /tmp/probe 2>&1 | "${FILTER[@]}" | tee "$OUT/probe.log"
-read -r EPOCHS HOURS < <(python3 tools/device_epochs.py /tmp/probe/history.json "$BUDGET_S" "$t0" 14000)
+if [ -z "${EPOCHS:-}" ]; then
+    # probe: 2 epochs on 3,000 images (the first compiles), to time a step
+    python3 -m cae_helpers train-codec "${RECIPE[@]}" --smoke "${PROBE_SMOKE:-30}" --epochs 2 --out /tmp/probe 2>&1 | "${FILTER[@]}" | tee "$OUT/probe.log"
+    read -r EPOCHS HOURS < <(python3 tools/device_epochs.py /tmp/probe/history.json "$BUDGET_S" "$t0" 14000)
+else
+    HOURS=$(python3 -c "print(round($BUDGET_S / 3600, 4))")  # epochs given (timed by an earlier run): no probe
+fi
 echo "epochs: $EPOCHS, time limit $HOURS h"
 python3 -m cae_helpers train-codec "${RECIPE[@]}" --epochs "$EPOCHS" --time-limit "$HOURS" \
     ${MAIN_EXTRA:-} --out runs/device-finetune 2>&1 | "${FILTER[@]}" | tee "$OUT/train.log"

@@ -18,8 +18,8 @@ import numpy as np
 from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
 
-OURS = "learned codec (hyperprior, 32x32 tiles)"  # the default layout for photos (byte format version 4)
-OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 3: one pass over the photo, shown for comparison
+OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 4: independent tiles
+OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 3: one pass over the photo (the default for a codec trained on larger inputs)
 
 
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")  # ordinary colour photographs bundled with scikit-image
@@ -67,7 +67,7 @@ def classic_photo_curves(photos: dict[str, np.ndarray]) -> dict[str, list[dict]]
 
 
 def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None) -> dict[str, list[dict]]:
-    """Our codec at each quality on every photo, through real bytes: in 32x32 tiles (the default) and whole."""
+    """Our codec at each quality on every photo, through real bytes: in 32x32 tiles and whole."""
     from ..codec import HyperpriorCodec
 
     codec = HyperpriorCodec.load(folder)
