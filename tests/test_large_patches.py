@@ -112,3 +112,21 @@ def test_a_large_patch_run_trains_and_records_its_recipe(tiny_archive, tmp_path)
     assert info["finished"] and info["steps_done"] == -(-len(fit.images) * 2 // 16)
     settings = json.loads((tmp_path / "run" / "backup" / "settings.json").read_text())
     assert settings["large_patch"] == 64 and settings["passes"] == 2 and "init_from" not in settings
+
+
+def test_an_exported_fine_tune_keeps_the_record_it_started_from(tiny_archive, tmp_path):
+    import json
+
+    from cae_helpers.cli import main
+    from cae_helpers.data import load_cifar100, protocol_splits
+    from cae_helpers.training.codec import train_hyperprior
+
+    save_hyperprior(build_hyperprior(HyperpriorConfig(**TINY)), tmp_path / "start", {"steps_done": 7, "exported_by": "earlier"})
+    data = load_cifar100(tiny_archive)
+    fit, val = protocol_splits(data.train, data.test, "heldout", 100)
+    config = HyperpriorConfig(**(TINY | {"epochs": 1, "init_from": str(tmp_path / "start")}))
+    _, info = train_hyperprior(config, fit.images, val.images, tmp_path / "run")
+    assert main(["export-codec", "--run", str(tmp_path / "run"), "--out", str(tmp_path / "codec")]) == 0
+    saved = json.loads((tmp_path / "codec" / "config.json").read_text())
+    assert saved["started_from"]["exported_by"] == "earlier"
+    assert saved["steps_done_in_all"] == 7 + info["steps_done"]

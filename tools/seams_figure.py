@@ -1,10 +1,10 @@
-"""A crop of a photograph beside its tiled decodes at two qualities: where the 32x32 tile seams show.
+"""A crop of a photograph beside its decodes in both layouts at two qualities: where the 32x32 tile seams show.
 
     python tools/seams_figure.py --out results/photos/seams.png
 
-Rows: quality 1 and 3 (default); left the original crop (china.jpg rows 150-277, columns 250-377), right our
-codec's decode with the default layout (independent 32x32 tiles), each pixel shown 3x3. Refuses to replace --out
-without --overwrite.
+Rows: quality 1 and 3 (default); left the original crop (china.jpg rows 150-277, columns 250-377), middle our
+codec's decode as independent 32x32 tiles, right coded whole (one pass), each pixel shown 3x3. Refuses to replace
+--out without --overwrite.
 """
 
 import argparse
@@ -31,8 +31,8 @@ def main() -> int:
     crop = (slice(150, 278), slice(250, 378))
     rows = []
     for q in args.qualities:
-        decoded = codec.decompress_image(codec.compress_image(img, q))  # default layout: tiles
-        rows.append(np.concatenate([img[crop], decoded[crop]], axis=1))
+        tiles, whole = (codec.decompress_image(codec.compress_image(img, q, tiles=t)) for t in (True, False))
+        rows.append(np.concatenate([img[crop], tiles[crop], whole[crop]], axis=1))
     out = np.concatenate(rows, axis=0)
     Image.fromarray(out).resize((3 * out.shape[1], 3 * out.shape[0]), Image.NEAREST).save(args.out)
     print(f"wrote {args.out}")
