@@ -75,7 +75,7 @@ def unpack(folder: Path, out: Path) -> None:
         rows = images.transpose(0, 3, 1, 2).reshape(len(images), -1)  # official layout: N rows of R, G, B planes
         batch = {b"data": rows, b"fine_labels": fine.tolist(), b"coarse_labels": labels[f"{name}_coarse"].tolist()}
         with open(out / name, "wb") as f:
-            pickle.dump(batch, f)
+            pickle.dump(batch, f, protocol=4)  # as the tests' archives: Keras' safe unpickler takes it
     (out / "meta").write_bytes((folder / "meta").read_bytes())
     print(f"unpacked {folder} into {out}")
 
