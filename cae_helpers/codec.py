@@ -216,7 +216,8 @@ class HyperpriorCodec:
 
         `tiles`: code each image as independent 32x32 tiles (byte format version 4) or whole
         (version 3); None: whole, except that a codec trained on 32x32 inputs alone
-        (`tiles_by_default`) codes images larger than one tile as tiles. Whole images up to one megapixel go through the networks in batches; larger ones
+        (`tiles_by_default`) codes images larger than one tile as tiles. Whole images up to one
+        megapixel go through the networks in batches; larger ones
         one at a time in strips (`tiling`), so memory stays bounded by the strip size, not the image
         size (`progress`: a bar over those strips or tile groups).
         """

@@ -278,8 +278,7 @@ class ArrayBatches(keras.utils.PyDataset):
     With `large_patch` P, every odd batch turns its images into P x P patches (`mosaic_patches`):
     the same pixels per step, but inputs larger than the images. With `passes` > 1 an epoch goes
     over the images that many times (fewer epoch ends: on a fast GPU each costs a validation and a
-    checkpoint). `EpochCounter(dataset.set_epoch)`
-    tells it the epoch before its batches are drawn.
+    checkpoint). `EpochCounter(dataset.set_epoch)` tells it the epoch before its batches are drawn.
     """
 
     def __init__(self, images: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0, augment: float = 0.0,
