@@ -155,7 +155,7 @@ def _codec_parser(sub) -> None:
     c.add_argument("--workers", type=POSITIVE_INT, default=1,
                    help="threads preparing batches ahead of the model (NumPy batches: JAX or PyTorch, or --large-patch)")
     types = {"augment": FRACTION, "decay_at": FRACTION, "learning_rate": POSITIVE, "clip_norm": POSITIVE,
-             "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT, "large_patch": NON_NEGATIVE_INT, "init_from": _codec_folder}
+             "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT, "large_patch": _patch_side, "init_from": _codec_folder}
     for f in dataclasses.fields(HyperpriorConfig):
         default = getattr(d, f.name)
         text = CODEC_HELP.get(f.name, f.name.replace("_", " "))
@@ -188,6 +188,13 @@ CODEC_HELP = {
     "val_size": "class-balanced training images held out for validation",
     "seed": "random seed (weights, batches, augmentation)",
 }
+
+
+def _patch_side(text: str) -> int:
+    value = NON_NEGATIVE_INT(text)
+    if value and (value % 32 or value < 64):
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or a multiple of 32 from 64 up (mosaics of 32x32 images), got {value}")
+    return value
 
 
 def _codec_folder(text: str) -> str:

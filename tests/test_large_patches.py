@@ -130,3 +130,14 @@ def test_an_exported_fine_tune_keeps_the_record_it_started_from(tiny_archive, tm
     saved = json.loads((tmp_path / "codec" / "config.json").read_text())
     assert saved["started_from"]["exported_by"] == "earlier"
     assert saved["steps_done_in_all"] == 7 + info["steps_done"]
+
+
+@pytest.mark.parametrize("args, message", [(["--large-patch", "48"], "multiple of 32"),
+                                           (["--init-from", "."], "no weights.npz"),
+                                           (["--passes", "0"], "--passes")])
+def test_train_codec_refuses_bad_new_options_before_loading_data(args, message, capsys):
+    from cae_helpers.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train-codec", "--data", "/nonexistent", *args])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
