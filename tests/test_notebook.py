@@ -38,9 +38,10 @@ def test_notebook_smoke_run_on_real_data(real_archive, tmp_path, monkeypatch):
     assert m["psnr_mean_float"] >= m["psnr_pooled_float"]
     assert 0.0 < m["ssim_mean_uint8"] < 1.0
     assert m["compression_rate"] == pytest.approx(5 / 6) and m["code_bytes"] == 512
-    # section 8 coded the smoke test images with a shipped learned codec, for real
+    # section 9 coded the smoke test images with the shipped hyperprior codec, for real
     nb = json.loads((tmp_path / "executed.ipynb").read_text())
     text = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
-    found = re.search(r"\(lambda [\d.]+\): 1000 test images, ([\d.]+) bpp .*mean PSNR ([\d.]+) dB", text)
-    assert found, "section 8 printed no learned-codec result"
+    found = re.search(r"hyperprior codec, quality [\d.]+: [\d.]+ bytes per image \(([\d.]+) bpp\), "
+                      r"mean PSNR ([\d.]+) dB \(uint8\), 1,000 test images", text)
+    assert found, "section 9 printed no hyperprior-codec result"
     assert 0.1 < float(found.group(1)) < 6 and float(found.group(2)) > 20
