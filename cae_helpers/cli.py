@@ -191,9 +191,11 @@ CODEC_HELP = {
 
 
 def _patch_side(text: str) -> int:
+    from .hyperprior import large_patch_problem
+
     value = NON_NEGATIVE_INT(text)
-    if value and (value % 32 or value < 64):
-        raise argparse.ArgumentTypeError(f"must be 0 (off) or a multiple of 32 from 64 up (mosaics of 32x32 images), got {value}")
+    if large_patch_problem(value):
+        raise argparse.ArgumentTypeError(large_patch_problem(value))
     return value
 
 

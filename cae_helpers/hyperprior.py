@@ -33,6 +33,13 @@ DEFAULT_LAMBDAS = tuple(float(f"{v:.3g}") for v in np.geomspace(0.0005, 0.8, 8))
 MULTIPLE = 16  # g_a and h_a each halve twice: image sides must be multiples of 16 (the codec pads)
 
 
+def large_patch_problem(value: int) -> str | None:
+    """Why `value` is no training patch side (None: it is one): 0 (off) or a multiple of 32 from 64 up."""
+    if value and (value % 32 or value < 64):
+        return f"must be 0 (off) or a multiple of 32 from 64 up (mosaics of 32x32 images), got {value!r}"
+    return None
+
+
 @dataclass
 class HyperpriorConfig:
     """Architecture and training settings of the variable-rate hyperprior codec."""
@@ -67,8 +74,8 @@ class HyperpriorConfig:
             raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
         if not 0 < self.decay_at <= 1:
             raise ValueError(f"decay_at must be in (0, 1], got {self.decay_at!r}")
-        if self.large_patch and (self.large_patch % 32 or self.large_patch < 64):
-            raise ValueError(f"large_patch must be 0 (off) or a multiple of 32 from 64 up (mosaics of 32x32 images), got {self.large_patch!r}")
+        if large_patch_problem(self.large_patch):
+            raise ValueError(f"large_patch {large_patch_problem(self.large_patch)}")
 
     @property
     def levels(self) -> int:

@@ -10,11 +10,13 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 history_path, budget, t0, fit_images = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 h = json.load(open(history_path))
 step_s = h["history"]["epoch_time_s"][1] / (h["steps_done"] / 2)
-passes, batch = 4, 256  # as in the recipe of device_finetune.sh
+probe = json.load(open(Path(history_path).parent / "backup" / "settings.json"))  # the recipe the main run shares
+passes, batch = probe.get("passes", 1), probe["batch_size"]
 left = budget - (time.time() - t0)
 steps_per_epoch = math.ceil(fit_images * passes / batch)
 epochs = max(1, int((left - 40) / (step_s * steps_per_epoch)))  # 40 s: start-up, compiles of the run's own shapes
