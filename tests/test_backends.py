@@ -89,6 +89,37 @@ def test_bytes_made_on_tensorflow_decode_on_jax(tmp_path):
     assert sum(result["same_bytes"]) >= 2  # encoders on two backends agree unless a latent sits on a rounding edge
 
 
+REFINE_JOB = """
+import sys, numpy as np, keras
+from cae_helpers.codec import ZOO, HyperpriorCodec
+assert keras.backend.backend() == "jax"
+codec = HyperpriorCodec.load(ZOO / "hyperprior")
+blob = codec.compress(np.load(sys.argv[1] + "/photo.npy")[None], 3, refine=30)[0]
+open(sys.argv[1] + "/refined.cae", "wb").write(blob)
+"""
+
+
+def test_latent_refinement_runs_on_jax_and_its_bytes_decode_on_tensorflow(tmp_path):
+    """Refinement's gradients come from jax.value_and_grad there; the bytes are ordinary: any backend decodes them."""
+    env = _jax_env()
+    from cae_helpers.bench.photos import sample_photos
+    from cae_helpers.codec import ZOO, HyperpriorCodec
+
+    photo = np.ascontiguousarray(sample_photos("sklearn")["china.jpg"][200:264, 300:396])
+    np.save(tmp_path / "photo.npy", photo)
+    done = subprocess.run([sys.executable, "-c", REFINE_JOB, str(tmp_path)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    codec = HyperpriorCodec.load(ZOO / "hyperprior")
+    refined, plain = (tmp_path / "refined.cae").read_bytes(), codec.compress(photo[None], 3)[0]
+    lam = codec.lmbda(2.0)
+
+    def loss(blob: bytes) -> float:
+        mse = np.mean((codec.decompress([blob])[0].astype(np.float64) - photo) ** 2)
+        return 8 * len(blob) / photo[..., 0].size + lam * mse
+
+    assert loss(refined) < loss(plain)
+
+
 def test_train_codec_command_runs_and_resumes_on_jax(tiny_archive, tmp_path):
     env = _jax_env()
     args = [sys.executable, "-m", "cae_helpers", "train-codec", "--data", str(tiny_archive), "--out", str(tmp_path / "run"),

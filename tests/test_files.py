@@ -98,7 +98,7 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
 
     fake = {"a.jpg": _rgb(40, 56, 1), "b.jpg": _rgb(24, 24, 2)}
     monkeypatch.setattr(photos, "sample_photos", lambda source: fake if source == "sklearn" else None)
-    assert main(["bench", "photos", "--hyperprior", str(codec_dir), "--qualities", "1", "2", "--out", str(tmp_path / "p")]) == 0
+    assert main(["bench", "photos", "--hyperprior", str(codec_dir), "--qualities", "1", "2", "--refine", "3", "--out", str(tmp_path / "p")]) == 0
     result = json.loads((tmp_path / "p" / "photos.json").read_text())
     ours = result["curves"][photos.OURS]
     assert [p["quality"] for p in ours] == [1, 2]
@@ -110,6 +110,8 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     whole = result["curves"][photos.OURS_WHOLE]
     assert [p["layout"] for p in ours] == ["32x32 tiles"] * 2 and [p["layout"] for p in whole] == ["whole image"] * 2
     assert ours[0]["photos"]["a.jpg"]["bytes"] != whole[0]["photos"]["a.jpg"]["bytes"]  # 40x56: two layouts, two strings
+    refined = result["curves"][photos.refined_name(3)]
+    assert [(p["layout"], p["refine_steps"]) for p in refined] == [("whole image", 3)] * 2 and whole[0]["refine_steps"] == 0
 
 
 def test_the_independent_photo_set_is_scikit_images():
@@ -120,3 +122,15 @@ def test_the_independent_photo_set_is_scikit_images():
     assert set(sample_photos("sklearn")) == {"china.jpg", "flower.jpg"}
     with pytest.raises(ValueError, match="sklearn"):
         sample_photos("kodak")
+
+
+def test_compress_refine_option_codes_small_files_and_skips_large_ones(codec_dir, tmp_path, capsys):
+    Image.fromarray(_rgb(40, 56, 3)).save(tmp_path / "small.png")
+    Image.fromarray(np.zeros((1040, 1040, 3), np.uint8)).save(tmp_path / "large.png")  # past one megapixel padded
+    out = tmp_path / "out"
+    assert main(["compress", str(tmp_path), "-o", str(out), "--codec", str(codec_dir), "--refine", "5", "--compare", "none",
+                 "--layout", "whole", "-q", "2"]) == 1  # one file skipped
+    text = capsys.readouterr().out
+    assert "small.png -> " in text and "skipped" in text and "large.png" in text and "refinement takes images up to" in text
+    assert (out / "small.cae").is_file() and not (out / "large.cae").exists()
+    assert main(["decompress", str(out / "small.cae"), "--codec", str(codec_dir)]) == 0

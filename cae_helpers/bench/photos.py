@@ -66,22 +66,28 @@ def classic_photo_curves(photos: dict[str, np.ndarray]) -> dict[str, list[dict]]
     return curves
 
 
-def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None) -> dict[str, list[dict]]:
-    """Our codec at each quality on every photo, through real bytes: in 32x32 tiles and whole."""
+def refined_name(steps: int) -> str:
+    """The curve name of the whole-image codec with `steps` steps of encoder-side latent refinement."""
+    return f"{OURS_WHOLE[:-1]}, refined {steps} steps)"
+
+
+def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None, refine: int = 0) -> dict[str, list[dict]]:
+    """Our codec at each quality on every photo, through real bytes: in 32x32 tiles, whole, and whole refined (`refine` > 0 steps)."""
     from ..codec import HyperpriorCodec
 
     codec = HyperpriorCodec.load(folder)
     curves = {}
-    for name, tiles in ((OURS, True), (OURS_WHOLE, False)):
+    layouts = [(OURS, True, 0), (OURS_WHOLE, False, 0)] + ([(refined_name(refine), False, refine)] if refine else [])
+    for name, tiles, steps in layouts:
         points = []
         for q in qualities or range(1, codec.levels + 1):
             per = {}
             for pname, img in photos.items():
                 start = time.perf_counter()
-                blob = codec.compress_image(img, q, tiles=tiles)
+                blob = codec.compress_image(img, q, tiles=tiles, refine=steps)
                 dec = codec.decompress_image(blob)
                 per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start)
-            points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image"))
+            points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps))
         curves[name] = points
     return curves
 
@@ -96,7 +102,7 @@ def run_photos(args, argv) -> int:
     photos = sample_photos(args.photos)
     curves = classic_photo_curves(photos)
     if args.hyperprior:
-        curves |= hyperprior_photo_curve(args.hyperprior, photos, args.qualities)
+        curves |= hyperprior_photo_curve(args.hyperprior, photos, args.qualities, args.refine)
     anchor = curves["WebP"]
     summary = {n: {"bd_rate_vs_webp_percent": bd_rate(p, anchor), **psnr_at_rates(p, (0.25, 0.5, 1, 2))} for n, p in curves.items()}
     out = args.out

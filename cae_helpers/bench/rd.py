@@ -49,15 +49,21 @@ def timed_point(images: np.ndarray, compress, decompress, **params) -> dict:
 HYPERPRIOR = "learned codec (hyperprior, one model)"
 
 
-def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None) -> dict[str, list[dict]]:
-    """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes."""
+def refined_name(steps: int) -> str:
+    """The curve name of the hyperprior codec with `steps` steps of encoder-side latent refinement."""
+    return f"{HYPERPRIOR[:-1]}, refined {steps} steps)"
+
+
+def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0) -> dict[str, list[dict]]:
+    """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes (`refine`: latent refinement steps)."""
     from ..codec import HyperpriorCodec
 
     codec = HyperpriorCodec.load(folder)
     qualities = qualities or tuple(range(1, codec.levels + 1))
-    points = [timed_point(images, lambda x, q=q: codec.compress(x, q), codec.decompress, quality=q, weights=str(folder))
+    points = [timed_point(images, lambda x, q=q: codec.compress(x, q, progress=refine > 0, refine=refine), codec.decompress,
+                          quality=q, weights=str(folder), refine_steps=refine)
               for q in qualities]
-    return {HYPERPRIOR: points}
+    return {refined_name(refine) if refine else HYPERPRIOR: points}
 
 
 def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
@@ -148,7 +154,10 @@ def run_rd(args, argv) -> int:
     if args.learned:
         curves |= learned_curve(learned_dirs(args.learned), test.images)
     if args.hyperprior:
-        curves |= hyperprior_curve(args.hyperprior, test.images, tuple(args.qualities) if args.qualities else None)
+        qualities = tuple(args.qualities) if args.qualities else None
+        curves |= hyperprior_curve(args.hyperprior, test.images, qualities)
+        if args.refine:  # beside the plain curve, on the same images
+            curves |= hyperprior_curve(args.hyperprior, test.images, qualities, args.refine)
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
                       **psnr_at_rates(pts)} for name, pts in curves.items()}
