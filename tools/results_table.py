@@ -35,6 +35,17 @@ def hyperprior_tables() -> None:
                   rd_summary_table(photos, rates=(0.25, 0.5, 1, 2))):
         print()
         print(table)
+    refine_tables()
+
+
+def refine_tables() -> None:
+    """Encoder-side refinement beside the plain codec: full photos (both sets), CIFAR (1,000 test images), photo crops."""
+    for rel, rates in (("photos-skimage/photos.json", (0.25, 0.5, 1, 2)), ("rd-refine-cifar1000/rd.json", (0.5, 1, 2, 4)),
+                       ("rd-photos-refine/rd.json", (0.5, 1, 2, 4))):
+        if (found := _load(f"results/{rel}")) is not None:
+            print()
+            print(f"`results/{rel}`:")
+            print(rd_summary_table(found, rates=rates))
 
 
 def main() -> None:
