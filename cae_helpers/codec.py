@@ -263,13 +263,13 @@ class HyperpriorCodec:
         z = np.asarray(self.model.hyper_analysis.predict(y.astype(np.float32), batch_size=self.batch_size, verbose=0), np.float64) * gz
         if refine:
             y, z = self._refined(images, x, y, z, level, refine, progress)
-        return self._latent_symbols(y, z, level)
+        return self._quantised(y, z, level)[:3]
 
-    def _latent_symbols(self, y: np.ndarray, z: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(y symbols, table indexes, z symbols) of gained latents y (N, h, w, M) and z (N, h/4, w/4, Nz)."""
+    def _quantised(self, y: np.ndarray, z: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(y symbols, table indexes, z symbols, mean mu) of gained latents y (N, h, w, M) and z (N, h/4, w/4, Nz)."""
         z_sym = self._z_symbols(z)
         mu, sigma = self.hyper_parameters(z_sym + self.z_low, level)
-        return np.rint(y - mu).astype(np.int64), scale_indexes(sigma), z_sym
+        return np.rint(y - mu).astype(np.int64), scale_indexes(sigma), z_sym, mu
 
     def lmbda(self, level: float) -> float:
         """The rate-distortion trade-off lambda at a level, log-linear between the trained levels (as the gains)."""
@@ -295,10 +295,9 @@ class HyperpriorCodec:
 
     def _measured_loss(self, images: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> np.ndarray:
         """Per image (N,): bits under the shipped tables per pixel + lambda * 255^2 * MSE of the decoded image, before uint8 rounding."""
-        y_sym, y_idx, z_sym = self._latent_symbols(y, z, level)
+        y_sym, y_idx, z_sym, mu = self._quantised(y, z, level)
         channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape[1:])
         rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_coder.bits(z_sym[i], channels) for i in range(len(y))])
-        mu = self.hyper_parameters(z_sym + self.z_low, level)[0]
         y_hat = ((y_sym + mu) / self.gains(level)[0]).astype(np.float32)
         x_hat = np.clip(np.asarray(self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)), 0, 1)
         height, width = images.shape[1:3]
@@ -554,7 +553,6 @@ def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refi
     if not (folder / "weights.npz").is_file():
         raise FileNotFoundError(f"no shipped codec {name!r} in {ZOO}: train one with `python -m cae_helpers train-codec`")
     codec = _load_cached(str(folder))
-    _refine_settings(refine)  # checks the value
     return QualityCodec(codec, codec.levels // 2 if quality is None else quality, folder, refine)
 
 
@@ -578,6 +576,7 @@ class QualityCodec:
 
     def __post_init__(self) -> None:
         self.codec.level16(self.quality)  # checks the range
+        _refine_settings(self.refine)  # and the refinement steps
 
     def compress(self, images: np.ndarray) -> list[bytes]:
         """uint8 (N, H, W, 3) -> one byte string per image."""
