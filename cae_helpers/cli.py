@@ -335,13 +335,18 @@ def _check_out(args, p: argparse.ArgumentParser) -> None:
         p.error(f"{args.out / marker} exists: pass --overwrite to replace it, or choose another --out")
 
 
+def _check_combinations(args, p: argparse.ArgumentParser) -> None:
+    """Refuse options that need another one (each alone passes its own type check)."""
+    if args.command == "bench" and getattr(args, "refine", 0) and not args.hyperprior:
+        p.error("--refine refines the hyperprior codec's latents: it needs --hyperprior")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m cae_helpers`."""
     p = build_parser()
     args = p.parse_args(argv)
     _check_out(args, p)
-    if getattr(args, "refine", 0) and args.command == "bench" and not args.hyperprior:
-        p.error("--refine refines the hyperprior codec's latents: it needs --hyperprior")
+    _check_combinations(args, p)
     from .training.loop import init_multihost
 
     init_multihost()  # a no-op unless CAE_COORDINATOR is set (see README, "Past one machine")

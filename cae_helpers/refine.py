@@ -16,6 +16,7 @@ refinement did not lower (`better_of`), so refining never makes the objective wo
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import keras
@@ -60,42 +61,48 @@ def soft_round(v, tau, noise):
     return f + ops.sigmoid(odds / tau + noise)
 
 
-def _loss_fn(model, x, gy, gz, lmbda):
-    """The summed training loss of a batch as a function of (y, z, tau, noise_y, noise_z): the decoder's view, soft-rounded."""
-    pixels = float(x.shape[1] * x.shape[2])
+def _loss(model, y, z, tau, noise_y, noise_z, x, gy, gz, lmbda):
+    """The summed training loss of a batch, the decoder's view with soft rounding: what (y, z) are refined on.
 
-    def loss(y, z, tau, noise_y, noise_z):
-        z_hat = soft_round(z, tau, noise_z)  # (B, H/16, W/16, Nz), gained
-        params = model.hyper_synthesis(z_hat / gz, training=False)
-        mu, log_sigma = ops.split(params, 2, axis=-1)
-        mu, sigma = mu * gy, ops.exp(ops.clip(log_sigma, -10.0, 10.0)) * gy
-        y_hat = soft_round(y - mu, tau, noise_y) + mu  # (B, H/4, W/4, M), gained
-        rate = bits(gaussian_likelihood(y_hat, mu, sigma)) + bits(model.z_prior.likelihood(z_hat))
-        mse = ops.mean(ops.square(x - model.synthesis(y_hat / gy, training=False)), axis=(1, 2, 3))
-        return ops.sum(rate / pixels + lmbda * 255.0**2 * mse)
+    y (B, H/4, W/4, M) and z (B, H/16, W/16, Nz) gained latents; x (B, H, W, 3) the padded images in [0, 1];
+    gy, gz (1, 1, 1, C) the level's gains; lmbda a scalar.
+    """
+    pixels = ops.cast(ops.shape(x)[1] * ops.shape(x)[2], "float32")
+    z_hat = soft_round(z, tau, noise_z)
+    params = model.hyper_synthesis(z_hat / gz, training=False)
+    mu, log_sigma = ops.split(params, 2, axis=-1)
+    mu, sigma = mu * gy, ops.exp(ops.clip(log_sigma, -10.0, 10.0)) * gy
+    y_hat = soft_round(y - mu, tau, noise_y) + mu
+    rate = bits(gaussian_likelihood(y_hat, mu, sigma)) + bits(model.z_prior.likelihood(z_hat))
+    mse = ops.mean(ops.square(x - model.synthesis(y_hat / gy, training=False)), axis=(1, 2, 3))
+    return ops.sum(rate / pixels + lmbda * 255.0**2 * mse)
 
-    return loss
+
+_STEPS = weakref.WeakKeyDictionary()  # model -> its compiled step: one trace serves every chunk and level
 
 
-def _value_and_grad(loss):
-    """A compiled (loss, (dy, dz)) of `loss(y, z, tau, noise_y, noise_z)` on the TensorFlow or JAX backend."""
+def _value_and_grad(model):
+    """The compiled (loss, (dy, dz)) of `_loss` for `model` on the TensorFlow or JAX backend, made once per model."""
+    if model in _STEPS:
+        return _STEPS[model]
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
 
-        return jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
-    if backend == "tensorflow":
+        step = jax.jit(jax.value_and_grad(lambda *a: _loss(model, *a), argnums=(0, 1)))
+    elif backend == "tensorflow":
         import tensorflow as tf
 
         @tf.function(reduce_retracing=True)
-        def step(y, z, tau, noise_y, noise_z):
+        def step(y, z, *rest):
             with tf.GradientTape() as tape:
                 tape.watch([y, z])
-                value = loss(y, z, tau, noise_y, noise_z)
+                value = _loss(model, y, z, *rest)
             return value, tape.gradient(value, [y, z])
-
-        return step
-    raise NotImplementedError(f"latent refinement runs on the tensorflow or jax backend, not {backend!r}")
+    else:
+        raise NotImplementedError(f"latent refinement runs on the tensorflow or jax backend, not {backend!r}")
+    _STEPS[model] = step
+    return step
 
 
 class _Adam:
@@ -122,14 +129,16 @@ def refine_latents(model, x: np.ndarray, y: np.ndarray, z: np.ndarray, gains: tu
     `y`, `z`: the analysis transforms' gained latents to start from; `gains`: (y gain (M,), z gain (Nz,));
     `lmbda`: the level's rate-distortion trade-off; `tick`: called after each step (a progress bar).
     """
-    gy, gz = (ops.convert_to_tensor(np.asarray(g, np.float32)[None, None, None, :]) for g in gains)
-    step = _value_and_grad(_loss_fn(model, ops.convert_to_tensor(np.asarray(x, np.float32)), gy, gz, float(lmbda)))
+    fixed = [ops.convert_to_tensor(np.asarray(x, np.float32))]
+    fixed += [ops.convert_to_tensor(np.asarray(g, np.float32)[None, None, None, :]) for g in gains]
+    fixed.append(ops.convert_to_tensor(np.float32(lmbda)))
+    step = _value_and_grad(model)
     params = [np.array(y, np.float32), np.array(z, np.float32)]
     adam = _Adam(params, settings.learning_rate)
     rng = np.random.default_rng(settings.seed)
     for t in range(settings.steps):
         noise = [rng.logistic(size=p.shape).astype(np.float32) for p in params]
-        _, grads = step(*params, np.float32(settings.tau(t)), *noise)
+        _, grads = step(*params, np.float32(settings.tau(t)), *noise, *fixed)
         adam.step(params, [np.asarray(ops.convert_to_numpy(g), np.float32) for g in grads])
         if tick:
             tick()

@@ -60,13 +60,14 @@ def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
 
 
 def test_rd_puts_the_refined_hyperprior_beside_the_plain_one(tiny_archive, tmp_path):
-    from cae_helpers.bench.rd import HYPERPRIOR, refined_name
+    from cae_helpers.bench.curves import refined_name
+    from cae_helpers.bench.rd import HYPERPRIOR
     from cae_helpers.codec import ZOO
 
     assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / "hyperprior"), "--qualities", "2",
                  "--refine", "5", "--per-class", "1", "--no-classic", "--out", str(tmp_path / "rd")]) == 0
     curves = json.loads((tmp_path / "rd" / "rd.json").read_text())["curves"]
-    plain, refined = curves[HYPERPRIOR][0], curves[refined_name(5)][0]
+    plain, refined = curves[HYPERPRIOR][0], curves[refined_name(HYPERPRIOR, 5)][0]
     assert (plain["refine_steps"], refined["refine_steps"]) == (0, 5) and plain["quality"] == refined["quality"] == 2
     assert refined["bytes_mean"] != plain["bytes_mean"]
 

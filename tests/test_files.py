@@ -95,6 +95,7 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     import json
 
     from cae_helpers.bench import photos
+    from cae_helpers.bench.curves import refined_name
 
     fake = {"a.jpg": _rgb(40, 56, 1), "b.jpg": _rgb(24, 24, 2)}
     monkeypatch.setattr(photos, "sample_photos", lambda source: fake if source == "sklearn" else None)
@@ -110,7 +111,7 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     whole = result["curves"][photos.OURS_WHOLE]
     assert [p["layout"] for p in ours] == ["32x32 tiles"] * 2 and [p["layout"] for p in whole] == ["whole image"] * 2
     assert ours[0]["photos"]["a.jpg"]["bytes"] != whole[0]["photos"]["a.jpg"]["bytes"]  # 40x56: two layouts, two strings
-    refined = result["curves"][photos.refined_name(3)]
+    refined = result["curves"][refined_name(photos.OURS_WHOLE, 3)]
     assert [(p["layout"], p["refine_steps"]) for p in refined] == [("whole image", 3)] * 2 and whole[0]["refine_steps"] == 0
 
 

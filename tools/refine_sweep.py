@@ -2,6 +2,7 @@
 
     python tools/refine_sweep.py cifar 1,5,8 0,100 0.02,0.05,0.1     # 128 CIFAR-100 test images ($CIFAR100_PATH)
     python tools/refine_sweep.py photos 1,5 100,200 0.01,0.02        # 256x256 crops of scikit-learn's two photographs
+    python tools/refine_sweep.py photos-full 1,5 0,25,50 0.02,0.05   # scikit-learn's two photographs, whole (640x427)
 
 Arguments: image set, qualities, steps (0: no refinement), learning rates. Never run on scikit-image's photos
 (the independent check). Prints one line per setting: bpp of whole byte strings, mean PSNR (uint8), seconds.
@@ -21,11 +22,15 @@ from cae_helpers.refine import RefineSettings
 
 
 def images_of(which: str) -> np.ndarray:
-    """128 CIFAR-100 test images, or the top-left 256x256 of scikit-learn's china.jpg and flower.jpg."""
+    """128 CIFAR-100 test images, the top-left 256x256 of scikit-learn's china.jpg and flower.jpg, or both whole."""
     if which == "cifar":
         with tarfile.open(os.environ["CIFAR100_PATH"]) as t:
             d = pickle.load(t.extractfile("cifar-100-python/test"), encoding="bytes")
         return np.ascontiguousarray(d[b"data"][:128].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+    if which == "photos-full":
+        return np.stack(list(sample_photos("sklearn").values()))  # both 427x640
+    if which != "photos":
+        raise SystemExit(f"image set must be cifar, photos or photos-full, got {which!r}")
     return np.stack([im[:256, :256] for im in sample_photos("sklearn").values()])
 
 

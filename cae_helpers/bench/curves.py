@@ -96,6 +96,11 @@ def gap_rows(rd: dict, name: str = "learned codec (factorised prior)", rates: tu
     return rows
 
 
+def refined_name(base: str, steps: int) -> str:
+    """The curve name of codec `base` (a name ending in ")") with `steps` steps of encoder-side latent refinement."""
+    return f"{base[:-1]}, refined {steps} steps)"
+
+
 def nearest_point(curve: list[dict], bpp: float) -> dict:
     """The measured point of `curve` whose rate is nearest `bpp` (in log-rate)."""
     if not curve:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
+from .curves import refined_name
 
 OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 4: independent tiles
 OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 3: one pass over the photo (the default for a codec trained on larger inputs)
@@ -66,18 +67,13 @@ def classic_photo_curves(photos: dict[str, np.ndarray]) -> dict[str, list[dict]]
     return curves
 
 
-def refined_name(steps: int) -> str:
-    """The curve name of the whole-image codec with `steps` steps of encoder-side latent refinement."""
-    return f"{OURS_WHOLE[:-1]}, refined {steps} steps)"
-
-
 def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None, refine: int = 0) -> dict[str, list[dict]]:
     """Our codec at each quality on every photo, through real bytes: in 32x32 tiles, whole, and whole refined (`refine` > 0 steps)."""
     from ..codec import HyperpriorCodec
 
     codec = HyperpriorCodec.load(folder)
     curves = {}
-    layouts = [(OURS, True, 0), (OURS_WHOLE, False, 0)] + ([(refined_name(refine), False, refine)] if refine else [])
+    layouts = [(OURS, True, 0), (OURS_WHOLE, False, 0)] + ([(refined_name(OURS_WHOLE, refine), False, refine)] if refine else [])
     for name, tiles, steps in layouts:
         points = []
         for q in qualities or range(1, codec.levels + 1):

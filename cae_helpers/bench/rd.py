@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .classic import classic_curves
-from .curves import bd_rate, psnr_at_rates, published_curves, rd_point, PUBLISHED_SOURCE
+from .curves import bd_rate, psnr_at_rates, published_curves, rd_point, refined_name, PUBLISHED_SOURCE
 
 
 def coded_point(images: np.ndarray, codec, **params) -> dict:
@@ -49,11 +49,6 @@ def timed_point(images: np.ndarray, compress, decompress, **params) -> dict:
 HYPERPRIOR = "learned codec (hyperprior, one model)"
 
 
-def refined_name(steps: int) -> str:
-    """The curve name of the hyperprior codec with `steps` steps of encoder-side latent refinement."""
-    return f"{HYPERPRIOR[:-1]}, refined {steps} steps)"
-
-
 def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0) -> dict[str, list[dict]]:
     """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes (`refine`: latent refinement steps)."""
     from ..codec import HyperpriorCodec
@@ -63,7 +58,7 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
     points = [timed_point(images, lambda x, q=q: codec.compress(x, q, progress=refine > 0, refine=refine), codec.decompress,
                           quality=q, weights=str(folder), refine_steps=refine)
               for q in qualities]
-    return {refined_name(refine) if refine else HYPERPRIOR: points}
+    return {refined_name(HYPERPRIOR, refine) if refine else HYPERPRIOR: points}
 
 
 def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
