@@ -85,11 +85,12 @@ def _value_and_grad(model):
     """The compiled (loss, (dy, dz)) of `_loss` for `model` on the TensorFlow or JAX backend, made once per model."""
     if model in _STEPS:
         return _STEPS[model]
+    ref = weakref.ref(model)  # the step must not keep its model alive (it is the cache's value, the model its key)
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
 
-        step = jax.jit(jax.value_and_grad(lambda *a: _loss(model, *a), argnums=(0, 1)))
+        step = jax.jit(jax.value_and_grad(lambda *a: _loss(ref(), *a), argnums=(0, 1)))
     elif backend == "tensorflow":
         import tensorflow as tf
 
@@ -97,7 +98,7 @@ def _value_and_grad(model):
         def step(y, z, *rest):
             with tf.GradientTape() as tape:
                 tape.watch([y, z])
-                value = _loss(model, y, z, *rest)
+                value = _loss(ref(), y, z, *rest)
             return value, tape.gradient(value, [y, z])
     else:
         raise NotImplementedError(f"latent refinement runs on the tensorflow or jax backend, not {backend!r}")

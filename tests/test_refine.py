@@ -110,3 +110,22 @@ def test_bench_refine_needs_a_hyperprior(tmp_path, capsys):
         main(["bench", "photos", "--refine", "10", "--out", str(tmp_path / "p")])
     assert exit_info.value.code == 2
     assert "--refine" in capsys.readouterr().err and not (tmp_path / "p").exists()
+
+
+def test_one_compiled_step_per_model_which_it_does_not_keep_alive():
+    import gc
+    import weakref
+
+    from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
+    from cae_helpers.refine import _STEPS, _value_and_grad, refine_latents
+
+    cached = len(_STEPS)  # other tests' codecs may still be alive
+    model = build_hyperprior(HyperpriorConfig(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.01, 0.1)))
+    assert _value_and_grad(model) is _value_and_grad(model)  # chunks and levels share one trace
+    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
+    y, z = np.zeros((2, 8, 8, 8)), np.zeros((2, 2, 2, 4))
+    refine_latents(model, x, y, z, (np.ones(8), np.ones(4)), 0.01, RefineSettings(steps=2))
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None and len(_STEPS) == cached

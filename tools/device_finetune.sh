@@ -9,6 +9,9 @@
 # A short probe run times a step first and the epochs are chosen to fill the budget (or EPOCHS is given);
 # the exact train-codec command is kept in the run's config.json to repeat it. LARGE_PATCH: patch side (64).
 # MAIN_EXTRA: more train-codec options for the main run (a CPU rehearsal: SKIP_WHEELS=1 PROBE_SMOKE=3 MAIN_EXTRA="--smoke 3").
+# INIT_FROM: the codec to start from (default the shipped one; empty: from scratch, with LEARNING_RATE 3e-4 say);
+# ARCH: architecture options for probe and main run alike (for example ARCH="--hyper-channels 32 --lambdas ...",
+# a new model, which needs INIT_FROM empty: a start from another architecture is refused).
 set -euo pipefail
 BUDGET_S=${BUDGET_S:-450}
 OUT=${OUT:-runs/device-out}
@@ -20,8 +23,9 @@ python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'ker
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 lscpu | grep -E "Model name|^CPU\(s\)" || true
 python3 tools/cifar_pack.py unpack .devdata --out /tmp/cifar-100-python
-RECIPE=(--data /tmp/cifar-100-python --init-from cae_helpers/zoo/hyperprior --large-patch "${LARGE_PATCH:-64}" --batch-size 256
-        --learning-rate 1e-4 --decay-at 0.8 --val-size 1000 --workers 8 --passes 4)
+INIT_FROM=${INIT_FROM-cae_helpers/zoo/hyperprior}
+RECIPE=(--data /tmp/cifar-100-python ${INIT_FROM:+--init-from "$INIT_FROM"} --large-patch "${LARGE_PATCH:-64}" --batch-size 256
+        --learning-rate "${LEARNING_RATE:-1e-4}" --decay-at 0.8 --val-size 1000 --workers 8 --passes 4 ${ARCH:-})
 FILTER=(grep --line-buffered -v "^WARNING\|^I0000")
 t0=$(date +%s)
 if [ -z "${EPOCHS:-}" ]; then
