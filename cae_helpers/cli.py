@@ -514,13 +514,28 @@ def _file_jobs(args, suffixes, new_suffix) -> list[tuple[Path, Path]]:
     return jobs
 
 
+def webp_comparison(image, nbytes: int, psnr: float, refined: bool) -> str:
+    """The summary line's WebP part: WebP's PSNR at the same bytes, and where WebP is ahead unrefined, what to try."""
+    from .files import webp_at_budget
+    from .metrics import psnr_per_image
+
+    webp = webp_at_budget(image, nbytes)
+    if webp is None:
+        return "; WebP: nothing fits that budget"
+    webp_psnr = float(psnr_per_image(image[None], webp[1][None])[0])
+    text = f"; WebP q{webp[2]} at {len(webp[0]):,} bytes: PSNR {webp_psnr:.2f} dB"
+    if webp_psnr > psnr and not refined:
+        text += " (ahead here; --refine 25 or 100 is slower and on photographs saves about 10-20 % of the bytes, same decoder)"
+    return text
+
+
 def _compress(args, argv) -> int:
     """Compress image files; one summary line per file (bytes, bpp, PSNR, WebP at the same bytes)."""
     from tqdm.auto import tqdm
 
     from .codec import HyperpriorCodec
     from .errors import CodecError
-    from .files import SUFFIXES, read_image, webp_at_budget
+    from .files import SUFFIXES, read_image
     from .metrics import psnr_per_image
 
     jobs = _file_jobs(args, SUFFIXES, ".cae")
@@ -549,9 +564,7 @@ def _compress(args, argv) -> int:
         psnr = float(psnr_per_image(image[None], codec.decompress_image(blob, progress=True)[None])[0])
         line = f"{src} -> {dst}: {h}x{w}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
         if args.compare == "webp":
-            webp = webp_at_budget(image, len(blob))
-            line += ("; WebP: nothing fits that budget" if webp is None else
-                     f"; WebP q{webp[2]} at {len(webp[0]):,} bytes: PSNR {float(psnr_per_image(image[None], webp[1][None])[0]):.2f} dB")
+            line += webp_comparison(image, len(blob), psnr, refined=args.refine > 0)
         tqdm.write(line)
     return 1 if failed else 0
 

@@ -135,3 +135,14 @@ def test_compress_refine_option_codes_small_files_and_skips_large_ones(codec_dir
     assert "small.png -> " in text and "skipped" in text and "large.png" in text and "refinement takes images up to" in text
     assert (out / "small.cae").is_file() and not (out / "large.cae").exists()
     assert main(["decompress", str(out / "small.cae"), "--codec", str(codec_dir)]) == 0
+
+
+def test_the_webp_comparison_suggests_refinement_only_where_webp_is_ahead_unrefined():
+    from cae_helpers.cli import webp_comparison
+
+    img = _rgb(32, 32)
+    behind = webp_comparison(img, 2000, psnr=0.0, refined=False)  # any WebP file beats 0 dB
+    assert "WebP q" in behind and "--refine" in behind
+    assert "--refine" not in webp_comparison(img, 2000, psnr=0.0, refined=True)
+    assert "--refine" not in webp_comparison(img, 2000, psnr=99.0, refined=False)
+    assert webp_comparison(img, 10, psnr=0.0, refined=False) == "; WebP: nothing fits that budget"
