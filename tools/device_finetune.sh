@@ -29,7 +29,8 @@ RECIPE=(--data /tmp/cifar-100-python ${INIT_FROM:+--init-from "$INIT_FROM"} --la
 FILTER=(grep --line-buffered -v "^WARNING\|^I0000")
 t0=$(date +%s)
 if [ -z "${EPOCHS:-}" ]; then
-    # probe: 2 epochs on 3,000 images (the first compiles), to time a step
+    # probe: 2 epochs on 3,000 images (the first compiles), to time a step; never a resume of an older probe
+    rm -rf /tmp/probe
     python3 -m cae_helpers train-codec "${RECIPE[@]}" --smoke "${PROBE_SMOKE:-30}" --epochs 2 --out /tmp/probe 2>&1 | "${FILTER[@]}" | tee "$OUT/probe.log"
     read -r EPOCHS HOURS < <(python3 tools/device_epochs.py /tmp/probe/history.json "$BUDGET_S" "$t0" 14000)
 else
