@@ -268,7 +268,7 @@ def _factorised_parser(sub) -> None:
 
 
 def _bench_parser(sub) -> None:
-    b = sub.add_parser("bench", help="benchmarks: rd (rate-distortion), speed")
+    b = sub.add_parser("bench", help="benchmarks: rd (rate-distortion), photos (full-size photographs), speed")
     bsub = b.add_subparsers(dest="bench", required=True, parser_class=Parser)
     fmt = argparse.ArgumentDefaultsHelpFormatter
     rd = bsub.add_parser("rd", help="rate-distortion curves from real bytes", formatter_class=fmt)
