@@ -113,6 +113,12 @@ class GainUnits(keras.layers.Layer):
         return super().get_config() | {"init_log_gains": self.init_log_gains}
 
 
+def mean_scale(params, gain):
+    """(mu, sigma) of the gained latent from h_s's output (B, h, w, 2M) and the y gain (broadcasting to (B, h, w, M))."""
+    mu, log_sigma = ops.split(params, 2, axis=-1)
+    return mu * gain, ops.exp(ops.clip(log_sigma, -10.0, 10.0)) * gain
+
+
 def ste_round(x):
     """round(x) forward, identity gradient backward."""
     return x + ops.stop_gradient(ops.round(x) - x)
@@ -187,9 +193,7 @@ class HyperpriorModel(keras.Model):
     def hyper_parameters(self, z_hat, levels):
         """(mu, sigma) of each gained latent value, from the rounded gained hyper-latent."""
         params = self.hyper_synthesis(z_hat / self.z_gain.gains(levels)[:, None, None, :])
-        mu, log_sigma = ops.split(params, 2, axis=-1)
-        gain = self.y_gain.gains(levels)[:, None, None, :]
-        return mu * gain, ops.exp(ops.clip(log_sigma, -10.0, 10.0)) * gain
+        return mean_scale(params, self.y_gain.gains(levels)[:, None, None, :])
 
     def call(self, x, training=False, levels=None):
         """(x_hat, bits per image, levels); x (B, H, W, 3) in [0, 1], H and W multiples of 16."""

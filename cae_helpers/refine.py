@@ -24,6 +24,7 @@ import numpy as np
 from keras import ops
 
 from .entropy.priors import bits, gaussian_likelihood
+from .hyperprior import mean_scale
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,7 @@ def _loss(model, y, z, tau, noise_y, noise_z, x, gy, gz, lmbda):
     """
     pixels = ops.cast(ops.shape(x)[1] * ops.shape(x)[2], "float32")
     z_hat = soft_round(z, tau, noise_z)
-    params = model.hyper_synthesis(z_hat / gz, training=False)
-    mu, log_sigma = ops.split(params, 2, axis=-1)
-    mu, sigma = mu * gy, ops.exp(ops.clip(log_sigma, -10.0, 10.0)) * gy
+    mu, sigma = mean_scale(model.hyper_synthesis(z_hat / gz, training=False), gy)  # the model's own mapping
     y_hat = soft_round(y - mu, tau, noise_y) + mu
     rate = bits(gaussian_likelihood(y_hat, mu, sigma)) + bits(model.z_prior.likelihood(z_hat))
     mse = ops.mean(ops.square(x - model.synthesis(y_hat / gy, training=False)), axis=(1, 2, 3))

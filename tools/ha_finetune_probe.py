@@ -5,8 +5,9 @@ import sys, time
 import numpy as np
 import keras
 from cae_helpers import load_cifar100
-from cae_helpers.codec import HyperpriorCodec, ZOO
 from cae_helpers.bench.photos import sample_photos
+from cae_helpers.codec import HyperpriorCodec, ZOO
+from cae_helpers.metrics import mean_psnr
 from cae_helpers.training.loop import mosaic_patches, zoom_and_flip_numpy
 
 budget = float(sys.argv[1])
@@ -22,8 +23,8 @@ photos = np.stack(list(sample_photos("sklearn").values()))
 def measure(codec, tag):
     for q in (1, 3, 5):
         blobs = codec.compress(photos, q)
-        mse = ((codec.decompress(blobs).astype(float) - photos) ** 2).mean(axis=(1, 2, 3))
-        print(f"{tag} q{q}: {8 * sum(map(len, blobs)) / photos[..., 0].size:.4f} bpp {np.mean(10 * np.log10(255**2 / mse)):.3f} dB", flush=True)
+        psnr = mean_psnr(photos, codec.decompress(blobs))
+        print(f"{tag} q{q}: {8 * sum(map(len, blobs)) / photos[..., 0].size:.4f} bpp {psnr:.3f} dB", flush=True)
 
 before = [w.copy() for w in model.hyper_analysis.get_weights()]
 t0, step, hist = time.time(), 0, []

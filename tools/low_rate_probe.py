@@ -19,6 +19,7 @@ import numpy as np
 
 from cae_helpers.codec import HyperpriorCodec, pretrained_codec
 from cae_helpers.entropy import container
+from cae_helpers.metrics import mean_psnr
 
 
 def extrapolated_gains(self, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -53,9 +54,9 @@ def main() -> None:
     codec = pretrained_codec(1).codec
     for q in (float(a) for a in sys.argv[1].split(",")):
         blobs = codec.compress(images, q)
-        mse = ((codec.decompress(blobs).astype(float) - images) ** 2).mean(axis=(1, 2, 3))
+        psnr = mean_psnr(images, codec.decompress(blobs))
         bpp = 8 * np.mean([len(b) for b in blobs]) / 1024
-        print(f"quality {q}: {bpp:.4f} bpp {np.mean(10 * np.log10(255**2 / mse)):.3f} dB", flush=True)
+        print(f"quality {q}: {bpp:.4f} bpp {psnr:.3f} dB", flush=True)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from cae_helpers import refine
 from cae_helpers.bench.photos import sample_photos
 from cae_helpers.codec import _pad, pretrained_codec
 from cae_helpers.entropy.priors import bits, gaussian_likelihood
+from cae_helpers.hyperprior import mean_scale
+from cae_helpers.metrics import mean_psnr
 from cae_helpers.pixels import to_float
 from cae_helpers.refine import RefineSettings, soft_round
 
@@ -33,8 +35,7 @@ def latent_domain_loss(model, y, z, tau, noise_y, noise_z, x, gy, gz, lmbda):
     """refine._loss with the pixel MSE replaced by c * mean squared latent error: no synthesis transform."""
     pixels = ops.cast(ops.shape(x)[1] * ops.shape(x)[2], "float32")
     z_hat = soft_round(z, tau, noise_z)
-    mu, log_sigma = ops.split(model.hyper_synthesis(z_hat / gz, training=False), 2, axis=-1)
-    mu, sigma = mu * gy, ops.exp(ops.clip(log_sigma, -10.0, 10.0)) * gy
+    mu, sigma = mean_scale(model.hyper_synthesis(z_hat / gz, training=False), gy)
     y_hat = soft_round(y - mu, tau, noise_y) + mu
     rate = bits(gaussian_likelihood(y_hat, mu, sigma)) + bits(model.z_prior.likelihood(z_hat))
     dist = CALIBRATION["c"] * ops.mean(ops.square((y_hat - y) / gy), axis=(1, 2, 3))
@@ -71,9 +72,9 @@ def main() -> None:
             t0 = time.time()
             blobs = codec.compress(images, q, refine=RefineSettings(steps=steps))
             seconds = time.time() - t0
-            mse = ((codec.decompress(blobs).astype(float) - images) ** 2).mean(axis=(1, 2, 3))
+            psnr = mean_psnr(images, codec.decompress(blobs))
             bpp = 8 * sum(map(len, blobs)) / images[..., 0].size
-            print(f"q{q} {mode} {steps} steps: {bpp:.4f} bpp {np.mean(10 * np.log10(255**2 / mse)):.3f} dB {seconds:.0f}s", flush=True)
+            print(f"q{q} {mode} {steps} steps: {bpp:.4f} bpp {psnr:.3f} dB {seconds:.0f}s", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import numpy as np
 
 from cae_helpers.bench.photos import sample_photos
 from cae_helpers.codec import pretrained_codec
+from cae_helpers.metrics import mean_psnr
 from cae_helpers.refine import RefineSettings
 
 
@@ -44,9 +45,9 @@ def main() -> None:
                 t0 = time.time()
                 blobs = codec.compress(images, q, refine=RefineSettings(steps=s, learning_rate=lr) if s else 0)
                 seconds = time.time() - t0
-                mse = ((codec.decompress(blobs).astype(float) - images) ** 2).mean(axis=(1, 2, 3))
+                psnr = mean_psnr(images, codec.decompress(blobs))
                 bpp = 8 * sum(map(len, blobs)) / images[..., 0].size
-                print(f"{which} q{q} steps {s} lr {lr}: {bpp:.4f} bpp {np.mean(10 * np.log10(255**2 / mse)):.3f} dB {seconds:.0f}s",
+                print(f"{which} q{q} steps {s} lr {lr}: {bpp:.4f} bpp {psnr:.3f} dB {seconds:.0f}s",
                       flush=True)
 
 
