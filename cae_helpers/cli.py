@@ -163,6 +163,8 @@ def _codec_parser(sub) -> None:
             c.add_argument("--lambdas", type=_lambdas, default=default, help="one lambda per quality level, comma-separated, increasing")
         elif f.name == "precision":
             c.add_argument("--precision", choices=PRECISIONS, default=default, help="dtype policy of the transforms")
+        elif isinstance(default, bool):
+            c.add_argument("--" + f.name.replace("_", "-"), action="store_true", help=text)
         else:
             kind = types.get(f.name, POSITIVE_INT if isinstance(default, int) else POSITIVE)
             c.add_argument("--" + f.name.replace("_", "-"), type=kind, default=default, help=text)
@@ -173,6 +175,7 @@ CODEC_HELP = {
     "latent_channels": "channels of the latent y (M)",
     "hyper_filters": "channels of the hyper transforms",
     "hyper_channels": "channels of the hyper-latent z",
+    "hyper_kernel": "kernel of the hyper-analysis' first and the hyper-synthesis' last convolution (1: cheaper)",
     "downsamples": "stride-2 stages of the analysis transform (latent side: 32 / 2^this)",
     "epochs": "epochs in the whole schedule (the learning-rate drop is placed from it)",
     "batch_size": "images per step",
@@ -185,6 +188,8 @@ CODEC_HELP = {
                    "so the model also sees inputs larger than 32x32; 0: off",
     "passes": "passes over the training images per epoch (fewer, longer epochs: each epoch ends with a validation and a checkpoint)",
     "init_from": "start from this saved codec's weights (a folder with weights.npz and config.json; same architecture)",
+    "init_partial": "--init-from may hold another architecture: copy the parts whose shapes fit (the analysis and "
+                    "synthesis transforms, typically), carry the gains over to the new lambdas, start the rest fresh",
     "val_size": "class-balanced training images held out for validation",
     "seed": "random seed (weights, batches, augmentation)",
 }
@@ -340,6 +345,8 @@ def _check_combinations(args, p: argparse.ArgumentParser) -> None:
     """Refuse options that need another one (each alone passes its own type check)."""
     if args.command == "bench" and getattr(args, "refine", 0) and not args.hyperprior:
         p.error("--refine refines the hyperprior codec's latents: it needs --hyperprior")
+    if args.command == "train-codec" and args.init_partial and not args.init_from:
+        p.error("--init-partial says how to start from --init-from: it needs --init-from")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,6 +48,7 @@ class HyperpriorConfig:
     latent_channels: int = 128  # M: channels of y
     hyper_filters: int = 96  # width of h_a / h_s
     hyper_channels: int = 64  # Nz: channels of z (2x2 positions for a 32x32 image)
+    hyper_kernel: int = 3  # kernel of h_a's first and h_s's last convolution (3: Minnen 2018; 1: a cheaper hyper path)
     lambdas: tuple = DEFAULT_LAMBDAS  # one per quality level, lowest rate first
     epochs: int = 100
     batch_size: int = 32
@@ -58,6 +59,7 @@ class HyperpriorConfig:
     max_zoom: float = 4.0
     large_patch: int = 0  # > 0: every other batch is made of large_patch-pixel patches (mosaics, upscaled crops)
     init_from: str = ""  # a saved codec folder whose weights the training starts from ("": random)
+    init_partial: bool = False  # init_from may differ in architecture: copy what fits (see transfer_weights)
     passes: int = 1  # passes over the training images per epoch (fewer, longer epochs on a fast GPU)
     val_size: int = 5000
     seed: int = 0
@@ -67,13 +69,16 @@ class HyperpriorConfig:
         self.lambdas = tuple(float(v) for v in self.lambdas)
         if len(self.lambdas) < 1 or any(not v > 0 for v in self.lambdas) or list(self.lambdas) != sorted(self.lambdas):
             raise ValueError(f"lambdas must be positive and increasing, got {self.lambdas!r}")
-        for name in ("filters", "latent_channels", "hyper_filters", "hyper_channels", "epochs", "batch_size", "passes"):
+        for name in ("filters", "latent_channels", "hyper_filters", "hyper_channels", "hyper_kernel", "epochs", "batch_size",
+                     "passes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if not 0 <= self.augment <= 1:
             raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
         if not 0 < self.decay_at <= 1:
             raise ValueError(f"decay_at must be in (0, 1], got {self.decay_at!r}")
+        if self.init_partial and not self.init_from:
+            raise ValueError("init_partial says how to start from init_from: it needs init_from")
         if large_patch_problem(self.large_patch):
             raise ValueError(f"large_patch {large_patch_problem(self.large_patch)}")
 
@@ -130,7 +135,7 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None) -> dict[str,
     `dtype`: the layers' dtype policy (for example "mixed_bfloat16"); the outputs y, x_hat, z and
     the hyper-parameters are always float32.
     """
-    n, m, hn, nz = c.filters, c.latent_channels, c.hyper_filters, c.hyper_channels
+    n, m, hn, nz, k = c.filters, c.latent_channels, c.hyper_filters, c.hyper_channels, c.hyper_kernel
     x = inp = keras.Input((None, None, 3), name="image")
     for i in range(2):
         x = layers.Conv2D(n, 5, strides=2, padding="same", name=f"ga{i}", dtype=dtype)(x)
@@ -146,14 +151,14 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None) -> dict[str,
     g_s = keras.Model(inp, layers.Conv2DTranspose(3, 5, strides=2, padding="same", dtype="float32", name="gs_out")(y), name="synthesis")
 
     h = inp = keras.Input((None, None, m), name="y_gained")
-    h = layers.Conv2D(hn, 3, padding="same", activation="relu", name="ha0", dtype=dtype)(h)
+    h = layers.Conv2D(hn, k, padding="same", activation="relu", name="ha0", dtype=dtype)(h)
     h = layers.Conv2D(hn, 5, strides=2, padding="same", activation="relu", name="ha1", dtype=dtype)(h)
     h_a = keras.Model(inp, layers.Conv2D(nz, 5, strides=2, padding="same", dtype="float32", name="ha_out")(h), name="hyper_analysis")
 
     h = inp = keras.Input((None, None, nz), name="z_hat")
     h = layers.Conv2DTranspose(hn, 5, strides=2, padding="same", activation="relu", name="hs0", dtype=dtype)(h)
     h = layers.Conv2DTranspose(hn * 3 // 2, 5, strides=2, padding="same", activation="relu", name="hs1", dtype=dtype)(h)
-    h_s = keras.Model(inp, layers.Conv2D(2 * m, 3, padding="same", dtype="float32", name="hs_out")(h), name="hyper_synthesis")
+    h_s = keras.Model(inp, layers.Conv2D(2 * m, k, padding="same", dtype="float32", name="hs_out")(h), name="hyper_synthesis")
     return {"analysis": g_a, "synthesis": g_s, "hyper_analysis": h_a, "hyper_synthesis": h_s}
 
 
@@ -260,7 +265,7 @@ def save_hyperprior(model: HyperpriorModel, directory, info: dict | None = None)
     write_json(directory / "config.json", {"config": dataclasses.asdict(model.config), **(info or {})})
 
 
-ARCHITECTURE = ("filters", "latent_channels", "hyper_filters", "hyper_channels", "lambdas")
+ARCHITECTURE = ("filters", "latent_channels", "hyper_filters", "hyper_channels", "hyper_kernel", "lambdas")
 
 
 def copy_weights(model: HyperpriorModel, directory) -> None:
@@ -269,9 +274,45 @@ def copy_weights(model: HyperpriorModel, directory) -> None:
     differ = [f"{k}: {getattr(start.config, k)!r} there, {getattr(model.config, k)!r} here"
               for k in ARCHITECTURE if getattr(start.config, k) != getattr(model.config, k)]
     if differ:
-        raise ValueError(f"{directory} holds another architecture ({'; '.join(differ)})")
+        raise ValueError(f"{directory} holds another architecture ({'; '.join(differ)}); "
+                         "init_partial copies only the parts that fit")
     for name, part in model.parts().items():
         part.set_weights(start.parts()[name].get_weights())
+
+
+def transfer_weights(model: HyperpriorModel, directory) -> dict[str, list[str]]:
+    """Start `model` from what fits of another architecture's codec; {"copied": [...], "fresh": [...]} by part.
+
+    A part is copied when every weight has the same shape there and here (g_a and g_s, typically,
+    when only the hyper path or the lambdas changed). Gain units with the same channels but other
+    lambdas are interpolated in log-lambda (linearly, extended past the ends along the end
+    segments), so a new level starts near the rate the old model gave at its lambda.
+    """
+    start = load_hyperprior(directory)
+    mine, theirs = model.parts(), start.parts()
+    report = {"copied": [], "fresh": []}
+    for name, part in mine.items():
+        old = theirs[name].get_weights()
+        if [w.shape for w in old] == [w.shape for w in part.get_weights()] and (
+                not isinstance(part, GainUnits) or start.config.lambdas == model.config.lambdas):
+            part.set_weights(old)
+        elif isinstance(part, GainUnits) and old[0].shape[1:] == tuple(part.log_gains.shape[1:]):
+            part.set_weights([_gains_at(old[0], start.config.lambdas, model.config.lambdas)])
+        else:
+            report["fresh"].append(name)
+            continue
+        report["copied"].append(name)
+    return report
+
+
+def _gains_at(log_gains: np.ndarray, lambdas_from, lambdas_to) -> np.ndarray:
+    """(K_from, C) log-gains at lambdas_from -> (K_to, C) at lambdas_to, piecewise linear in log-lambda."""
+    src, dst = np.log(np.asarray(lambdas_from, np.float64)), np.log(np.asarray(lambdas_to, np.float64))
+    if len(src) == 1:
+        return np.repeat(log_gains, len(dst), axis=0).astype(np.float32)
+    seg = np.clip(np.searchsorted(src, dst) - 1, 0, len(src) - 2)  # the segment each new lambda falls in (or beyond)
+    t = ((dst - src[seg]) / (src[seg + 1] - src[seg]))[:, None]
+    return ((1 - t) * log_gains[seg] + t * log_gains[seg + 1]).astype(np.float32)
 
 
 def load_hyperprior(directory) -> HyperpriorModel:

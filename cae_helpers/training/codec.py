@@ -18,7 +18,8 @@ from ..optimizers import FusedAdam
 from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resumable, resolve_precision, set_seed
 
 
-LATER_SETTINGS = {"large_patch": 0, "init_from": "", "passes": 1}  # added after runs were recorded: their defaults
+LATER_SETTINGS = {"large_patch": 0, "init_from": "", "passes": 1, "hyper_kernel": 3,
+                  "init_partial": False}  # added after runs were recorded: their defaults
 
 
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
@@ -52,13 +53,17 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
 
     `workers`: threads preparing batches (NumPy batches only: other backends, or `config.large_patch`).
     """
-    from ..hyperprior import build_hyperprior, copy_weights
+    from ..hyperprior import build_hyperprior, copy_weights, transfer_weights
 
     set_seed(config.seed)
     data_parallel(config.batch_size)  # several JAX devices: each batch is split across them
     model = build_hyperprior(config, dtype=resolve_precision(config.precision))
-    if config.init_from:
-        copy_weights(model, config.init_from)  # a resumed run then loads its own checkpoint over these
+    if config.init_from and config.init_partial:
+        report = transfer_weights(model, config.init_from)  # a resumed run then loads its own checkpoint over these
+        print(f"from {config.init_from}: copied {', '.join(report['copied']) or 'nothing'}; "
+              f"fresh {', '.join(report['fresh']) or 'nothing'}", flush=True)
+    elif config.init_from:
+        copy_weights(model, config.init_from)
     cbs = [ProgressLog(config.epochs)] + ([TimeLimit(time_limit_s)] if time_limit_s else []) + list(callbacks or [])
     settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500, augment=config.augment,
                            max_zoom=config.max_zoom, large_patch=config.large_patch, workers=workers, passes=config.passes)

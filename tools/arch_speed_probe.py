@@ -1,0 +1,73 @@
+"""Probe: training images/s of hyperprior variants beside one factorised model (same batches as bench speed).
+
+    CIFAR100_PATH=/path/to/cifar-100-python.tar.gz python tools/arch_speed_probe.py 5000 > results/speed/arch-probe.log
+
+Each variant is a HyperpriorConfig override ("name key=value ..."); batch 32, mixed precision where `auto`
+picks it, best of 2 timed epochs of the first N training images after an untimed warm-up, no validation.
+Prints one line per variant with its forward multiply-adds per 32x32 image (counted from the layers' shapes).
+"""
+
+import sys
+
+import numpy as np
+
+from cae_helpers import hyperprior
+from cae_helpers.bench import speed
+from cae_helpers.data import load_cifar100
+
+VARIANTS = {
+    "shipped": {},
+    "hyper_kernel=1": {"hyper_kernel": 1},
+    "hyper_kernel=1 hyper_channels=32": {"hyper_kernel": 1, "hyper_channels": 32},
+    "hyper_kernel=1 hyper_channels=32 hyper_filters=64": {"hyper_kernel": 1, "hyper_channels": 32, "hyper_filters": 64},
+}
+
+
+def forward_macs(model) -> int:
+    """Multiply-adds of the four transforms' convolutions for one 32x32 image (GDN's 1x1 included)."""
+    total = 0
+    for part in (model.analysis, model.synthesis, model.hyper_analysis, model.hyper_synthesis):
+        for layer in part.layers:
+            if layer.weights:
+                total += _layer_macs(part, layer)
+    return total
+
+
+def _layer_macs(part, layer) -> int:
+    """One layer's multiply-adds, its input and output sizes read off a probe model at 32x32 image size."""
+    import keras
+
+    probe = keras.Model(part.inputs, [layer.input, layer.output])
+    size = {"analysis": 32, "synthesis": 8, "hyper_analysis": 8, "hyper_synthesis": 2}[part.name]
+    channels = part.inputs[0].shape[-1]
+    inp, out = probe(np.zeros((1, size, size, channels), np.float32))
+    kernel = next((w.shape for w in layer.weights if len(w.shape) >= 2), None)
+    if kernel is None:
+        return 0
+    if len(kernel) == 4:
+        kh, kw = kernel[0], kernel[1]
+        cin, cout = inp.shape[-1], out.shape[-1]
+        positions = inp.shape[1] * inp.shape[2] if "Transpose" in type(layer).__name__ else out.shape[1] * out.shape[2]
+        return int(positions * kh * kw * cin * cout)
+    return int(out.shape[1] * out.shape[2] * kernel[0] * kernel[1])  # GDN: a 1x1 convolution over channels
+
+
+def main(n: int) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="The structure of `inputs`")
+    images = load_cifar100().train.images[:n]
+    print(f"factorised: {speed.codec_train_throughput(images, 'factorised'):.0f} images/s", flush=True)
+    original = hyperprior.HyperpriorConfig
+    for name, override in VARIANTS.items():
+        hyperprior.HyperpriorConfig = lambda **kw: original(**(override | kw))
+        try:
+            macs = forward_macs(hyperprior.build_hyperprior(original(**override)))
+            rate = speed.codec_train_throughput(images, "hyperprior")
+        finally:
+            hyperprior.HyperpriorConfig = original
+        print(f"{name}: {rate:.0f} images/s, {macs / 1e6:.1f} M multiply-adds forward", flush=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
