@@ -281,7 +281,8 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--model", action="append", default=[], help="autoencoder.keras to add (repeatable)")
     rd.add_argument("--learned", action="append", default=[],
                     help="a factorised codec folder, or a folder of them (weights/learned): one RD point each (repeatable)")
-    rd.add_argument("--hyperprior", default=None, help="a saved hyperprior codec folder (cae_helpers/zoo/hyperprior): one point per quality")
+    rd.add_argument("--hyperprior", action="append", default=[],
+                    help="a saved hyperprior codec folder (cae_helpers/zoo/hyperprior): one point per quality (repeatable)")
     rd.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="hyperprior qualities to code (default: every level)")
     rd.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS",
                     help="also the hyperprior with encoder-side latent refinement of this many steps (a curve of its own; 0: none)")
@@ -294,7 +295,8 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--merge", action="append", default=[], help="rd.json of an earlier run on the same images whose curves to include")
     ph = bsub.add_parser("photos", help="full-size photographs: ours vs WebP, JPEG, AVIF", formatter_class=fmt)
     _common(ph, "runs/photos", data=False)
-    ph.add_argument("--hyperprior", default=None, help="a saved hyperprior codec folder (default: classic codecs only)")
+    ph.add_argument("--hyperprior", action="append", default=[],
+                    help="a saved hyperprior codec folder (repeatable; default: classic codecs only)")
     ph.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="qualities to code (default: every level)")
     ph.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS",
                     help="also the whole-image hyperprior with encoder-side latent refinement of this many steps (0: none)")

@@ -171,3 +171,13 @@ def test_codec_train_throughput_times_an_epoch(kind):
     assert codec_train_throughput(images, kind, repeats=1) > 0
     with pytest.raises(ValueError, match="unknown codec kind"):
         codec_train_throughput(images, "other")
+
+
+def test_codec_curves_are_named_by_their_folder_beside_the_default():
+    from cae_helpers.bench.curves import codec_name
+    from cae_helpers.bench.photos import OURS_WHOLE
+    from cae_helpers.bench.rd import HYPERPRIOR
+
+    assert codec_name(HYPERPRIOR, "cae_helpers/zoo/hyperprior") == HYPERPRIOR  # the committed results keep their names
+    assert codec_name(HYPERPRIOR, "cae_helpers/zoo/hyperprior-v2/") == "learned codec (hyperprior, one model: hyperprior-v2)"
+    assert codec_name(OURS_WHOLE, "runs/x") == "learned codec (hyperprior, whole image: x)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..metrics import bits_per_pixel, mean_psnr, pooled_psnr, ssim_per_image
@@ -94,6 +96,12 @@ def gap_rows(rd: dict, name: str = "learned codec (factorised prior)", rates: tu
             row[f"gap to {other}"] = None if ours is None or theirs is None else ours - theirs
         rows.append(row)
     return rows
+
+
+def codec_name(base: str, folder) -> str:
+    """The curve name of codec `base` (ending in ")") for a saved codec: the zoo's default keeps it, others add their folder name."""
+    name = Path(folder).name
+    return base if name == "hyperprior" else f"{base[:-1]}: {name})"
 
 
 def refined_name(base: str, steps: int) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
-from .curves import refined_name
+from .curves import codec_name, refined_name
 
 OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 4: independent tiles
 OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 3: one pass over the photo (the default for a codec trained on larger inputs)
@@ -73,7 +73,8 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
 
     codec = HyperpriorCodec.load(folder)
     curves = {}
-    layouts = [(OURS, True, 0), (OURS_WHOLE, False, 0)] + ([(refined_name(OURS_WHOLE, refine), False, refine)] if refine else [])
+    tiled, whole = codec_name(OURS, folder), codec_name(OURS_WHOLE, folder)
+    layouts = [(tiled, True, 0), (whole, False, 0)] + ([(refined_name(whole, refine), False, refine)] if refine else [])
     for name, tiles, steps in layouts:
         points = []
         for q in qualities or range(1, codec.levels + 1):
@@ -97,8 +98,8 @@ def run_photos(args, argv) -> int:
     start = time.perf_counter()
     photos = sample_photos(args.photos)
     curves = classic_photo_curves(photos)
-    if args.hyperprior:
-        curves |= hyperprior_photo_curve(args.hyperprior, photos, args.qualities, args.refine)
+    for folder in args.hyperprior:
+        curves |= hyperprior_photo_curve(folder, photos, args.qualities, args.refine)
     anchor = curves["WebP"]
     summary = {n: {"bd_rate_vs_webp_percent": bd_rate(p, anchor), **psnr_at_rates(p, (0.25, 0.5, 1, 2))} for n, p in curves.items()}
     out = args.out

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .classic import classic_curves
-from .curves import bd_rate, psnr_at_rates, published_curves, rd_point, refined_name, PUBLISHED_SOURCE
+from .curves import bd_rate, codec_name, psnr_at_rates, published_curves, rd_point, refined_name, PUBLISHED_SOURCE
 
 
 def coded_point(images: np.ndarray, codec, **params) -> dict:
@@ -58,7 +58,8 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
     points = [timed_point(images, lambda x, q=q: codec.compress(x, q, progress=refine > 0, refine=refine), codec.decompress,
                           quality=q, weights=str(folder), refine_steps=refine)
               for q in qualities]
-    return {refined_name(HYPERPRIOR, refine) if refine else HYPERPRIOR: points}
+    name = codec_name(HYPERPRIOR, folder)
+    return {refined_name(name, refine) if refine else name: points}
 
 
 def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
@@ -148,11 +149,11 @@ def run_rd(args, argv) -> int:
         curves |= model_curves(path, data.train.images, test.images, tuple(args.steps))
     if args.learned:
         curves |= learned_curve(learned_dirs(args.learned), test.images)
-    if args.hyperprior:
-        qualities = tuple(args.qualities) if args.qualities else None
-        curves |= hyperprior_curve(args.hyperprior, test.images, qualities)
+    qualities = tuple(args.qualities) if args.qualities else None
+    for folder in args.hyperprior:
+        curves |= hyperprior_curve(folder, test.images, qualities)
         if args.refine:  # beside the plain curve, on the same images
-            curves |= hyperprior_curve(args.hyperprior, test.images, qualities, args.refine)
+            curves |= hyperprior_curve(folder, test.images, qualities, args.refine)
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
                       **psnr_at_rates(pts)} for name, pts in curves.items()}
