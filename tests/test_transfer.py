@@ -65,3 +65,22 @@ def test_a_partial_start_needs_a_codec_to_start_from(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["train-codec", "--data", "/nonexistent", "--init-partial"])
     assert exit_info.value.code == 2 and "--init-partial" in capsys.readouterr().err
+
+
+def test_a_light_codec_round_trips_through_its_numpy_hyper_synthesis():
+    import keras
+
+    from cae_helpers.codec import HyperpriorCodec
+
+    keras.utils.set_random_seed(1)
+    codec = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**(TINY | {"hyper_kernel": 1}))))
+    z = np.random.default_rng(2).integers(-3, 4, (2, 3, 2, 4)).astype(np.float64)
+    mu, sigma = codec.hyper_parameters(z, 1.0)
+    gy, gz = codec.gains(1.0)
+    mu_k, log_s = np.split(np.asarray(codec.model.hyper_synthesis(z / gz)), 2, axis=-1)
+    np.testing.assert_allclose(mu, mu_k * gy, atol=1e-4)
+    np.testing.assert_allclose(sigma, np.exp(np.clip(log_s, -10, 10)) * gy, rtol=1e-4)
+    images = np.random.default_rng(0).integers(0, 256, (3, 48, 32, 3), dtype=np.uint8)
+    blobs = codec.compress(images, 2)
+    np.testing.assert_array_equal(codec.decompress(blobs), codec.decompress(codec.compress(images, 2)))
+    assert codec.decompress(blobs).shape == images.shape
