@@ -2,6 +2,7 @@
 
     python tools/results_table.py               # the reference runs and the factorised codecs
     python tools/results_table.py --hyperprior  # the headline table and the hyperprior codec's tables
+    python tools/results_table.py --v2          # the second hyperprior model beside the shipped one
 """
 
 import sys
@@ -48,9 +49,25 @@ def refine_tables() -> None:
             print(rd_summary_table(found, rates=rates))
 
 
+V2 = "learned codec (hyperprior, one model: hyperprior-v2)"  # cae_helpers.bench.curves.codec_name for zoo/hyperprior-v2
+
+
+def v2_tables() -> None:
+    """The second model's points on CIFAR, then both models on CIFAR, the photo crops and the full photographs."""
+    cifar, crops, photos = (_load(f"results/{d}") for d in ("rd-hyperprior-v2/rd.json", "rd-photos-v2/rd.json",
+                                                             "photos-v2/photos.json"))
+    print(points_table(cifar["curves"][V2], label="quality"))
+    for table in (rd_summary_table(cifar, rates=(0.25, 0.5, 1, 2, 4)), gaps_table(cifar, V2),
+                  rd_summary_table(crops, rates=(0.25, 0.5, 1, 2, 4)), rd_summary_table(photos, rates=(0.25, 0.5, 1, 2))):
+        print()
+        print(table)
+
+
 def main() -> None:
     if "--hyperprior" in sys.argv[1:]:
         return hyperprior_tables()
+    if "--v2" in sys.argv[1:]:
+        return v2_tables()
     runs = [(f"`{rel}`", m) for rel in RUNS if (m := _load(rel)) is not None]
     print(runs_table(runs))
     print()
