@@ -273,13 +273,14 @@ def test_training_resumes_exactly(tiny_archive, tmp_path):
         train_hyperprior(HyperpriorConfig(**(TINY | {"learning_rate": 1e-3})), fit.images, val.images, tmp_path / "b")
 
 
-def test_the_shipped_codec_codes_every_quality_in_order():
+@pytest.mark.parametrize("name", ["hyperprior", "hyperprior-v2"])
+def test_the_shipped_codec_codes_every_quality_in_order(name):
     """The weights in cae_helpers/zoo: more quality, more bytes and higher PSNR; bytes follow the content."""
     from cae_helpers.codec import ZOO, pretrained_codec
     from cae_helpers.metrics import mean_psnr
 
-    if not (ZOO / "hyperprior" / "weights.npz").is_file():
-        pytest.skip("no shipped hyperprior codec in cae_helpers/zoo yet")
+    if not (ZOO / name / "weights.npz").is_file():
+        pytest.skip(f"no shipped codec {name!r} in cae_helpers/zoo")
     from cae_helpers.data import photo_crops
 
     crops, _ = photo_crops()
@@ -287,8 +288,8 @@ def test_the_shipped_codec_codes_every_quality_in_order():
     order = np.argsort(busy)
     images = np.concatenate([crops[order[-8:]], crops[order[:8]]])  # 8 busiest, 8 smoothest photo crops
     sizes, psnrs = [], []
-    for q in range(1, pretrained_codec().codec.levels + 1):
-        codec = pretrained_codec(quality=q)
+    for q in range(1, pretrained_codec(name=name).codec.levels + 1):
+        codec = pretrained_codec(quality=q, name=name)
         blobs = codec.compress(images)
         out = codec.decompress(blobs)
         sizes.append(np.mean([len(b) for b in blobs]))
