@@ -95,23 +95,24 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     import json
 
     from cae_helpers.bench import photos
-    from cae_helpers.bench.curves import refined_name
+    from cae_helpers.bench.curves import codec_name, refined_name
 
     fake = {"a.jpg": _rgb(40, 56, 1), "b.jpg": _rgb(24, 24, 2)}
     monkeypatch.setattr(photos, "sample_photos", lambda source: fake if source == "sklearn" else None)
     assert main(["bench", "photos", "--hyperprior", str(codec_dir), "--qualities", "1", "2", "--refine", "3", "--out", str(tmp_path / "p")]) == 0
     result = json.loads((tmp_path / "p" / "photos.json").read_text())
-    ours = result["curves"][photos.OURS]
+    tiled, whole_name = codec_name(photos.OURS, codec_dir), codec_name(photos.OURS_WHOLE, codec_dir)  # named by folder
+    ours = result["curves"][tiled]
     assert [p["quality"] for p in ours] == [1, 2]
     for p in ours:
         per = p["photos"]
         assert per["a.jpg"]["bpp"] == pytest.approx(8 * per["a.jpg"]["bytes"] / (40 * 56))
         assert p["bpp"] == pytest.approx((per["a.jpg"]["bpp"] + per["b.jpg"]["bpp"]) / 2)
-    assert set(result["curves"]) >= {"WebP", "JPEG 4:4:4", "AVIF", photos.OURS_WHOLE} and (tmp_path / "p" / "photos.png").is_file()
-    whole = result["curves"][photos.OURS_WHOLE]
+    assert set(result["curves"]) >= {"WebP", "JPEG 4:4:4", "AVIF", whole_name} and (tmp_path / "p" / "photos.png").is_file()
+    whole = result["curves"][whole_name]
     assert [p["layout"] for p in ours] == ["32x32 tiles"] * 2 and [p["layout"] for p in whole] == ["whole image"] * 2
     assert ours[0]["photos"]["a.jpg"]["bytes"] != whole[0]["photos"]["a.jpg"]["bytes"]  # 40x56: two layouts, two strings
-    refined = result["curves"][refined_name(photos.OURS_WHOLE, 3)]
+    refined = result["curves"][refined_name(whole_name, 3)]
     assert [(p["layout"], p["refine_steps"]) for p in refined] == [("whole image", 3)] * 2 and whole[0]["refine_steps"] == 0
 
 
