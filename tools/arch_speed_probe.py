@@ -1,6 +1,6 @@
 """Probe: training images/s of hyperprior variants beside one factorised model (same batches as bench speed).
 
-    CIFAR100_PATH=/path/to/cifar-100-python.tar.gz python tools/arch_speed_probe.py 5000 > results/speed/arch-probe.log
+    CIFAR100_PATH=/path/to/cifar-100-python.tar.gz python tools/arch_speed_probe.py 4000 > results/speed/amd-epyc/arch-probe.log
 
 Each variant is a HyperpriorConfig override ("name key=value ..."); batch 32, mixed precision where `auto`
 picks it, best of 2 timed epochs of the first N training images after an untimed warm-up, no validation.
@@ -37,13 +37,13 @@ def _layer_macs(part, layer) -> int:
     """One layer's multiply-adds, its input and output sizes read off a probe model at 32x32 image size."""
     import keras
 
+    kernel = next((w.shape for w in layer.weights if len(w.shape) >= 2), None)
+    if kernel is None:  # no kernel (a bias-only layer): no multiply-adds to count
+        return 0
     probe = keras.Model(part.inputs, [layer.input, layer.output])
     size = {"analysis": 32, "synthesis": 8, "hyper_analysis": 8, "hyper_synthesis": 2}[part.name]
     channels = part.inputs[0].shape[-1]
     inp, out = probe(np.zeros((1, size, size, channels), np.float32))
-    kernel = next((w.shape for w in layer.weights if len(w.shape) >= 2), None)
-    if kernel is None:
-        return 0
     if len(kernel) == 4:
         kh, kw = kernel[0], kernel[1]
         cin, cout = inp.shape[-1], out.shape[-1]

@@ -10,6 +10,7 @@ import sys
 import json
 from pathlib import Path
 
+from cae_helpers.bench.curves import codec_name
 from cae_helpers.report import gaps_table, headline_table, points_table, rd_summary_table, runs_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +50,7 @@ def refine_tables() -> None:
             print(rd_summary_table(found, rates=rates))
 
 
-V2 = "learned codec (hyperprior, one model: hyperprior-v2)"  # cae_helpers.bench.curves.codec_name for zoo/hyperprior-v2
+V2 = codec_name(HYPERPRIOR, "cae_helpers/zoo/hyperprior-v2")
 
 
 def v2_tables() -> None:

@@ -58,7 +58,7 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
     set_seed(config.seed)
     data_parallel(config.batch_size)  # several JAX devices: each batch is split across them
     model = build_hyperprior(config, dtype=resolve_precision(config.precision))
-    if config.init_from and config.init_partial:
+    if config.init_partial:  # the config refuses it without init_from
         report = transfer_weights(model, config.init_from)  # a resumed run then loads its own checkpoint over these
         print(f"from {config.init_from}: copied {', '.join(report['copied']) or 'nothing'}; "
               f"fresh {', '.join(report['fresh']) or 'nothing'}", flush=True)
