@@ -10,7 +10,9 @@ y = g_a(x) * gain, z = round(h_a(y) * zgain) coded under per-channel tables, the
 (mu, sigma) = h_s(z) computed in NumPy float64 from the shipped float16 weights, so both
 sides compute them the same way whatever the Keras backend or precision; each symbol
 round(y - mu) is coded under the table of scales nearest sigma. The decoder adds mu back and
-runs g_s. Byte format: `entropy.container`.
+runs g_s. A model with channel context (`context_slices` S > 1) codes y in S channel slices,
+each slice's (mu, sigma) refined in NumPy float64 from the slices already decoded
+(`_latent_chain`, the mirror of `HyperpriorModel.latent_parameters`). Byte format: `entropy.container`.
 """
 
 from __future__ import annotations
@@ -124,6 +126,11 @@ class HyperpriorCodec:
                 for layer in self.model.hyper_synthesis.layers if hasattr(layer, "kernel")]
 
     @cached_property
+    def _context_weights(self) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        return [[(np.asarray(layer.kernel, np.float64), np.asarray(layer.bias, np.float64))
+                 for layer in net.layers if hasattr(layer, "kernel")] for net in self.model.context]
+
+    @cached_property
     def _log_gains(self) -> tuple[np.ndarray, np.ndarray]:
         return (np.asarray(self.model.y_gain.log_gains, np.float64), np.asarray(self.model.z_gain.log_gains, np.float64))
 
@@ -179,25 +186,61 @@ class HyperpriorCodec:
             out.append(np.exp((1 - t) * log_g[lo] + t * log_g[hi]))
         return out[0], out[1]
 
-    def hyper_parameters(self, z_hat: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """(mu, sigma) of the gained latent from integer z_hat (N, h, w, Nz), in NumPy float64."""
-        gy, gz = self.gains(level)
+    def hyper_raw(self, z_hat: np.ndarray, level: float) -> np.ndarray:
+        """h_s's output (N, 4h, 4w, 2M): ungained mean and log-scale of y, from integer z_hat (N, h, w, Nz), in NumPy float64."""
+        gz = self.gains(level)[1]
         (k0, b0), (k1, b1), (k2, b2) = self._hs_weights
         h = np.maximum(_conv_transpose_2x(z_hat / gz, k0, b0), 0)
         h = np.maximum(_conv_transpose_2x(h, k1, b1), 0)
-        mu, log_sigma = np.split(_conv_same(h, k2, b2), 2, axis=-1)
-        return mu * gy, np.exp(np.clip(log_sigma, -10, 10)) * gy
+        return _conv_same(h, k2, b2)
 
-    def hyper_rows(self, z_hat: np.ndarray, level: float, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """(mu, sigma) of latent rows [start, stop) of one image from its integer z_hat (h, w, Nz), computed on the z rows they need.
+    def hyper_parameters(self, z_hat: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(mu, sigma) of the gained latent from integer z_hat (N, h, w, Nz), before any channel context."""
+        return _mean_scale(self.hyper_raw(z_hat, level), self.gains(level)[0])
+
+    def hyper_rows(self, z_hat: np.ndarray, level: float, start: int, stop: int) -> np.ndarray:
+        """`hyper_raw` of latent rows [start, stop) of one image from its integer z_hat (h, w, Nz), computed on the z rows they need.
 
         Both sides call it with the same rows (`tiling.coding_strips`), so encoder and decoder see identical values.
         """
-        def both(z: np.ndarray) -> np.ndarray:
-            return np.concatenate(self.hyper_parameters(z, level), axis=-1)
+        return tiling.rows_of(lambda z: self.hyper_raw(z, level), z_hat[None], 4, start, stop, halo=16)[0]  # radius 12 y rows
 
-        out = tiling.rows_of(both, z_hat[None], 4, start, stop, halo=16)[0]  # receptive radius 3 z rows = 12 y rows
-        return np.split(out, 2, axis=-1)
+    def _latent_chain(self, raw: np.ndarray, gy: np.ndarray, quantise) -> np.ndarray:
+        """y_hat / gy (N, h, w, M), the synthesis' input, slice by slice from h_s's output `raw` (N, h, w, 2M); NumPy float64.
+
+        quantise(s, mu_s, sigma_s) -> y_hat_s of slice s (the encoder rounds and records symbols,
+        the decoder pops them); slice s > 0 first adds its context network's residual, computed
+        from the slices before it (zero-padded at the edges of `raw`'s rows, on both sides).
+        """
+        k = self.model.config.slices
+        mus, log_sigmas = (np.split(p, k, axis=-1) for p in np.split(raw, 2, axis=-1))
+        gains, seen = np.split(gy, k), []
+        for s in range(k):
+            p = np.concatenate([mus[s], log_sigmas[s]], axis=-1)
+            if s:
+                (k0, b0), (k1, b1) = self._context_weights[s - 1]
+                h = np.maximum(_conv_same(np.concatenate([p] + seen, axis=-1), k0, b0), 0)
+                p = p + _conv_same(h, k1, b1)
+            y_hat = quantise(s, *_mean_scale(p, gains[s]))
+            seen.append(y_hat / gains[s])
+        return np.concatenate(seen, axis=-1)
+
+    def _slices(self, values: np.ndarray) -> list[np.ndarray]:
+        """The channel slices of y-shaped values (..., M), in coding order."""
+        return np.split(values, self.model.config.slices, axis=-1)
+
+    def _latent_symbols(self, y: np.ndarray, raw: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(symbols, table indexes, mu) of gained latents y (N, h, w, M) given h_s's output for them (the encoder's chain)."""
+        y_s, sym, idx, mu = self._slices(y), [], [], []
+
+        def quantise(s: int, m: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+            sym.append(np.rint(y_s[s] - m))
+            idx.append(scale_indexes(sigma))
+            mu.append(m)
+            return sym[-1] + m
+
+        self._latent_chain(raw, gy, quantise)
+        return np.concatenate(sym, -1).astype(np.int64), np.concatenate(idx, -1), np.concatenate(mu, -1)
 
     # --- quality <-> level ------------------------------------------------------------------
     def level16(self, quality: float) -> int:
@@ -250,7 +293,7 @@ class HyperpriorCodec:
     def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray) -> list[np.ndarray]:
         """ANS words of each image of a batch, from `_symbols`' output."""
         def encode(i: int) -> np.ndarray:
-            return self._encode(lambda a, b: (y_sym[i, a:b], y_idx[i, a:b]), y_sym.shape[1:], z_sym[i])
+            return self._encode(lambda a, b: (y_sym[i:i + 1, a:b], y_idx[i:i + 1, a:b]), y_sym.shape[1:], z_sym[i])
 
         return [encode(i) for i in range(len(y_sym))]
 
@@ -268,8 +311,8 @@ class HyperpriorCodec:
     def _quantised(self, y: np.ndarray, z: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(y symbols, table indexes, z symbols, mean mu) of gained latents y (N, h, w, M) and z (N, h/4, w/4, Nz)."""
         z_sym = self._z_symbols(z)
-        mu, sigma = self.hyper_parameters(z_sym + self.z_low, level)
-        return np.rint(y - mu).astype(np.int64), scale_indexes(sigma), z_sym, mu
+        y_sym, y_idx, mu = self._latent_symbols(y, self.hyper_raw(z_sym + self.z_low, level), self.gains(level)[0])
+        return y_sym, y_idx, z_sym, mu
 
     def lmbda(self, level: float) -> float:
         """The rate-distortion trade-off lambda at a level, log-linear between the trained levels (as the gains)."""
@@ -342,9 +385,9 @@ class HyperpriorCodec:
             z_sym = self._z_symbols(z * gz)[0]
 
             def symbols(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-                mu, sigma = self.hyper_rows(z_sym + self.z_low, level, a, b)
+                raw = self.hyper_rows(z_sym + self.z_low, level, a, b)
                 bar.update()
-                return np.rint(y[0, a:b] - mu).astype(np.int64), scale_indexes(sigma)
+                return self._latent_symbols(y[:, a:b].astype(np.float64), raw[None], gy)[:2]
 
             return self._encode(symbols, y.shape[1:], z_sym)
 
@@ -358,7 +401,7 @@ class HyperpriorCodec:
         with _strip_bar(len(groups), "compress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in reversed(groups):  # a stack: the last group is pushed first, decoded last
                 y_sym, y_idx, z_sym = self._symbols(tiles[a:b], level, refine)  # (n, 8, 8, M) twice, (n, 2, 2, Nz)
-                self.y_coder.push(coder, y_sym, y_idx)
+                self._push_y(coder, y_sym, y_idx)
                 z_parts.append(z_sym)
                 bar.update()
         z_sym = np.concatenate(z_parts[::-1])  # (T, 2, 2, Nz) in tile order
@@ -370,15 +413,20 @@ class HyperpriorCodec:
         return np.clip(np.rint(z) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
 
     def _encode(self, symbols, y_shape: tuple, z_sym: np.ndarray) -> np.ndarray:
-        """ANS words: the latent strip by strip (`symbols(a, b)` gives rows a..b's symbols and table indexes), then z."""
+        """ANS words: the latent strip by strip (`symbols(a, b)` gives rows a..b's symbols and table indexes, (1, b - a, w, M)), then z."""
         import constriction
 
         coder = constriction.stream.stack.AnsCoder()
         for a, b in reversed(tiling.coding_strips(*y_shape)):  # a stack: pushed last, decoded first
-            self.y_coder.push(coder, *symbols(a, b))
+            self._push_y(coder, *symbols(a, b))
         channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape)
         self.z_coder.push(coder, z_sym, channels)  # pushed last: decoded first
         return coder.get_compressed()
+
+    def _push_y(self, coder, y_sym: np.ndarray, y_idx: np.ndarray) -> None:
+        """Push latent symbols (N, h, w, M) so that `_pop_y` decodes them slice by slice, first slice first."""
+        for sym, idx in reversed(list(zip(self._slices(y_sym), self._slices(y_idx)))):
+            self.y_coder.push(coder, sym, idx)
 
     def decompress(self, blobs, progress: bool = False) -> np.ndarray:
         """uint8 images (N, H, W, 3) from byte strings of this codec (all of one size; else use decompress_image)."""
@@ -398,15 +446,14 @@ class HyperpriorCodec:
         z_hat = np.stack(z_hat)
         levels = np.array([h.level16 / 16 for h, _ in parsed])
         y_hat = None
-        for lv in np.unique(levels):  # phase 2: mean and scale in one batch per level; phase 3: the latents
+        for lv in np.unique(levels):  # phase 2: h_s in one batch per level; phase 3: the latents, slice by slice
             rows = np.flatnonzero(levels == lv)
-            mu, sigma = self.hyper_parameters(z_hat[rows], lv)
-            gy = self.gains(lv)[0]
-            for k, i in enumerate(rows):
-                y = self._decode_y(coders[i], lambda a, b: (mu[k, a:b], sigma[k, a:b]), mu.shape[1:], gy)
-                if y_hat is None:
-                    y_hat = np.zeros((len(parsed),) + y.shape, np.float32)
-                y_hat[i] = y
+            y = self._pop_y([coders[i] for i in rows], self.hyper_raw(z_hat[rows], lv), self.gains(lv)[0])
+            if y_hat is None:
+                y_hat = np.zeros((len(parsed),) + y.shape[1:], np.float32)
+            y_hat[rows] = y
+        for coder in coders:
+            _check_empty(coder)
         x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
         return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
 
@@ -425,12 +472,11 @@ class HyperpriorCodec:
         groups = tiling.spans(len(z_hat), tiling.TILE_GROUP)
         with _strip_bar(len(groups), "decompress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in groups:
-                y_hat = self._pop_y(coder, *self.hyper_parameters(z_hat[a:b], level), gy)  # (n, 8, 8, M)
+                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), gy)  # (n, 8, 8, M)
                 x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
                 tiles[a:b] = to_uint8(np.asarray(x, np.float32))
                 bar.update()
-        if not coder.is_empty():
-            raise CodecError("corrupt payload: the decoder did not end where the data does")
+        _check_empty(coder)
         return tiling.from_tiles(tiles, header.height, header.width)
 
     def _decompress_large(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
@@ -442,11 +488,11 @@ class HyperpriorCodec:
         rows_s = _net_rows(4 * y_shape[1], 16)
         total = len(tiling.coding_strips(*y_shape)) + len(tiling.spans(4 * y_shape[0], rows_s))
         with _strip_bar(total, "decompress", progress) as bar:
-            def hyper(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            y_hat = np.empty(y_shape, np.float32)
+            for a, b in tiling.coding_strips(*y_shape):
+                y_hat[a:b] = self._pop_y([coder], self.hyper_rows(z_hat, level, a, b)[None], gy)[0]
                 bar.update()
-                return self.hyper_rows(z_hat, level, a, b)
-
-            y_hat = self._decode_y(coder, hyper, y_shape, gy)
+            _check_empty(coder)
             g_s = lambda t: self.model.synthesis(t, training=False)  # noqa: E731
             x = tiling.map_rows(g_s, y_hat[None], 4, rows_s, halo=32, tick=bar.update)  # receptive radius 4 y rows
         return to_uint8(x[0])[:header.height, :header.width]
@@ -466,21 +512,21 @@ class HyperpriorCodec:
             raise CodecError(f"corrupt payload ({err})") from err
         return coder, z_hat.astype(np.float64)
 
-    def _decode_y(self, coder, hyper, y_shape: tuple, gy: np.ndarray) -> np.ndarray:
-        """The latent y_hat / gy (h, w, M), float32, from a coder positioned after z; `hyper(a, b)` gives rows a..b's (mu, sigma)."""
-        y_hat = np.empty(y_shape, np.float32)
-        for a, b in tiling.coding_strips(*y_shape):
-            y_hat[a:b] = self._pop_y(coder, *hyper(a, b), gy)
-        if not coder.is_empty():
-            raise CodecError("corrupt payload: the decoder did not end where the data does")
-        return y_hat
+    def _pop_y(self, coders: list, raw: np.ndarray, gy: np.ndarray) -> np.ndarray:
+        """Latent values y_hat / gy (N, h, w, M) float32, slice by slice, given h_s's output `raw` (N, h, w, 2M).
 
-    def _pop_y(self, coder, mu: np.ndarray, sigma: np.ndarray, gy: np.ndarray) -> np.ndarray:
-        """Latent values y_hat / gy (float32, the shape of mu) popped under the tables nearest sigma; CodecError if corrupt."""
-        try:
-            return ((self.y_coder.pop(coder, scale_indexes(sigma)) + mu) / gy).astype(np.float32)
-        except (ValueError, RuntimeError, AssertionError) as err:
-            raise CodecError(f"corrupt payload ({err})") from err
+        One coder per image, or one coder for all N (tiles, pushed together); CodecError if corrupt.
+        """
+        def quantise(s: int, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+            idx = scale_indexes(sigma)
+            try:
+                if len(coders) == 1:
+                    return self.y_coder.pop(coders[0], idx) + mu
+                return np.stack([self.y_coder.pop(c, i) for c, i in zip(coders, idx)]) + mu
+            except (ValueError, RuntimeError, AssertionError) as err:
+                raise CodecError(f"corrupt payload ({err})") from err
+
+        return self._latent_chain(raw, gy, quantise).astype(np.float32)
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
                        refine: "int | RefineSettings" = 0) -> bytes:
@@ -494,6 +540,18 @@ class HyperpriorCodec:
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
         return self.decompress([blob], progress)[0]
+
+
+def _mean_scale(raw: np.ndarray, gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma) of the gained latent from h_s's raw output (..., 2C) and the gain (C,): `hyperprior.mean_scale` in NumPy."""
+    mu, log_sigma = np.split(raw, 2, axis=-1)
+    return mu * gain, np.exp(np.clip(log_sigma, -10, 10)) * gain
+
+
+def _check_empty(coder) -> None:
+    """CodecError unless the decoder used exactly the payload's words."""
+    if not coder.is_empty():
+        raise CodecError("corrupt payload: the decoder did not end where the data does")
 
 
 def _refine_settings(refine) -> "RefineSettings | None":

@@ -8,6 +8,11 @@
     y_hat = round(y_g - mu) + mu    what the decoder sees (the coder sends round(y_g - mu))
     x_hat = g_s(y_hat / gain)       synthesis transform, inverse GDN
 
+With `context_slices` S > 1 (channel-wise context, Minnen & Singh 2020), y's channels are
+coded in S slices; slice s's (mu, log sigma) from h_s get a residual from a small network
+that sees them and the already decoded slices' y_hat / gain (3x3 then 1x1 convolution, the
+last one starting at zero, so a model warm-started from one without context starts equal to it).
+
 Training loss per image: bpp + lambda[level] * 255^2 * MSE, each image of a batch at a level
 drawn uniformly from the K levels; the rate counts y_g + U(-0.5, 0.5) under N(mu, sigma)
 convolved with a unit box, and z + noise under the factorised prior; the decoders see hard
@@ -49,6 +54,7 @@ class HyperpriorConfig:
     hyper_filters: int = 96  # width of h_a / h_s
     hyper_channels: int = 64  # Nz: channels of z (2x2 positions for a 32x32 image)
     hyper_kernel: int = 3  # kernel of h_a's first and h_s's last convolution (3: Minnen 2018; 1: a cheaper hyper path)
+    context_slices: int = 0  # S > 1: y coded in S channel slices, each conditioned on the ones before (0 or 1: none)
     lambdas: tuple = DEFAULT_LAMBDAS  # one per quality level, lowest rate first
     epochs: int = 100
     batch_size: int = 32
@@ -73,6 +79,9 @@ class HyperpriorConfig:
                      "passes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.context_slices < 0 or (self.context_slices > 1 and self.latent_channels % self.context_slices):
+            raise ValueError(f"context_slices must be 0 (none) or divide latent_channels ({self.latent_channels}), "
+                             f"got {self.context_slices!r}")
         if not 0 <= self.augment <= 1:
             raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
         if not 0 < self.decay_at <= 1:
@@ -85,6 +94,11 @@ class HyperpriorConfig:
     @property
     def levels(self) -> int:
         return len(self.lambdas)
+
+    @property
+    def slices(self) -> int:
+        """Channel slices of y coded one after another (1: no context)."""
+        return max(1, self.context_slices)
 
 
 @keras.saving.register_keras_serializable(package="cae_helpers")
@@ -162,6 +176,21 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None) -> dict[str,
     return {"analysis": g_a, "synthesis": g_s, "hyper_analysis": h_a, "hyper_synthesis": h_s}
 
 
+def build_context(c: HyperpriorConfig, dtype: str | None = None) -> list[keras.Model]:
+    """One network per slice after the first: [slice params (2C), earlier slices' y_hat / gain (sC)] -> params residual (2C).
+
+    C = M / S channels a slice; the last convolution starts at zero (the residual is 0 at first).
+    """
+    width = c.latent_channels // c.slices
+    nets = []
+    for s in range(1, c.slices):
+        inp = keras.Input((None, None, 2 * width + s * width), name=f"context_in{s}")
+        h = layers.Conv2D(2 * width, 3, padding="same", activation="relu", name=f"cc{s}_0", dtype=dtype)(inp)
+        out = layers.Conv2D(2 * width, 1, kernel_initializer="zeros", name=f"cc{s}_1", dtype="float32")(h)
+        nets.append(keras.Model(inp, out, name=f"context{s}"))
+    return nets
+
+
 class HyperpriorModel(keras.Model):
     """The four transforms, the gains and the hyper-latent prior, trained on bpp + lambda * 255^2 * MSE."""
 
@@ -172,6 +201,7 @@ class HyperpriorModel(keras.Model):
         t = build_transforms(config, transforms_dtype)
         self.analysis, self.synthesis = t["analysis"], t["synthesis"]
         self.hyper_analysis, self.hyper_synthesis = t["hyper_analysis"], t["hyper_synthesis"]
+        self.context = build_context(config, transforms_dtype)
         # start each level's quantisation step near the high-rate optimum, step^2 ~ 1 / lambda
         log_l = np.log(np.asarray(config.lambdas, np.float64))
         centred = log_l - log_l.mean()
@@ -195,10 +225,25 @@ class HyperpriorModel(keras.Model):
     def _noise(self, x):
         return keras.random.uniform(ops.shape(x), -0.5, 0.5, dtype=x.dtype, seed=self.noise_seed)
 
-    def hyper_parameters(self, z_hat, levels):
-        """(mu, sigma) of each gained latent value, from the rounded gained hyper-latent."""
-        params = self.hyper_synthesis(z_hat / self.z_gain.gains(levels)[:, None, None, :])
-        return mean_scale(params, self.y_gain.gains(levels)[:, None, None, :])
+    def latent_parameters(self, params, gain, quantise):
+        """(mu, sigma, y_hat) of the gained latent, slice by slice, from h_s's output params (B, h, w, 2M).
+
+        gain (B, 1, 1, M) or (1, 1, 1, M); quantise(s, mu_s) -> y_hat_s: how slice s is rounded
+        given its mean (training: straight-through; refinement: soft). Without context one slice.
+        """
+        k = self.config.slices
+        mus, log_sigmas = (ops.split(p, k, axis=-1) for p in ops.split(params, 2, axis=-1))
+        gains = ops.split(gain, k, axis=-1)
+        mu, sigma, y_hat, seen = [], [], [], []
+        for s in range(k):
+            p = ops.concatenate([mus[s], log_sigmas[s]], axis=-1)  # (B, h, w, 2C)
+            if s:
+                p = p + self.context[s - 1](ops.concatenate([p] + seen, axis=-1))
+            m, sg = mean_scale(p, gains[s])
+            mu.append(m), sigma.append(sg), y_hat.append(quantise(s, m))
+            seen.append(y_hat[-1] / gains[s])
+        join = (lambda t: t[0]) if k == 1 else (lambda t: ops.concatenate(t, axis=-1))
+        return join(mu), join(sigma), join(y_hat)
 
     def call(self, x, training=False, levels=None):
         """(x_hat, bits per image, levels); x (B, H, W, 3) in [0, 1], H and W multiples of 16."""
@@ -212,14 +257,13 @@ class HyperpriorModel(keras.Model):
         else:
             z_hat = ops.round(z_g)
             lik_z = self.z_prior.likelihood(z_hat)
-        mu, sigma = self.hyper_parameters(z_hat, levels)
-        if training:
-            y_hat = ste_round(y_g - mu) + mu
-            lik_y = gaussian_likelihood(y_g + self._noise(y_g), mu, sigma)
-        else:
-            y_hat = ops.round(y_g - mu) + mu
-            lik_y = gaussian_likelihood(y_hat, mu, sigma)
-        x_hat = self.synthesis(y_hat / self.y_gain.gains(levels)[:, None, None, :])
+        gain = self.y_gain.gains(levels)[:, None, None, :]
+        params = self.hyper_synthesis(z_hat / self.z_gain.gains(levels)[:, None, None, :])
+        y_s = ops.split(y_g, self.config.slices, axis=-1)
+        rnd = ste_round if training else ops.round
+        mu, sigma, y_hat = self.latent_parameters(params, gain, lambda s, m: rnd(y_s[s] - m) + m)
+        lik_y = gaussian_likelihood(y_g + self._noise(y_g) if training else y_hat, mu, sigma)
+        x_hat = self.synthesis(y_hat / gain)
         return x_hat, bits(lik_y) + bits(lik_z), levels
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -238,8 +282,9 @@ class HyperpriorModel(keras.Model):
 
     def parts(self) -> dict[str, keras.layers.Layer]:
         """Every part that holds weights, by name (the order weights are saved in)."""
-        return {"analysis": self.analysis, "synthesis": self.synthesis, "hyper_analysis": self.hyper_analysis,
-                "hyper_synthesis": self.hyper_synthesis, "y_gain": self.y_gain, "z_gain": self.z_gain, "z_prior": self.z_prior}
+        parts = {"analysis": self.analysis, "synthesis": self.synthesis, "hyper_analysis": self.hyper_analysis,
+                 "hyper_synthesis": self.hyper_synthesis, "y_gain": self.y_gain, "z_gain": self.z_gain, "z_prior": self.z_prior}
+        return parts | {net.name: net for net in self.context}
 
 
 def build_hyperprior(config: HyperpriorConfig | None = None, dtype: str | None = None) -> HyperpriorModel:
@@ -265,7 +310,7 @@ def save_hyperprior(model: HyperpriorModel, directory, info: dict | None = None)
     write_json(directory / "config.json", {"config": dataclasses.asdict(model.config), **(info or {})})
 
 
-ARCHITECTURE = ("filters", "latent_channels", "hyper_filters", "hyper_channels", "hyper_kernel", "lambdas")
+ARCHITECTURE = ("filters", "latent_channels", "hyper_filters", "hyper_channels", "hyper_kernel", "context_slices", "lambdas")
 
 
 def copy_weights(model: HyperpriorModel, directory) -> None:
@@ -292,7 +337,10 @@ def transfer_weights(model: HyperpriorModel, directory) -> dict[str, list[str]]:
     mine, theirs = model.parts(), start.parts()
     report = {"copied": [], "fresh": []}
     for name, part in mine.items():
-        old = theirs[name].get_weights()
+        old = theirs[name].get_weights() if name in theirs else None  # a context network the start lacks: fresh
+        if old is None:
+            report["fresh"].append(name)
+            continue
         if [w.shape for w in old] == [w.shape for w in part.get_weights()] and (
                 not isinstance(part, GainUnits) or start.config.lambdas == model.config.lambdas):
             part.set_weights(old)

@@ -24,7 +24,6 @@ import numpy as np
 from keras import ops
 
 from .entropy.priors import bits, gaussian_likelihood
-from .hyperprior import mean_scale
 
 
 @dataclass(frozen=True)
@@ -70,8 +69,9 @@ def _loss(model, y, z, tau, noise_y, noise_z, x, gy, gz, lmbda):
     """
     pixels = ops.cast(ops.shape(x)[1] * ops.shape(x)[2], "float32")
     z_hat = soft_round(z, tau, noise_z)
-    mu, sigma = mean_scale(model.hyper_synthesis(z_hat / gz, training=False), gy)  # the model's own mapping
-    y_hat = soft_round(y - mu, tau, noise_y) + mu
+    y_s, noise_s = ops.split(y, model.config.slices, axis=-1), ops.split(noise_y, model.config.slices, axis=-1)
+    mu, sigma, y_hat = model.latent_parameters(model.hyper_synthesis(z_hat / gz, training=False), gy,  # the model's own mapping
+                                               lambda s, m: soft_round(y_s[s] - m, tau, noise_s[s]) + m)
     rate = bits(gaussian_likelihood(y_hat, mu, sigma)) + bits(model.z_prior.likelihood(z_hat))
     mse = ops.mean(ops.square(x - model.synthesis(y_hat / gy, training=False)), axis=(1, 2, 3))
     return ops.sum(rate / pixels + lmbda * 255.0**2 * mse)
