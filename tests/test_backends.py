@@ -63,8 +63,9 @@ def _jax_env() -> dict:
     return dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
 
 
-def test_bytes_made_on_tensorflow_decode_on_jax(tmp_path):
-    """Same symbols on both backends (the entropy decode is NumPy); pixels differ by g_s's float rounding at most."""
+@pytest.mark.parametrize("slices", [0, 2])
+def test_bytes_made_on_tensorflow_decode_on_jax(tmp_path, slices):
+    """Same symbols on both backends (the entropy decode is NumPy, channel context included); pixels differ by g_s's rounding at most."""
     env = _jax_env()
     import keras
 
@@ -72,8 +73,12 @@ def test_bytes_made_on_tensorflow_decode_on_jax(tmp_path):
     from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
 
     keras.utils.set_random_seed(0)
-    cfg = HyperpriorConfig(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01), precision="float32")
-    HyperpriorCodec.from_model(build_hyperprior(cfg)).save(tmp_path / "tf-codec")
+    cfg = HyperpriorConfig(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01), precision="float32",
+                           context_slices=slices)
+    model = build_hyperprior(cfg)
+    for net in model.context:  # context networks start at zero: give them weights that change mu and sigma
+        net.set_weights([np.random.default_rng(1).normal(0, 0.3, w.shape).astype(np.float32) for w in net.get_weights()])
+    HyperpriorCodec.from_model(model).save(tmp_path / "tf-codec")
     codec = HyperpriorCodec.load(tmp_path / "tf-codec")  # the float16-rounded weights both sides load
     images = np.random.default_rng(2).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
     np.save(tmp_path / "images.npy", images)
