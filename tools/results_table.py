@@ -3,6 +3,7 @@
     python tools/results_table.py               # the reference runs and the factorised codecs
     python tools/results_table.py --hyperprior  # the headline table and the hyperprior codec's tables
     python tools/results_table.py --v2          # the second hyperprior model beside the shipped one
+    python tools/results_table.py --cc          # the channel-context model beside the shipped one
 """
 
 import sys
@@ -50,25 +51,30 @@ def refine_tables() -> None:
             print(rd_summary_table(found, rates=rates))
 
 
-V2 = codec_name(HYPERPRIOR, "cae_helpers/zoo/hyperprior-v2")
+SECOND_MODELS = {"--v2": ("hyperprior-v2", "v2"), "--cc": ("hyperprior-cc", "cc")}  # flag: (zoo folder, results suffix)
 
 
-def v2_tables() -> None:
-    """The second model's points on CIFAR, then both models on CIFAR, the photo crops and the full photographs."""
-    cifar, crops, photos = (_load(f"results/{d}") for d in ("rd-hyperprior-v2/rd.json", "rd-photos-v2/rd.json",
-                                                             "photos-v2/photos.json"))
-    print(points_table(cifar["curves"][V2], label="quality"))
-    for table in (rd_summary_table(cifar, rates=(0.25, 0.5, 1, 2, 4)), gaps_table(cifar, V2),
-                  rd_summary_table(crops, rates=(0.25, 0.5, 1, 2, 4)), rd_summary_table(photos, rates=(0.25, 0.5, 1, 2))):
+def second_model_tables(folder: str, suffix: str) -> None:
+    """Another zoo model's points on CIFAR, then it beside the shipped one on CIFAR, the photo crops and the full photographs."""
+    name = codec_name(HYPERPRIOR, f"cae_helpers/zoo/{folder}")
+    cifar, crops, photos = (_load(f"results/{d}") for d in (f"rd-hyperprior-{suffix}/rd.json", f"rd-photos-{suffix}/rd.json",
+                                                             f"photos-{suffix}/photos.json"))
+    print(points_table(cifar["curves"][name], label="quality"))
+    for table in (rd_summary_table(cifar, rates=(0.25, 0.5, 1, 2, 4)), gaps_table(cifar, name),
+                  rd_summary_table(crops, rates=(0.25, 0.5, 1, 2, 4))):
         print()
         print(table)
+    if photos is not None:
+        print()
+        print(rd_summary_table(photos, rates=(0.25, 0.5, 1, 2)))
 
 
 def main() -> None:
     if "--hyperprior" in sys.argv[1:]:
         return hyperprior_tables()
-    if "--v2" in sys.argv[1:]:
-        return v2_tables()
+    for flag, (folder, suffix) in SECOND_MODELS.items():
+        if flag in sys.argv[1:]:
+            return second_model_tables(folder, suffix)
     runs = [(f"`{rel}`", m) for rel in RUNS if (m := _load(rel)) is not None]
     print(runs_table(runs))
     print()
