@@ -1,6 +1,7 @@
 """Probe: training images/s of hyperprior variants beside one factorised model (same batches as bench speed).
 
     CIFAR100_PATH=/path/to/cifar-100-python.tar.gz python tools/arch_speed_probe.py 4000 > results/speed/amd-epyc/arch-probe.log
+    CIFAR100_PATH=... python tools/arch_speed_probe.py 4000 shipped latent_channels=64,hyper_channels=32   # chosen variants
 
 Each variant is a HyperpriorConfig override ("name key=value ..."); batch 32, mixed precision where `auto`
 picks it, best of 2 timed epochs of the first N training images after an untimed warm-up, no validation.
@@ -52,14 +53,21 @@ def _layer_macs(part, layer) -> int:
     return int(out.shape[1] * out.shape[2] * kernel[0] * kernel[1])  # GDN: a 1x1 convolution over channels
 
 
-def main(n: int) -> None:
+def parse_variant(text: str) -> dict:
+    """"shipped" or "key=value,key=value" (integer values) -> a HyperpriorConfig override."""
+    if text == "shipped":
+        return {}
+    return {k: int(v) for k, v in (item.split("=") for item in text.split(","))}
+
+
+def main(n: int, variants: dict) -> None:
     import warnings
 
     warnings.filterwarnings("ignore", message="The structure of `inputs`")
     images = load_cifar100().train.images[:n]
     print(f"factorised: {speed.codec_train_throughput(images, 'factorised'):.0f} images/s", flush=True)
     original = hyperprior.HyperpriorConfig
-    for name, override in VARIANTS.items():
+    for name, override in variants.items():
         hyperprior.HyperpriorConfig = lambda **kw: original(**(override | kw))
         try:
             macs = forward_macs(hyperprior.build_hyperprior(original(**override)))
@@ -70,4 +78,5 @@ def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    chosen = {v: parse_variant(v) for v in sys.argv[2:]}
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000, chosen or VARIANTS)

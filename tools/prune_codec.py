@@ -1,0 +1,164 @@
+"""Prune the latent channels a hyperprior codec does not use: a smaller, faster model that starts where the codec is.
+
+    python tools/prune_codec.py --data /path/to/cifar-100-python.tar.gz --codec cae_helpers/zoo/hyperprior \
+        --latent-channels 64 --hyper-channels 32 --out runs/pruned-init
+
+Measures, on CIFAR-100 *training* images (never the test set or the photo check set), how many bits each
+channel of y and of z costs at every quality level under the codec's own tables, keeps the channels that
+cost the most, and copies the weights restricted to them: the analysis' last and the synthesis' first
+convolution, the hyper transforms' ends, the gains and the hyper-latent prior. A dropped y channel's mean
+(what the decoder saw there) is folded into the bias of the synthesis convolution that reads it; that is
+exact only away from the image edges, and on an 8x8 latent 28 of 64 positions touch an edge, so the pruned
+synthesis is then fitted (least squares, Adam) to reproduce the codec's decoded images from the kept
+channels. The hyper-analysis reads the *gained* y, whose dropped channels' means change with the level,
+so no bias can stand in for them: its pruned copy is fitted to reproduce the codec's hyper-analysis output
+from the kept channels at every level. Both fits: `--distill-epochs`, on CIFAR-100 training images.
+Writes weights.npz and config.json (a start for `train-codec --init-from`) and usage.json (bits per
+channel and level, the kept channels, the fit's error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from cae_helpers.codec import HyperpriorCodec
+from cae_helpers.data import balanced_subset, load_cifar100
+from cae_helpers.hyperprior import build_hyperprior, save_hyperprior
+from cae_helpers.pixels import to_float
+
+
+PRUNED = ("ga_out", "gs_in", "ha0", "ha_out", "hs0", "hs_out")  # the layers that read or write y or z
+
+
+def channel_usage(codec: HyperpriorCodec, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Bits per image of each y and z channel at each level (K, M) and (K, Nz); mean ungained y_hat and gained y per channel."""
+    k, m = codec.levels, codec.model.config.latent_channels
+    nz = codec.z_tables.shape[0]
+    out = {"y_bits": np.zeros((k, m)), "z_bits": np.zeros((k, nz)), "y_hat": np.zeros((k, m)), "y_gained": np.zeros((k, m))}
+    x = to_float(images)
+    for level in range(k):
+        gy, gz = codec.gains(level)
+        y = np.asarray(codec.model.analysis.predict(x, batch_size=256, verbose=0), np.float64) * gy
+        z = np.asarray(codec.model.hyper_analysis.predict(y.astype(np.float32), batch_size=256, verbose=0), np.float64) * gz
+        y_sym, y_idx, z_sym, mu = codec._quantised(y, z, level)
+        for c in range(m):
+            out["y_bits"][level, c] = codec.y_coder.bits(y_sym[..., c], y_idx[..., c]) / len(x)
+        for c in range(nz):
+            out["z_bits"][level, c] = codec.z_coder.bits(z_sym[..., c], np.full(z_sym.shape[:-1], c)) / len(x)
+        out["y_hat"][level] = ((y_sym + mu) / gy).mean(axis=(0, 1, 2))
+        out["y_gained"][level] = y.mean(axis=(0, 1, 2))
+    return out
+
+
+def pruned_weights(codec: HyperpriorCodec, model, keep_y: np.ndarray, keep_z: np.ndarray, usage: dict) -> None:
+    """Set `model` (the pruned architecture) from `codec.model`, restricted to channels keep_y of y and keep_z of z."""
+    src = codec.model
+    drop_y = np.setdiff1d(np.arange(src.config.latent_channels), keep_y)
+    for name, part in model.parts().items():
+        if name in ("y_gain", "z_gain"):
+            part.set_weights([src.parts()[name].get_weights()[0][:, keep_y if name == "y_gain" else keep_z]])
+        elif name == "z_prior":
+            part.set_weights([w[keep_z] for w in src.z_prior.get_weights()])
+        else:  # a transform: its layers whose shapes the pruning leaves alone are copied, the others set below
+            for layer in part.layers:
+                if layer.weights and layer.name not in PRUNED:
+                    layer.set_weights(src.parts()[name].get_layer(layer.name).get_weights())
+    g_a, g_s, h_a, h_s = (src.parts()[n] for n in ("analysis", "synthesis", "hyper_analysis", "hyper_synthesis"))
+    kernel, bias = g_a.get_layer("ga_out").get_weights()
+    model.analysis.get_layer("ga_out").set_weights([kernel[..., keep_y], bias[keep_y]])
+    # a reading convolution's dropped inputs become constants: their mean times the kernel, summed into its bias
+    kernel, bias = g_s.get_layer("gs_in").get_weights()
+    fold = np.einsum("ijcf,c->f", kernel[:, :, drop_y, :], usage["y_hat"].mean(axis=0)[drop_y])
+    model.synthesis.get_layer("gs_in").set_weights([kernel[:, :, keep_y, :], bias + fold])
+    kernel, bias = h_a.get_layer("ha0").get_weights()
+    fold = np.einsum("ijcf,c->f", kernel[:, :, drop_y, :], usage["y_gained"].mean(axis=0)[drop_y])  # a start: see distill
+    model.hyper_analysis.get_layer("ha0").set_weights([kernel[:, :, keep_y, :], bias + fold])
+    kernel, bias = h_a.get_layer("ha_out").get_weights()
+    model.hyper_analysis.get_layer("ha_out").set_weights([kernel[..., keep_z], bias[keep_z]])
+    kernel, bias = h_s.get_layer("hs0").get_weights()  # transposed convolution: kernel (k, k, out, in)
+    model.hyper_synthesis.get_layer("hs0").set_weights([kernel[..., keep_z], bias])
+    kernel, bias = h_s.get_layer("hs_out").get_weights()  # outputs: M means, then M log-scales
+    both = np.concatenate([keep_y, src.config.latent_channels + keep_y])
+    model.hyper_synthesis.get_layer("hs_out").set_weights([kernel[..., both], bias[both]])
+
+
+def _fit(student, inputs: np.ndarray, target: np.ndarray, epochs: int) -> dict:
+    """Adam on the mean squared error of `student(inputs)` against `target`; the error before and after."""
+    import keras
+
+    student.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
+    before = float(student.evaluate(inputs, target, batch_size=256, verbose=0))
+    student.fit(inputs, target, batch_size=64, epochs=epochs, verbose=2, shuffle=True)
+    after = float(student.evaluate(inputs, target, batch_size=256, verbose=0))
+    return {"mse_before": before, "mse_after": after, "target_variance": float(target.var()), "epochs": epochs}
+
+
+def distill(codec: HyperpriorCodec, model, keep_y: np.ndarray, images: np.ndarray, epochs: int, seed: int = 0) -> dict:
+    """Fit the pruned h_a and g_s to the codec's own (h_a output before the z gain; decoded image), every level mixed."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    y = np.asarray(codec.model.analysis.predict(to_float(images), batch_size=256, verbose=0), np.float64)  # (N, 8, 8, M)
+    levels = rng.integers(0, 4 * (codec.levels - 1) + 1, len(y)) / 4  # quarter levels too: the codec allows fractions
+    gains = np.stack([codec.gains(lv)[0] for lv in levels])[:, None, None, :]
+    y_g = y * gains
+    ha_target = np.asarray(codec.model.hyper_analysis.predict(y_g.astype(np.float32), batch_size=256, verbose=0))
+    y_hat = np.empty_like(y)  # what the codec's decoder sees (ungained), level by level
+    for lv in np.unique(levels):
+        rows = levels == lv
+        sym, _, _, mu = codec._quantised(y_g[rows], ha_target[rows] * codec.gains(lv)[1], lv)
+        y_hat[rows] = (sym + mu) / gains[rows]
+    y_g, y_hat = y_g.astype(np.float32), y_hat.astype(np.float32)
+    gs_target = np.asarray(codec.model.synthesis.predict(y_hat, batch_size=256, verbose=0))
+    return {"hyper_analysis": _fit(model.hyper_analysis, y_g[..., keep_y], ha_target, epochs),
+            "synthesis": _fit(model.synthesis, y_hat[..., keep_y], gs_target, epochs)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="cifar-100-python.tar.gz")
+    p.add_argument("--codec", type=Path, default=Path("cae_helpers/zoo/hyperprior"))
+    p.add_argument("--latent-channels", type=int, required=True)
+    p.add_argument("--hyper-channels", type=int, required=True)
+    p.add_argument("--per-class", type=int, default=20, help="training images per class to measure the channels on")
+    p.add_argument("--distill-per-class", type=int, default=200, help="training images per class to fit the pruned parts on")
+    p.add_argument("--distill-epochs", type=int, default=5, help="epochs of that fit (0: keep the folded start)")
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+    if (args.out / "weights.npz").exists():
+        raise SystemExit(f"{args.out} already holds a codec: choose another --out")
+    codec = HyperpriorCodec.load(args.codec)
+    images = balanced_subset(load_cifar100(args.data).train, args.per_class).images
+    usage = channel_usage(codec, images)
+    keep_y = np.sort(np.argsort(-usage["y_bits"].sum(axis=0))[:args.latent_channels])
+    keep_z = np.sort(np.argsort(-usage["z_bits"].sum(axis=0))[:args.hyper_channels])
+    config = dataclasses.replace(codec.model.config, latent_channels=args.latent_channels, hyper_channels=args.hyper_channels,
+                                 init_from="", init_partial=False)
+    model = build_hyperprior(config)
+    pruned_weights(codec, model, keep_y, keep_z, usage)
+    fit = {}
+    if args.distill_epochs:
+        fit = distill(codec, model, keep_y, balanced_subset(load_cifar100(args.data).train, args.distill_per_class).images,
+                         args.distill_epochs)
+    command = ("python tools/prune_codec.py --data " + args.data + f" --codec {args.codec} --latent-channels {args.latent_channels}"
+               f" --hyper-channels {args.hyper_channels} --per-class {args.per_class} --distill-per-class {args.distill_per_class}"
+               f" --distill-epochs {args.distill_epochs} --out {args.out}")
+    save_hyperprior(model, args.out, {"pruned_by": command, "pruned_from": str(args.codec)})
+    kept = {"y": float(usage["y_bits"][:, keep_y].sum() / usage["y_bits"].sum()),
+            "z": float(usage["z_bits"][:, keep_z].sum() / usage["z_bits"].sum())}
+    record = {"command": command, "images": len(images), "keep_y": keep_y.tolist(), "keep_z": keep_z.tolist(),
+              "share_of_bits_kept": kept, "distillation": fit, "y_bits_per_image": usage["y_bits"].round(4).tolist(),
+              "z_bits_per_image": usage["z_bits"].round(4).tolist()}
+    (args.out / "usage.json").write_text(json.dumps(record, indent=1))
+    print(f"kept {args.latent_channels} y channels ({100 * kept['y']:.3f} % of y's bits) and {args.hyper_channels} z channels "
+          f"({100 * kept['z']:.3f} % of z's bits); wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
