@@ -1,0 +1,79 @@
+"""tools/prune_codec.py: a pruned copy keeps exactly the chosen channels of y and z, and channel usage is measured per level."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cae_helpers.codec import HyperpriorCodec
+from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
+
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "prune_codec.py"
+TINY = dict(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01, 0.1), epochs=2,
+            batch_size=16, precision="float32")
+
+
+@pytest.fixture(scope="module")
+def tool():
+    spec = importlib.util.spec_from_file_location("prune_codec", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_pruned_copy_of_a_codec_that_ignores_the_dropped_channels_computes_the_same(tool):
+    """Dropped channels read by nothing and written as zero: the pruned model must give the same images and bits."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    codec = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**TINY)))
+    keep_y, keep_z = np.array([0, 2, 5, 6, 7]), np.array([1, 3])
+    drop_y, drop_z = np.setdiff1d(np.arange(8), keep_y), np.setdiff1d(np.arange(4), keep_z)
+    src = codec.model
+    for part, layer, cut in (("synthesis", "gs_in", lambda k: k.__setitem__((slice(None), slice(None), drop_y), 0)),
+                             ("hyper_analysis", "ha0", lambda k: k.__setitem__((slice(None), slice(None), drop_y), 0)),
+                             ("hyper_synthesis", "hs0", lambda k: k.__setitem__((Ellipsis, drop_z), 0))):
+        weights = src.parts()[part].get_layer(layer).get_weights()
+        cut(weights[0])
+        src.parts()[part].get_layer(layer).set_weights(weights)
+    kernel, bias = src.hyper_analysis.get_layer("ha_out").get_weights()
+    kernel[..., drop_z], bias[drop_z] = 0, 0  # dropped z channels: always 0, which the prior must then also see as such
+    src.hyper_analysis.get_layer("ha_out").set_weights([kernel, bias])
+    usage = {"y_hat": np.zeros((3, 8)), "y_gained": np.zeros((3, 8))}
+    pruned = build_hyperprior(dataclasses.replace(src.config, latent_channels=5, hyper_channels=2))
+    tool.pruned_weights(codec, pruned, keep_y, keep_z, usage)
+    x = np.random.default_rng(1).random((4, 32, 32, 3)).astype(np.float32)
+    levels = np.array([0, 1, 2, 1.5], np.float32)
+    (a, bits_a, _), (b, bits_b, _) = src(x, levels=levels), pruned(x, levels=levels)
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+    # the pruned model's bits are the source's bits of the kept channels, y and z
+    from cae_helpers.entropy.priors import bits, gaussian_likelihood
+
+    y_g = src.y_gain(src.analysis(x), levels)
+    z = np.round(np.asarray(src.z_gain(src.hyper_analysis(y_g), levels)))
+    gain = src.y_gain.gains(levels)[:, None, None, :]
+    params = src.hyper_synthesis(z / np.asarray(src.z_gain.gains(levels))[:, None, None, :])
+    mu, sigma, y_hat = (np.asarray(t) for t in src.latent_parameters(params, gain, lambda s, m: np.round(y_g - m) + m))
+    kept = bits(gaussian_likelihood(y_hat[..., keep_y], mu[..., keep_y], sigma[..., keep_y])) \
+        + bits(np.asarray(src.z_prior.likelihood(z))[..., keep_z])
+    np.testing.assert_allclose(np.asarray(bits_b), np.asarray(kept), rtol=1e-4)
+    assert np.all(np.asarray(bits_a) > np.asarray(bits_b))  # and the dropped channels did cost something there
+    np.testing.assert_allclose(np.asarray(pruned.z_prior.likelihood(z[..., keep_z])),  # each kept z channel keeps its prior
+                               np.asarray(src.z_prior.likelihood(z))[..., keep_z], rtol=1e-6)
+
+
+def test_channel_usage_counts_bits_per_level_and_channel(tool):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    codec = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**TINY)))
+    images = np.random.default_rng(2).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    usage = tool.channel_usage(codec, images)
+    assert usage["y_bits"].shape == (3, 8) and usage["z_bits"].shape == (3, 4)
+    assert np.all(usage["y_bits"] >= 0) and usage["y_bits"][2].sum() > usage["y_bits"][0].sum()  # more rate at higher levels
+    budget = codec.byte_budget(images, 3)  # level 2: the per-channel bits add up to the coder's count of y
+    assert usage["y_bits"][2].sum() == pytest.approx(8 * budget["y"].mean(), rel=1e-6)
