@@ -120,6 +120,13 @@ def distill(codec: HyperpriorCodec, model, keep_y: np.ndarray, images: np.ndarra
             "synthesis": _fit(model.synthesis, y_hat[..., keep_y], gs_target, epochs)}
 
 
+def source_record(codec_dir: Path) -> dict:
+    """What the pruned start keeps of the codec it came from: its training record (export reads it as `started_from`)."""
+    earlier = {k: v for k, v in json.loads((codec_dir / "config.json").read_text()).items() if k != "config"}
+    return {"pruned_from": str(codec_dir), "started_from": earlier,
+            "steps_done_in_all": earlier.get("steps_done_in_all", earlier.get("steps_done", 0))}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="cifar-100-python.tar.gz")
@@ -149,7 +156,7 @@ def main() -> None:
     command = ("python tools/prune_codec.py --data " + args.data + f" --codec {args.codec} --latent-channels {args.latent_channels}"
                f" --hyper-channels {args.hyper_channels} --per-class {args.per_class} --distill-per-class {args.distill_per_class}"
                f" --distill-epochs {args.distill_epochs} --out {args.out}")
-    save_hyperprior(model, args.out, {"pruned_by": command, "pruned_from": str(args.codec)})
+    save_hyperprior(model, args.out, {"pruned_by": command, **source_record(args.codec)})
     kept = {"y": float(usage["y_bits"][:, keep_y].sum() / usage["y_bits"].sum()),
             "z": float(usage["z_bits"][:, keep_z].sum() / usage["z_bits"].sum())}
     record = {"command": command, "images": len(images), "keep_y": keep_y.tolist(), "keep_z": keep_z.tolist(),
