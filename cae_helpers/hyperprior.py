@@ -240,7 +240,9 @@ class HyperpriorModel(keras.Model):
             if s:
                 p = p + self.context[s - 1](ops.concatenate([p] + seen, axis=-1))
             m, sg = mean_scale(p, gains[s])
-            mu.append(m), sigma.append(sg), y_hat.append(quantise(s, m))
+            mu.append(m)
+            sigma.append(sg)
+            y_hat.append(quantise(s, m))
             seen.append(y_hat[-1] / gains[s])
         join = (lambda t: t[0]) if k == 1 else (lambda t: ops.concatenate(t, axis=-1))
         return join(mu), join(sigma), join(y_hat)
