@@ -339,10 +339,10 @@ def transfer_weights(model: HyperpriorModel, directory) -> dict[str, list[str]]:
     mine, theirs = model.parts(), start.parts()
     report = {"copied": [], "fresh": []}
     for name, part in mine.items():
-        old = theirs[name].get_weights() if name in theirs else None  # a context network the start lacks: fresh
-        if old is None:
+        if name not in theirs:  # a context network the start lacks: fresh
             report["fresh"].append(name)
             continue
+        old = theirs[name].get_weights()
         if [w.shape for w in old] == [w.shape for w in part.get_weights()] and (
                 not isinstance(part, GainUnits) or start.config.lambdas == model.config.lambdas):
             part.set_weights(old)
