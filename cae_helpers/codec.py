@@ -301,12 +301,17 @@ class HyperpriorCodec:
                  progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Batched analysis of uint8 images (N, H, W, 3): y symbols and table indexes (N, H/4, W/4, M), z symbols."""
         x = _pad(to_float(images))
-        gy, gz = self.gains(level)
-        y = np.asarray(self.model.analysis.predict(x, batch_size=self.batch_size, verbose=0), np.float64) * gy
-        z = np.asarray(self.model.hyper_analysis.predict(y.astype(np.float32), batch_size=self.batch_size, verbose=0), np.float64) * gz
+        y, z = self.gained_latents(x, level)
         if refine:
             y, z = self._refined(images, x, y, z, level, refine, progress)
         return self._quantised(y, z, level)[:3]
+
+    def gained_latents(self, x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(y, z) gained at `level`, float64, of float images x (N, H, W, 3) in [0, 1], H and W multiples of 16."""
+        gy, gz = self.gains(level)
+        y = np.asarray(self.model.analysis.predict(x, batch_size=self.batch_size, verbose=0), np.float64) * gy
+        z = np.asarray(self.model.hyper_analysis.predict(y.astype(np.float32), batch_size=self.batch_size, verbose=0), np.float64) * gz
+        return y, z
 
     def _quantised(self, y: np.ndarray, z: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(y symbols, table indexes, z symbols, mean mu) of gained latents y (N, h, w, M) and z (N, h/4, w/4, Nz)."""

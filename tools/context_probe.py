@@ -22,9 +22,7 @@ from cae_helpers.pixels import to_float
 def probe(codec: HyperpriorCodec, images: np.ndarray, quality: int) -> str:
     """One line of figures for one quality."""
     level = quality - 1
-    gy, gz = codec.gains(level)
-    y = np.asarray(codec.model.analysis.predict(to_float(images), batch_size=256, verbose=0), np.float64) * gy
-    z = np.asarray(codec.model.hyper_analysis.predict(y.astype(np.float32), batch_size=256, verbose=0), np.float64) * gz
+    y, z = codec.gained_latents(to_float(images), level)
     sym, _, z_sym, mu = codec._quantised(y, z, level)
     sigma = codec.hyper_parameters(z_sym + codec.z_low, level)[1]
     active = sigma > 0.7

@@ -42,9 +42,8 @@ def channel_usage(codec: HyperpriorCodec, images: np.ndarray) -> dict[str, np.nd
     out = {"y_bits": np.zeros((k, m)), "z_bits": np.zeros((k, nz)), "y_hat": np.zeros((k, m)), "y_gained": np.zeros((k, m))}
     x = to_float(images)
     for level in range(k):
-        gy, gz = codec.gains(level)
-        y = np.asarray(codec.model.analysis.predict(x, batch_size=256, verbose=0), np.float64) * gy
-        z = np.asarray(codec.model.hyper_analysis.predict(y.astype(np.float32), batch_size=256, verbose=0), np.float64) * gz
+        gy = codec.gains(level)[0]
+        y, z = codec.gained_latents(x, level)
         y_sym, y_idx, z_sym, mu = codec._quantised(y, z, level)
         for c in range(m):
             out["y_bits"][level, c] = codec.y_coder.bits(y_sym[..., c], y_idx[..., c]) / len(x)
