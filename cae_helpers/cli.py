@@ -155,7 +155,8 @@ def _codec_parser(sub) -> None:
     c.add_argument("--workers", type=POSITIVE_INT, default=1,
                    help="threads preparing batches ahead of the model (NumPy batches: JAX or PyTorch, or --large-patch)")
     types = {"augment": FRACTION, "decay_at": FRACTION, "learning_rate": POSITIVE, "clip_norm": POSITIVE,
-             "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT, "context_slices": NON_NEGATIVE_INT, "large_patch": _patch_side, "init_from": _codec_folder}
+             "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT, "context_slices": NON_NEGATIVE_INT,
+             "coded_channels": NON_NEGATIVE_INT, "large_patch": _patch_side, "init_from": _codec_folder}
     for f in dataclasses.fields(HyperpriorConfig):
         default = getattr(d, f.name)
         text = CODEC_HELP.get(f.name, f.name.replace("_", " "))
@@ -173,11 +174,12 @@ def _codec_parser(sub) -> None:
 CODEC_HELP = {
     "filters": "channels of the analysis and synthesis transforms (N)",
     "latent_channels": "channels of the latent y (M)",
+    "coded_channels": "code only y's first C channels (the others feed the hyper-analysis alone: a pruned codec; 0: all M)",
     "hyper_filters": "channels of the hyper transforms",
     "hyper_channels": "channels of the hyper-latent z",
     "hyper_kernel": "kernel of the hyper-analysis' first and the hyper-synthesis' last convolution (1: cheaper)",
     "context_slices": "code y in this many channel slices, each conditioned on the slices before "
-                      "(channel-wise context, Minnen & Singh 2020; must divide --latent-channels; 0: none)",
+                      "(channel-wise context, Minnen & Singh 2020; must divide the coded channels; 0: none)",
     "downsamples": "stride-2 stages of the analysis transform (latent side: 32 / 2^this)",
     "epochs": "epochs in the whole schedule (the learning-rate drop is placed from it)",
     "batch_size": "images per step",

@@ -12,7 +12,9 @@ sides compute them the same way whatever the Keras backend or precision; each sy
 round(y - mu) is coded under the table of scales nearest sigma. The decoder adds mu back and
 runs g_s. A model with channel context (`context_slices` S > 1) codes y in S channel slices,
 each slice's (mu, sigma) refined in NumPy float64 from the slices already decoded
-(`_latent_chain`, the mirror of `HyperpriorModel.latent_parameters`). Byte format: `entropy.container`.
+(`_latent_chain`, the mirror of `HyperpriorModel.latent_parameters`). A model with `coded_channels`
+C < M codes y's first C channels (shapes below: C); its hyper-analysis reads all M. Byte format:
+`entropy.container`.
 """
 
 from __future__ import annotations
@@ -169,8 +171,8 @@ class HyperpriorCodec:
                              f"this one has {4 * len(words):,}: corrupt header")
 
     def _latent_shapes(self, header: container.Header) -> tuple[tuple, tuple]:
-        """(y shape, z shape) a payload holds: (H/4, W/4, M), (H/16, W/16, Nz) of the padded image, or per tile (T, 8, 8, M), (T, 2, 2, Nz)."""
-        m, nz = self.model.config.latent_channels, self.z_tables.shape[0]
+        """(y shape, z shape) a payload holds: (H/4, W/4, C), (H/16, W/16, Nz) of the padded image, or per tile (T, 8, 8, C), (T, 2, 2, Nz)."""
+        m, nz = self.model.config.coded, self.z_tables.shape[0]
         if header.tiled:
             t = int(np.prod(tiling.tile_grid(header.height, header.width)))
             return (t, tiling.TILE // 4, tiling.TILE // 4, m), (t, tiling.TILE // 16, tiling.TILE // 16, nz)
@@ -178,7 +180,12 @@ class HyperpriorCodec:
         return (hp // 4, wp // 4, m), (hp // 16, wp // 16, nz)
 
     def gains(self, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """(y gain (M,), z gain (Nz,)) at a level in [0, K - 1], float64, log-linear between trained levels."""
+        """(y gain (C,) of the coded channels, z gain (Nz,)) at a level in [0, K - 1], float64."""
+        gy, gz = self._all_gains(level)
+        return gy[:self.model.config.coded], gz
+
+    def _all_gains(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(y gain (M,) of every analysis channel, as the hyper-analysis reads them, z gain (Nz,)), log-linear between levels."""
         out = []
         for log_g in self._log_gains:
             lo = int(np.floor(level))
@@ -187,7 +194,7 @@ class HyperpriorCodec:
         return out[0], out[1]
 
     def hyper_raw(self, z_hat: np.ndarray, level: float) -> np.ndarray:
-        """h_s's output (N, 4h, 4w, 2M): ungained mean and log-scale of y, from integer z_hat (N, h, w, Nz), in NumPy float64."""
+        """h_s's output (N, 4h, 4w, 2C): ungained mean and log-scale of y, from integer z_hat (N, h, w, Nz), in NumPy float64."""
         gz = self.gains(level)[1]
         (k0, b0), (k1, b1), (k2, b2) = self._hs_weights
         h = np.maximum(_conv_transpose_2x(z_hat / gz, k0, b0), 0)
@@ -206,7 +213,7 @@ class HyperpriorCodec:
         return tiling.rows_of(lambda z: self.hyper_raw(z, level), z_hat[None], 4, start, stop, halo=16)[0]  # radius 12 y rows
 
     def _latent_chain(self, raw: np.ndarray, gy: np.ndarray, quantise) -> np.ndarray:
-        """y_hat / gy (N, h, w, M), the synthesis' input, slice by slice from h_s's output `raw` (N, h, w, 2M); NumPy float64.
+        """y_hat / gy (N, h, w, C), the synthesis' input, slice by slice from h_s's output `raw` (N, h, w, 2C); NumPy float64.
 
         quantise(s, mu_s, sigma_s) -> y_hat_s of slice s (the encoder rounds and records symbols,
         the decoder pops them); slice s > 0 first adds its context network's residual, computed
@@ -226,11 +233,11 @@ class HyperpriorCodec:
         return np.concatenate(seen, axis=-1)
 
     def _slices(self, values: np.ndarray) -> list[np.ndarray]:
-        """The channel slices of y-shaped values (..., M), in coding order."""
+        """The channel slices of y-shaped values (..., C), in coding order."""
         return np.split(values, self.model.config.slices, axis=-1)
 
     def _latent_symbols(self, y: np.ndarray, raw: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(symbols, table indexes, mu) of gained latents y (N, h, w, M) given h_s's output for them (the encoder's chain)."""
+        """(symbols, table indexes, mu) of gained latents y (N, h, w, C) given h_s's output for them (the encoder's chain)."""
         y_s, sym, idx, mu = self._slices(y), [], [], []
 
         def quantise(s: int, m: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -299,7 +306,7 @@ class HyperpriorCodec:
 
     def _symbols(self, images: np.ndarray, level: float, refine: "RefineSettings | None" = None,
                  progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Batched analysis of uint8 images (N, H, W, 3): y symbols and table indexes (N, H/4, W/4, M), z symbols."""
+        """Batched analysis of uint8 images (N, H, W, 3): y symbols and table indexes (N, H/4, W/4, C), z symbols."""
         x = _pad(to_float(images))
         y, z = self.gained_latents(x, level)
         if refine:
@@ -307,14 +314,14 @@ class HyperpriorCodec:
         return self._quantised(y, z, level)[:3]
 
     def gained_latents(self, x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """(y, z) gained at `level`, float64, of float images x (N, H, W, 3) in [0, 1], H and W multiples of 16."""
-        gy, gz = self.gains(level)
+        """(y (N, H/4, W/4, C), z) gained at `level`, float64, of float images x (N, H, W, 3) in [0, 1], H and W multiples of 16."""
+        gy, gz = self._all_gains(level)
         y = np.asarray(self.model.analysis.predict(x, batch_size=self.batch_size, verbose=0), np.float64) * gy
         z = np.asarray(self.model.hyper_analysis.predict(y.astype(np.float32), batch_size=self.batch_size, verbose=0), np.float64) * gz
-        return y, z
+        return y[..., :self.model.config.coded], z  # h_a read all M channels; only the first C are coded
 
     def _quantised(self, y: np.ndarray, z: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(y symbols, table indexes, z symbols, mean mu) of gained latents y (N, h, w, M) and z (N, h/4, w/4, Nz)."""
+        """(y symbols, table indexes, z symbols, mean mu) of gained latents y (N, h, w, C) and z (N, h/4, w/4, Nz)."""
         z_sym = self._z_symbols(z)
         y_sym, y_idx, mu = self._latent_symbols(y, self.hyper_raw(z_sym + self.z_low, level), self.gains(level)[0])
         return y_sym, y_idx, z_sym, mu
@@ -375,11 +382,12 @@ class HyperpriorCodec:
 
     def _compress_large(self, image: np.ndarray, level: float, progress: bool = False) -> np.ndarray:
         """Payload words of one large image, every transform run in strips (peak memory set by the strip size)."""
-        gy, gz = self.gains(level)
+        gy, gz = self._all_gains(level)
         x = _pad(to_float(image[None]))  # (1, Hp, Wp, 3)
         hy, wp = x.shape[1] // 4, x.shape[2]
         rows_a, rows_h = _net_rows(4 * wp, 4), _net_rows(16 * wp, 1)
-        strips = tiling.coding_strips(hy, wp // 4, self.model.config.latent_channels)
+        coded = self.model.config.coded
+        strips = tiling.coding_strips(hy, wp // 4, coded)
         total = len(tiling.spans(hy, rows_a)) + len(tiling.spans(hy // 4, rows_h)) + len(strips)
         with _strip_bar(total, "compress", progress) as bar:
             g_a = lambda t: self.model.analysis(t, training=False)  # noqa: E731
@@ -392,9 +400,9 @@ class HyperpriorCodec:
             def symbols(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
                 raw = self.hyper_rows(z_sym + self.z_low, level, a, b)
                 bar.update()
-                return self._latent_symbols(y[:, a:b].astype(np.float64), raw[None], gy)[:2]
+                return self._latent_symbols(y[:, a:b, :, :coded].astype(np.float64), raw[None], gy[:coded])[:2]
 
-            return self._encode(symbols, y.shape[1:], z_sym)
+            return self._encode(symbols, y.shape[1:3] + (coded,), z_sym)
 
     def _compress_tiled(self, image: np.ndarray, level: float, progress: bool = False, refine: "RefineSettings | None" = None) -> np.ndarray:
         """Payload words of one image coded as independent 32x32 tiles (format version 4), `TILE_GROUP` tiles at a time."""
@@ -405,7 +413,7 @@ class HyperpriorCodec:
         coder, z_parts = constriction.stream.stack.AnsCoder(), []
         with _strip_bar(len(groups), "compress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in reversed(groups):  # a stack: the last group is pushed first, decoded last
-                y_sym, y_idx, z_sym = self._symbols(tiles[a:b], level, refine)  # (n, 8, 8, M) twice, (n, 2, 2, Nz)
+                y_sym, y_idx, z_sym = self._symbols(tiles[a:b], level, refine)  # (n, 8, 8, C) twice, (n, 2, 2, Nz)
                 self._push_y(coder, y_sym, y_idx)
                 z_parts.append(z_sym)
                 bar.update()
@@ -418,7 +426,7 @@ class HyperpriorCodec:
         return np.clip(np.rint(z) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
 
     def _encode(self, symbols, y_shape: tuple, z_sym: np.ndarray) -> np.ndarray:
-        """ANS words: the latent strip by strip (`symbols(a, b)` gives rows a..b's symbols and table indexes, (1, b - a, w, M)), then z."""
+        """ANS words: the latent strip by strip (`symbols(a, b)` gives rows a..b's symbols and table indexes, (1, b - a, w, C)), then z."""
         import constriction
 
         coder = constriction.stream.stack.AnsCoder()
@@ -429,7 +437,7 @@ class HyperpriorCodec:
         return coder.get_compressed()
 
     def _push_y(self, coder, y_sym: np.ndarray, y_idx: np.ndarray) -> None:
-        """Push latent symbols (N, h, w, M) so that `_pop_y` decodes them slice by slice, first slice first."""
+        """Push latent symbols (N, h, w, C) so that `_pop_y` decodes them slice by slice, first slice first."""
         for sym, idx in reversed(list(zip(self._slices(y_sym), self._slices(y_idx)))):
             self.y_coder.push(coder, sym, idx)
 
@@ -477,7 +485,7 @@ class HyperpriorCodec:
         groups = tiling.spans(len(z_hat), tiling.TILE_GROUP)
         with _strip_bar(len(groups), "decompress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in groups:
-                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), gy)  # (n, 8, 8, M)
+                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), gy)  # (n, 8, 8, C)
                 x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
                 tiles[a:b] = to_uint8(np.asarray(x, np.float32))
                 bar.update()
@@ -489,7 +497,7 @@ class HyperpriorCodec:
         coder, z_hat = self._decode_z(header, words)
         level = header.level16 / 16
         gy = self.gains(level)[0]
-        y_shape = (4 * z_hat.shape[0], 4 * z_hat.shape[1], self.model.config.latent_channels)
+        y_shape = (4 * z_hat.shape[0], 4 * z_hat.shape[1], self.model.config.coded)
         rows_s = _net_rows(4 * y_shape[1], 16)
         total = len(tiling.coding_strips(*y_shape)) + len(tiling.spans(4 * y_shape[0], rows_s))
         with _strip_bar(total, "decompress", progress) as bar:
@@ -518,7 +526,7 @@ class HyperpriorCodec:
         return coder, z_hat.astype(np.float64)
 
     def _pop_y(self, coders: list, raw: np.ndarray, gy: np.ndarray) -> np.ndarray:
-        """Latent values y_hat / gy (N, h, w, M) float32, slice by slice, given h_s's output `raw` (N, h, w, 2M).
+        """Latent values y_hat / gy (N, h, w, C) float32, slice by slice, given h_s's output `raw` (N, h, w, 2C).
 
         One coder per image, or one coder for all N (tiles, pushed together); CodecError if corrupt.
         """

@@ -8,6 +8,10 @@
     y_hat = round(y_g - mu) + mu    what the decoder sees (the coder sends round(y_g - mu))
     x_hat = g_s(y_hat / gain)       synthesis transform, inverse GDN
 
+With `coded_channels` C < M only y's first C channels are coded (mu, sigma, y_hat and g_s's
+input have C channels); h_a still reads all M gained channels, so the other M - C are encoder-side
+features of the side information only (a pruned codec keeps its source's hyper-analysis exactly).
+
 With `context_slices` S > 1 (channel-wise context, Minnen & Singh 2020), y's channels are
 coded in S slices; slice s's (mu, log sigma) from h_s get a residual from a small network
 that sees them and the already decoded slices' y_hat / gain (3x3 then 1x1 convolution, the
@@ -55,6 +59,7 @@ class HyperpriorConfig:
     hyper_channels: int = 64  # Nz: channels of z (2x2 positions for a 32x32 image)
     hyper_kernel: int = 3  # kernel of h_a's first and h_s's last convolution (3: Minnen 2018; 1: a cheaper hyper path)
     context_slices: int = 0  # S > 1: y coded in S channel slices, each conditioned on the ones before (0 or 1: none)
+    coded_channels: int = 0  # C < M: only y's first C channels are coded and decoded; all M feed h_a (0: C = M)
     lambdas: tuple = DEFAULT_LAMBDAS  # one per quality level, lowest rate first
     epochs: int = 100
     batch_size: int = 32
@@ -79,8 +84,11 @@ class HyperpriorConfig:
                      "passes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.context_slices < 0 or (self.context_slices > 1 and self.latent_channels % self.context_slices):
-            raise ValueError(f"context_slices must be 0 (none) or divide latent_channels ({self.latent_channels}), "
+        if not 0 <= self.coded_channels <= self.latent_channels:
+            raise ValueError(f"coded_channels must be 0 (all) or at most latent_channels ({self.latent_channels}), "
+                             f"got {self.coded_channels!r}")
+        if self.context_slices < 0 or (self.context_slices > 1 and self.coded % self.context_slices):
+            raise ValueError(f"context_slices must be 0 (none) or divide the coded channels ({self.coded}), "
                              f"got {self.context_slices!r}")
         if not 0 <= self.augment <= 1:
             raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
@@ -94,6 +102,11 @@ class HyperpriorConfig:
     @property
     def levels(self) -> int:
         return len(self.lambdas)
+
+    @property
+    def coded(self) -> int:
+        """Channels of y that are coded and decoded (C); the other M - C only inform the hyper-analysis."""
+        return self.coded_channels or self.latent_channels
 
     @property
     def slices(self) -> int:
@@ -150,6 +163,7 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None) -> dict[str,
     the hyper-parameters are always float32.
     """
     n, m, hn, nz, k = c.filters, c.latent_channels, c.hyper_filters, c.hyper_channels, c.hyper_kernel
+    coded = c.coded
     x = inp = keras.Input((None, None, 3), name="image")
     for i in range(2):
         x = layers.Conv2D(n, 5, strides=2, padding="same", name=f"ga{i}", dtype=dtype)(x)
@@ -157,7 +171,7 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None) -> dict[str,
     # y and x_hat stay float32 under mixed precision: rounding and the loss need full precision
     g_a = keras.Model(inp, layers.Conv2D(m, 3, padding="same", dtype="float32", name="ga_out")(x), name="analysis")
 
-    y = inp = keras.Input((None, None, m), name="y_hat")
+    y = inp = keras.Input((None, None, coded), name="y_hat")
     y = layers.Conv2D(n, 3, padding="same", name="gs_in", dtype=dtype)(y)
     y = GDN(inverse=True, name="gs_igdn0", dtype=dtype)(y)
     y = layers.Conv2DTranspose(n, 5, strides=2, padding="same", name="gs0", dtype=dtype)(y)
@@ -172,16 +186,16 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None) -> dict[str,
     h = inp = keras.Input((None, None, nz), name="z_hat")
     h = layers.Conv2DTranspose(hn, 5, strides=2, padding="same", activation="relu", name="hs0", dtype=dtype)(h)
     h = layers.Conv2DTranspose(hn * 3 // 2, 5, strides=2, padding="same", activation="relu", name="hs1", dtype=dtype)(h)
-    h_s = keras.Model(inp, layers.Conv2D(2 * m, k, padding="same", dtype="float32", name="hs_out")(h), name="hyper_synthesis")
+    h_s = keras.Model(inp, layers.Conv2D(2 * coded, k, padding="same", dtype="float32", name="hs_out")(h), name="hyper_synthesis")
     return {"analysis": g_a, "synthesis": g_s, "hyper_analysis": h_a, "hyper_synthesis": h_s}
 
 
 def build_context(c: HyperpriorConfig, dtype: str | None = None) -> list[keras.Model]:
     """One network per slice after the first: [slice params (2C), earlier slices' y_hat / gain (sC)] -> params residual (2C).
 
-    C = M / S channels a slice; the last convolution starts at zero (the residual is 0 at first).
+    C / S channels a slice (C: the coded channels); the last convolution starts at zero (the residual is 0 at first).
     """
-    width = c.latent_channels // c.slices
+    width = c.coded // c.slices
     nets = []
     for s in range(1, c.slices):
         inp = keras.Input((None, None, 2 * width + s * width), name=f"context_in{s}")
@@ -253,13 +267,14 @@ class HyperpriorModel(keras.Model):
             levels = self.draw_levels(ops.shape(x)[0], bool(training))
         y_g = self.y_gain(self.analysis(x), levels)  # (B, H/4, W/4, M)
         z_g = self.z_gain(self.hyper_analysis(y_g), levels)  # (B, H/16, W/16, Nz)
+        y_g = y_g[..., :self.config.coded]  # (B, H/4, W/4, C): what is coded
         if training:
             z_hat = ste_round(z_g)
             lik_z = self.z_prior.likelihood(z_g + self._noise(z_g))
         else:
             z_hat = ops.round(z_g)
             lik_z = self.z_prior.likelihood(z_hat)
-        gain = self.y_gain.gains(levels)[:, None, None, :]
+        gain = self.y_gain.gains(levels)[:, None, None, :self.config.coded]
         params = self.hyper_synthesis(z_hat / self.z_gain.gains(levels)[:, None, None, :])
         y_s = ops.split(y_g, self.config.slices, axis=-1)
         rnd = ste_round if training else ops.round
@@ -312,7 +327,8 @@ def save_hyperprior(model: HyperpriorModel, directory, info: dict | None = None)
     write_json(directory / "config.json", {"config": dataclasses.asdict(model.config), **(info or {})})
 
 
-ARCHITECTURE = ("filters", "latent_channels", "hyper_filters", "hyper_channels", "hyper_kernel", "context_slices", "lambdas")
+ARCHITECTURE = ("filters", "latent_channels", "coded_channels", "hyper_filters", "hyper_channels", "hyper_kernel", "context_slices",
+                "lambdas")
 
 
 def copy_weights(model: HyperpriorModel, directory) -> None:

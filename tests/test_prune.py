@@ -77,3 +77,37 @@ def test_channel_usage_counts_bits_per_level_and_channel(tool):
     assert np.all(usage["y_bits"] >= 0) and usage["y_bits"][2].sum() > usage["y_bits"][0].sum()  # more rate at higher levels
     budget = codec.byte_budget(images, 3)  # level 2: the per-channel bits add up to the coder's count of y
     assert usage["y_bits"][2].sum() == pytest.approx(8 * budget["y"].mean(), rel=1e-6)
+
+
+def test_a_coded_only_copy_keeps_the_encoder_and_side_information_exactly(tool):
+    """--coded-channels: analysis and hyper-analysis whole (outputs reordered), z the same; with a synthesis that ignores
+    the dropped channels the decoded images are the same too, and the bits are the kept channels' y bits plus all of z."""
+    import keras
+
+    from cae_helpers.entropy.priors import bits, gaussian_likelihood
+
+    keras.utils.set_random_seed(0)
+    codec = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**TINY)))
+    src = codec.model
+    keep_y = np.array([1, 2, 4, 7])
+    drop_y = np.setdiff1d(np.arange(8), keep_y)
+    kernel, bias = src.synthesis.get_layer("gs_in").get_weights()
+    kernel[:, :, drop_y] = 0
+    src.synthesis.get_layer("gs_in").set_weights([kernel, bias])
+    coded = build_hyperprior(dataclasses.replace(src.config, coded_channels=4))
+    tool.coded_weights(codec, coded, keep_y, {"y_hat": np.zeros((3, 8))})
+    x = np.random.default_rng(1).random((4, 32, 32, 3)).astype(np.float32)
+    levels = np.array([0, 1, 2, 0.5], np.float32)
+    np.testing.assert_allclose(np.asarray(coded.analysis(x))[..., :4], np.asarray(src.analysis(x))[..., keep_y], atol=1e-6)
+    z_src = np.asarray(src.hyper_analysis(src.y_gain(src.analysis(x), levels)))
+    np.testing.assert_allclose(np.asarray(coded.hyper_analysis(coded.y_gain(coded.analysis(x), levels))), z_src, atol=1e-5)
+    (a, _, _), (b, bits_b, _) = src(x, levels=levels), coded(x, levels=levels)
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+    y_g = src.y_gain(src.analysis(x), levels)
+    z = np.round(np.asarray(src.z_gain(z_src, levels)))
+    gain = src.y_gain.gains(levels)[:, None, None, :]
+    params = src.hyper_synthesis(z / np.asarray(src.z_gain.gains(levels))[:, None, None, :])
+    mu, sigma, y_hat = (np.asarray(t) for t in src.latent_parameters(params, gain, lambda s, m: np.round(y_g - m) + m))
+    kept = bits(gaussian_likelihood(y_hat[..., keep_y], mu[..., keep_y], sigma[..., keep_y])) \
+        + bits(np.asarray(src.z_prior.likelihood(z)))
+    np.testing.assert_allclose(np.asarray(bits_b), np.asarray(kept), rtol=1e-4)
