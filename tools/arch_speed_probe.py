@@ -2,13 +2,17 @@
 
     CIFAR100_PATH=/path/to/cifar-100-python.tar.gz python tools/arch_speed_probe.py 4000 > results/speed/amd-epyc/arch-probe.log
     CIFAR100_PATH=... python tools/arch_speed_probe.py 4000 shipped latent_channels=64,hyper_channels=32   # chosen variants
+    CIFAR100_PATH=... python tools/arch_speed_probe.py 4000 shipped coded_channels=40 --passes 3   # interleaved, medians
 
 Each variant is a HyperpriorConfig override ("name key=value ..."); batch 32, mixed precision where `auto`
 picks it, best of 2 timed epochs of the first N training images after an untimed warm-up, no validation.
 Prints one line per variant with its forward multiply-adds per 32x32 image (counted from the layers' shapes).
+With --passes P the factorised model and the variants are measured in turn P times (interleaved, so a drift in
+the machine's speed touches all of them alike), then each one's median and its ratio to the factorised model's.
 """
 
-import sys
+import argparse
+import statistics
 
 import numpy as np
 
@@ -60,23 +64,45 @@ def parse_variant(text: str) -> dict:
     return {k: int(v) for k, v in (item.split("=") for item in text.split(","))}
 
 
-def main(n: int, variants: dict) -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", message="The structure of `inputs`")
-    images = load_cifar100().train.images[:n]
-    print(f"factorised: {speed.codec_train_throughput(images, 'factorised'):.0f} images/s", flush=True)
+def one_pass(images: np.ndarray, variants: dict) -> dict[str, float]:
+    """Training images/s of the factorised model, then of each variant; printed as measured."""
+    rates = {"factorised": speed.codec_train_throughput(images, "factorised")}
+    print(f"factorised: {rates['factorised']:.0f} images/s", flush=True)
     original = hyperprior.HyperpriorConfig
     for name, override in variants.items():
         hyperprior.HyperpriorConfig = lambda **kw: original(**(override | kw))
         try:
             macs = forward_macs(hyperprior.build_hyperprior(original(**override)))
-            rate = speed.codec_train_throughput(images, "hyperprior")
+            rates[name] = speed.codec_train_throughput(images, "hyperprior")
         finally:
             hyperprior.HyperpriorConfig = original
-        print(f"{name}: {rate:.0f} images/s, {macs / 1e6:.1f} M multiply-adds forward", flush=True)
+        print(f"{name}: {rates[name]:.0f} images/s, {macs / 1e6:.1f} M multiply-adds forward", flush=True)
+    return rates
+
+
+def main(n: int, variants: dict, passes: int = 1) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="The structure of `inputs`")
+    images = load_cifar100().train.images[:n]
+    runs = []
+    for p in range(passes):
+        if passes > 1:
+            print(f"## pass {p + 1} of {passes}", flush=True)
+        runs.append(one_pass(images, variants))
+    if passes > 1:
+        medians = {name: statistics.median(r[name] for r in runs) for name in runs[0]}
+        print(f"## medians of {passes} passes")
+        for name, rate in medians.items():
+            ratios = sorted(r[name] / r["factorised"] for r in runs)
+            print(f"{name}: {rate:.0f} images/s, {rate / medians['factorised']:.2f}x the factorised model's "
+                  f"(per pass {ratios[0]:.2f}-{ratios[-1]:.2f}x)")
 
 
 if __name__ == "__main__":
-    chosen = {v: parse_variant(v) for v in sys.argv[2:]}
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000, chosen or VARIANTS)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("images", type=int, nargs="?", default=5000, help="first N CIFAR-100 training images")
+    p.add_argument("variants", nargs="*", help='"shipped" or key=value,key=value HyperpriorConfig overrides (default: a set)')
+    p.add_argument("--passes", type=int, default=1, help="measure everything this many times, interleaved; print medians")
+    args = p.parse_args()
+    main(args.images, {v: parse_variant(v) for v in args.variants} or VARIANTS, args.passes)
