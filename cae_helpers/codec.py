@@ -172,12 +172,12 @@ class HyperpriorCodec:
 
     def _latent_shapes(self, header: container.Header) -> tuple[tuple, tuple]:
         """(y shape, z shape) a payload holds: (H/4, W/4, C), (H/16, W/16, Nz) of the padded image, or per tile (T, 8, 8, C), (T, 2, 2, Nz)."""
-        m, nz = self.model.config.coded, self.z_tables.shape[0]
+        c, nz = self.model.config.coded, self.z_tables.shape[0]
         if header.tiled:
             t = int(np.prod(tiling.tile_grid(header.height, header.width)))
-            return (t, tiling.TILE // 4, tiling.TILE // 4, m), (t, tiling.TILE // 16, tiling.TILE // 16, nz)
+            return (t, tiling.TILE // 4, tiling.TILE // 4, c), (t, tiling.TILE // 16, tiling.TILE // 16, nz)
         hp, wp = _padded_sides(header.height, header.width)
-        return (hp // 4, wp // 4, m), (hp // 16, wp // 16, nz)
+        return (hp // 4, wp // 4, c), (hp // 16, wp // 16, nz)
 
     def gains(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(y gain (C,) of the coded channels, z gain (Nz,)) at a level in [0, K - 1], float64."""

@@ -64,7 +64,7 @@ def soft_round(v, tau, noise):
 def _loss(model, y, z, tau, noise_y, noise_z, x, gy, gz, lmbda):
     """The summed training loss of a batch, the decoder's view with soft rounding: what (y, z) are refined on.
 
-    y (B, H/4, W/4, M) and z (B, H/16, W/16, Nz) gained latents; x (B, H, W, 3) the padded images in [0, 1];
+    y (B, H/4, W/4, C) and z (B, H/16, W/16, Nz) gained latents (C: the coded channels); x (B, H, W, 3) the padded images in [0, 1];
     gy, gz (1, 1, 1, C) the level's gains; lmbda a scalar.
     """
     pixels = ops.cast(ops.shape(x)[1] * ops.shape(x)[2], "float32")
@@ -124,9 +124,9 @@ class _Adam:
 
 def refine_latents(model, x: np.ndarray, y: np.ndarray, z: np.ndarray, gains: tuple[np.ndarray, np.ndarray],
                    lmbda: float, settings: RefineSettings = RefineSettings(), tick=None) -> tuple[np.ndarray, np.ndarray]:
-    """Refined gained latents (y (B, H/4, W/4, M), z (B, H/16, W/16, Nz), float64) of padded images x (B, H, W, 3) in [0, 1].
+    """Refined gained latents (y (B, H/4, W/4, C), z (B, H/16, W/16, Nz), float64) of padded images x (B, H, W, 3) in [0, 1].
 
-    `y`, `z`: the analysis transforms' gained latents to start from; `gains`: (y gain (M,), z gain (Nz,));
+    `y`, `z`: the analysis transforms' gained latents to start from; `gains`: (y gain (C,), z gain (Nz,));
     `lmbda`: the level's rate-distortion trade-off; `tick`: called after each step (a progress bar).
     """
     fixed = [ops.convert_to_tensor(np.asarray(x, np.float32))]

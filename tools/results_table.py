@@ -4,6 +4,7 @@
     python tools/results_table.py --hyperprior  # the headline table and the hyperprior codec's tables
     python tools/results_table.py --v2          # the second hyperprior model beside the shipped one
     python tools/results_table.py --pruned      # the pruned 40-channel model beside the shipped one
+    python tools/results_table.py --coded       # the model coding 40 of its 128 latent channels beside the shipped one
 """
 
 import sys
@@ -51,7 +52,8 @@ def refine_tables() -> None:
             print(rd_summary_table(found, rates=rates))
 
 
-SECOND_MODELS = {"--v2": ("hyperprior-v2", "v2"), "--pruned": ("hyperprior-pruned", "pruned")}  # flag: (zoo folder, results suffix)
+SECOND_MODELS = {"--v2": ("hyperprior-v2", "v2"), "--pruned": ("hyperprior-pruned", "pruned"),
+                 "--coded": ("hyperprior-coded", "coded")}  # flag: (zoo folder, results suffix)
 
 
 def second_model_tables(folder: str, suffix: str) -> None:
