@@ -13,8 +13,7 @@ from cae_helpers.entropy.tables import TOTAL, TableCoder, gaussian_tables, quant
 from cae_helpers.errors import CodecError, SettingsMismatchError
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior, load_hyperprior
 
-TINY = dict(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01, 0.1), epochs=2,
-            batch_size=16, precision="float32")
+from tiny import TINY, random_images as _images
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +22,6 @@ def codec():
 
     keras.utils.set_random_seed(0)
     return HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**TINY)))
-
-
-def _images(n=6, h=32, w=32, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, h, w, 3), dtype=np.uint8)
 
 
 def test_gaussian_likelihood_is_a_distribution_over_integers():

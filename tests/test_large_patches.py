@@ -8,8 +8,7 @@ import pytest
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior, copy_weights, save_hyperprior
 from cae_helpers.training.loop import ArrayBatches, FitSettings, crop_resize_numpy, mosaic_patches
 
-TINY = dict(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01, 0.1), epochs=2,
-            batch_size=16, precision="float32")
+from tiny import TINY
 
 
 def _images(n, seed=0):

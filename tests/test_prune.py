@@ -13,8 +13,7 @@ from cae_helpers.codec import HyperpriorCodec
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "prune_codec.py"
-TINY = dict(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lambdas=(0.001, 0.01, 0.1), epochs=2,
-            batch_size=16, precision="float32")
+from tiny import TINY
 
 
 @pytest.fixture(scope="module")
