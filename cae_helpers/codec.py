@@ -670,8 +670,8 @@ class QualityCodec:
         return json.loads((Path(self.folder or ZOO / DEFAULT_MODEL) / "config.json").read_text())
 
 
-def codec_from_run(run_dir) -> tuple[HyperpriorCodec, dict]:
-    """The best epoch so far of a (possibly unfinished) `train-codec` run, as a codec with its tables.
+def codec_from_run(run_dir, latest: bool = False) -> tuple[HyperpriorCodec, dict]:
+    """The best epoch so far of a (possibly unfinished) `train-codec` run, as a codec with its tables (`latest`: its last epoch).
 
     Weights are rounded to float16 first, as they ship, so the tables are built from the
     model that is measured. Returns the codec and what the run has done (epochs, steps, time).
@@ -687,8 +687,13 @@ def codec_from_run(run_dir) -> tuple[HyperpriorCodec, dict]:
     fit_images = settings.pop("fit_images")
     config = HyperpriorConfig(**settings)
     model = build_hyperprior(config)
-    with np.load(backup / state["best_weights"]) as f:
-        model.set_weights([f[f"w{i}"].astype(np.float16).astype(np.float32) for i in range(len(f.files))])
+    if latest:  # the resumable checkpoint, Keras' own format
+        model.load_weights(backup / state["weights"])
+        weights = model.get_weights()
+    else:
+        with np.load(backup / state["best_weights"]) as f:
+            weights = [f[f"w{i}"] for i in range(len(f.files))]
+    model.set_weights([np.asarray(w, np.float16).astype(np.float32) for w in weights])
     history = state["history"]
     steps_per_epoch = -(-fit_images * config.passes // config.batch_size)
     info = {"best_epoch": state["best_epoch"] + 1, "epochs_done": state["epoch"], "epochs_planned": config.epochs,

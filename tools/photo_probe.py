@@ -8,7 +8,6 @@ saved by `save_hyperprior` / `HyperpriorCodec.save`; prints its (bpp, PSNR) poin
 shipped codec (negative: fewer bits at equal PSNR).
 """
 
-import json
 import sys
 from pathlib import Path
 
@@ -16,21 +15,15 @@ import numpy as np
 from sklearn.datasets import load_sample_images
 
 from cae_helpers.bench.curves import bd_rate
-from cae_helpers.codec import HyperpriorCodec
-from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior, load_hyperprior
+from cae_helpers.codec import HyperpriorCodec, codec_from_run
+from cae_helpers.hyperprior import load_hyperprior
 from cae_helpers.metrics import psnr_per_image
 
 
 def latest_epoch(run: Path) -> tuple[HyperpriorCodec, str]:
     """A run's latest checkpoint (not its best epoch) as a codec, and a label."""
-    backup = run / "backup"
-    state = json.loads((backup / "state.json").read_text())
-    settings = json.loads((backup / "settings.json").read_text())
-    settings.pop("fit_images")
-    model = build_hyperprior(HyperpriorConfig(**settings))
-    model.load_weights(backup / state["weights"])
-    model.set_weights([np.asarray(w, np.float16).astype(np.float32) for w in model.get_weights()])
-    return HyperpriorCodec.from_model(model), f"epoch {state['epoch']}"
+    codec, info = codec_from_run(run, latest=True)
+    return codec, f"epoch {info['epochs_done']}"
 
 
 def saved(folder: Path) -> tuple[HyperpriorCodec, str]:

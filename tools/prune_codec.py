@@ -70,9 +70,7 @@ def pruned_weights(codec: HyperpriorCodec, model, keep_y: np.ndarray, keep_z: np
         elif name == "z_prior":
             part.set_weights([w[keep_z] for w in src.z_prior.get_weights()])
         else:  # a transform: its layers whose shapes the pruning leaves alone are copied, the others set below
-            for layer in part.layers:
-                if layer.weights and layer.name not in PRUNED:
-                    layer.set_weights(src.parts()[name].get_layer(layer.name).get_weights())
+            _copy_layers(src.parts()[name], part, skip=PRUNED)
     g_a, h_a, h_s = (src.parts()[n] for n in ("analysis", "hyper_analysis", "hyper_synthesis"))
     kernel, bias = g_a.get_layer("ga_out").get_weights()
     model.analysis.get_layer("ga_out").set_weights([kernel[..., keep_y], bias[keep_y]])
@@ -101,15 +99,20 @@ def coded_weights(codec: HyperpriorCodec, model, keep_y: np.ndarray, usage: dict
         elif name in ("z_gain", "z_prior"):
             part.set_weights(src.parts()[name].get_weights())
         else:
-            for layer in part.layers:
-                if layer.weights and layer.name not in ("ga_out", "ha0", "gs_in", "hs_out"):
-                    layer.set_weights(src.parts()[name].get_layer(layer.name).get_weights())
+            _copy_layers(src.parts()[name], part, skip=("ga_out", "ha0", "gs_in", "hs_out"))
     kernel, bias = src.analysis.get_layer("ga_out").get_weights()
     model.analysis.get_layer("ga_out").set_weights([kernel[..., order], bias[order]])
     kernel, bias = src.hyper_analysis.get_layer("ha0").get_weights()
     model.hyper_analysis.get_layer("ha0").set_weights([kernel[:, :, order, :], bias])
     _fold_synthesis(src, model, keep_y, usage)
     _slice_hyper_synthesis(src, model, keep_y)
+
+
+def _copy_layers(source, target, skip: tuple) -> None:
+    """Copy every weighted layer of transform `source` into `target` (same layer names), except those named in `skip`."""
+    for layer in target.layers:
+        if layer.weights and layer.name not in skip:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
 def _fold_synthesis(src, model, keep_y: np.ndarray, usage: dict) -> None:
