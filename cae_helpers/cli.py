@@ -235,8 +235,11 @@ def _file_parsers(sub) -> None:
     for s in (c, d):
         s.add_argument("-o", "--out", type=Path, default=None,
                        help="output file (one input) or folder; default: beside each input")
-        s.add_argument("--codec", type=Path, default=ZOO / DEFAULT_MODEL, help="codec folder (weights.npz, tables.npz)")
         s.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    c.add_argument("--codec", type=Path, default=ZOO / DEFAULT_MODEL, help="codec folder (weights.npz, tables.npz)")
+    d.add_argument("--codec", type=Path, default=None,
+                   help="codec folder (weights.npz, tables.npz); default: the shipped codec that made each file "
+                        f"(its header names the model), else {ZOO / DEFAULT_MODEL}")
     c.add_argument("-q", "--quality", type=_number(float, 1), default=4, help="1 (fewest bytes) .. 8 (best quality); fractions allowed")
     c.add_argument("--compare", choices=("none", "webp"), default="webp",
                    help="also report WebP (method 6) at the same number of bytes or fewer")
@@ -587,16 +590,18 @@ def _decompress(args, argv) -> int:
     """Decompress .cae files to PNG."""
     from tqdm.auto import tqdm
 
-    from .codec import HyperpriorCodec
+    from .codec import DEFAULT_MODEL, HyperpriorCodec, shipped_codec, zoo_model_for
     from .errors import CodecError
     from .files import write_png
 
     jobs = _file_jobs(args, (".cae",), ".png")
-    codec = HyperpriorCodec.load(args.codec)
+    chosen = HyperpriorCodec.load(args.codec) if args.codec else None
     failed = 0
     for src, dst in tqdm(jobs, desc="decompress", unit="file", disable=len(jobs) < 2):
+        blob = src.read_bytes()
+        codec = chosen or shipped_codec(zoo_model_for(blob) or DEFAULT_MODEL)
         try:
-            image = codec.decompress_image(src.read_bytes(), progress=True)
+            image = codec.decompress_image(blob, progress=True)
         except CodecError as err:
             tqdm.write(f"skipped {src}: {err}")
             failed += 1

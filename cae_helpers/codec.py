@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .refine import RefineSettings
 
 ZOO = Path(__file__).resolve().parent / "zoo"
-DEFAULT_MODEL = "hyperprior"
+DEFAULT_MODEL = "hyperprior-coded"  # codes 40 of 128 latent channels; "hyperprior" (all 128) was the default until 2026-12-02
 Z_TAIL = 1e-9
 REFINE_PIXELS = 256 * 32 * 32  # padded pixels refined at once (memory of one backward pass through the decoder)
 
@@ -448,7 +448,7 @@ class HyperpriorCodec:
         blobs = list(blobs)
         if not blobs:
             raise ValueError("no byte strings to decompress")
-        parsed = [container.unpack(b, self.model_id) for b in blobs]
+        parsed = [self._unpack(b) for b in blobs]
         sizes = {(h.height, h.width) for h, _ in parsed}
         if len(sizes) > 1:
             raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
@@ -469,6 +469,17 @@ class HyperpriorCodec:
             _check_empty(coder)
         x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
         return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
+
+    def _unpack(self, blob) -> tuple[container.Header, np.ndarray]:
+        """container.unpack against this model; a byte string of another shipped codec is refused with that codec's name."""
+        try:
+            return container.unpack(blob, self.model_id)
+        except CodecError as err:
+            maker = zoo_model_for(blob) if str(err).startswith("made by another model") else None
+            if maker is None:
+                raise
+            raise CodecError(f"{err}: the shipped codec {maker!r} made it; decode it with pretrained_codec(name={maker!r}) "
+                             f"or --codec {ZOO / maker}") from None
 
     def _decompress_one(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
         """One image (H, W, 3) uint8 by the path its header names: tiles, or whole in strips."""
@@ -620,20 +631,36 @@ def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refi
     `refine`: encoder-side latent refinement steps (0: none; about 100 pays on photographs, at the
     cost of about a training step per image per step).
     """
-    folder = ZOO / name
-    if not (folder / "weights.npz").is_file():
-        raise FileNotFoundError(f"no shipped codec {name!r} in {ZOO}: train one with `python -m cae_helpers train-codec`")
-    codec = _load_cached(str(folder))
-    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, folder, refine)
+    codec = shipped_codec(name)
+    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine)
 
 
 _CACHE: dict[str, HyperpriorCodec] = {}
 
 
-def _load_cached(folder: str) -> HyperpriorCodec:
-    if folder not in _CACHE:
-        _CACHE[folder] = HyperpriorCodec.load(folder)
-    return _CACHE[folder]
+def shipped_codec(name: str = DEFAULT_MODEL) -> HyperpriorCodec:
+    """A shipped codec by its zoo name, every quality, loaded once per process with no network."""
+    folder = ZOO / name
+    if not (folder / "weights.npz").is_file():
+        raise FileNotFoundError(f"no shipped codec {name!r} in {ZOO} (shipped: {', '.join(zoo_names())}); "
+                                "train one with `python -m cae_helpers train-codec`")
+    if name not in _CACHE:
+        _CACHE[name] = HyperpriorCodec.load(folder)
+    return _CACHE[name]
+
+
+def zoo_names() -> list[str]:
+    """The shipped codecs' names (the zoo's folders), the default first."""
+    names = sorted(p.name for p in ZOO.iterdir() if (p / "weights.npz").is_file())
+    return sorted(names, key=lambda n: n != DEFAULT_MODEL)
+
+
+def zoo_model_for(blob) -> str | None:
+    """The name of the shipped codec whose model id the byte string's header carries (None: no shipped codec's)."""
+    head = bytes(blob[:4]) if isinstance(blob, (bytes, bytearray, memoryview)) else b""
+    if len(head) < 4 or head[0] != container.MAGIC:
+        return None
+    return next((n for n in zoo_names() if shipped_codec(n).model_id == head[2:4]), None)
 
 
 @dataclass

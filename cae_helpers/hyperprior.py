@@ -381,14 +381,20 @@ def _gains_at(log_gains: np.ndarray, lambdas_from, lambdas_to) -> np.ndarray:
     return ((1 - t) * log_gains[seg] + t * log_gains[seg + 1]).astype(np.float32)
 
 
+def load_config(directory) -> HyperpriorConfig:
+    """The architecture and training settings of a codec saved by `save_hyperprior` (its config.json)."""
+    path = Path(directory) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: not a codec saved by save_hyperprior")
+    return HyperpriorConfig(**json.loads(path.read_text())["config"])
+
+
 def load_hyperprior(directory) -> HyperpriorModel:
     """A model saved by `save_hyperprior`, built in float32 (no network needed)."""
     directory = Path(directory)
-    for name in ("weights.npz", "config.json"):
-        if not (directory / name).is_file():
-            raise FileNotFoundError(f"{directory / name} is missing: not a codec saved by save_hyperprior")
-    config = HyperpriorConfig(**json.loads((directory / "config.json").read_text())["config"])
-    model = build_hyperprior(config)
+    if not (directory / "weights.npz").is_file():
+        raise FileNotFoundError(f"{directory / 'weights.npz'} is missing: not a codec saved by save_hyperprior")
+    model = build_hyperprior(load_config(directory))
     with np.load(directory / "weights.npz") as f:
         for name, part in model.parts().items():
             n = len(part.get_weights())

@@ -74,10 +74,14 @@ def _headline_cells(rd: dict, name: str, rates: tuple) -> list[str]:
     return ["n/a" if bd is None else f"{bd:+.1f} %", " / ".join(_fmt(s.get(f"psnr_at_{r}bpp")) for r in rates)]
 
 
-def headline_table(sets: dict[str, dict], names: list[str], rates: tuple = (1, 2, 4)) -> str:
-    """One row per codec; per image set ({title: rd.json}) its BD-rate vs WebP and PSNR at `rates` (published curves too)."""
+def headline_table(sets: dict[str, dict], names: list[str], rates: tuple = (1, 2, 4), labels: dict[str, str] | None = None) -> str:
+    """One row per codec; per image set ({title: rd.json}) its BD-rate vs WebP and PSNR at `rates` (published curves too).
+
+    `labels`: the row title of a curve name where it should differ from the name (default: the name).
+    """
+    labels = labels or {}
     lines = ["| codec | " + " | ".join(f"{t}: BD-rate vs WebP | {t}: PSNR @ {' / '.join(map(str, rates))} bpp" for t in sets) + " |",
              "| --- |" + " --- | --- |" * len(sets)]
     for name in names:
-        lines.append(f"| {name} | " + " | ".join(c for rd in sets.values() for c in _headline_cells(rd, name, rates)) + " |")
+        lines.append(f"| {labels.get(name, name)} | " + " | ".join(c for rd in sets.values() for c in _headline_cells(rd, name, rates)) + " |")
     return "\n".join(lines)

@@ -268,7 +268,7 @@ def test_training_resumes_exactly(tiny_archive, tmp_path):
         train_hyperprior(HyperpriorConfig(**(TINY | {"learning_rate": 1e-3})), fit.images, val.images, tmp_path / "b")
 
 
-@pytest.mark.parametrize("name", ["hyperprior", "hyperprior-v2", "hyperprior-pruned", "hyperprior-coded"])
+@pytest.mark.parametrize("name", ["hyperprior-coded", "hyperprior"])
 def test_the_shipped_codec_codes_every_quality_in_order(name):
     """The weights in cae_helpers/zoo: more quality, more bytes and higher PSNR; bytes follow the content."""
     from cae_helpers.codec import ZOO, pretrained_codec
@@ -293,3 +293,28 @@ def test_the_shipped_codec_codes_every_quality_in_order(name):
     assert sizes == sorted(sizes) and psnrs == sorted(psnrs)
     with pytest.raises(ValueError, match="quality"):
         pretrained_codec(quality=0)
+
+
+def test_bytes_of_a_shipped_codec_name_it_and_decompress_finds_it(tmp_path, capsys):
+    """The default refuses another shipped codec's bytes naming that codec; the CLI's decompress picks it by itself."""
+    from PIL import Image
+
+    from cae_helpers.cli import main
+    from cae_helpers.codec import DEFAULT_MODEL, ZOO, pretrained_codec, zoo_model_for, zoo_names
+    from cae_helpers.errors import CodecError
+
+    others = [n for n in zoo_names() if n != DEFAULT_MODEL]
+    if DEFAULT_MODEL not in zoo_names() or not others:
+        pytest.skip("needs the default and another shipped codec in cae_helpers/zoo")
+    image = np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    blob = pretrained_codec(quality=2, name=others[0]).compress_image(image)
+    assert zoo_model_for(blob) == others[0] and zoo_model_for(pretrained_codec().compress_image(image)) == DEFAULT_MODEL
+    assert zoo_model_for(b"\x00" + blob[1:]) is None and zoo_model_for(blob[:3]) is None
+    with pytest.raises(CodecError, match=f"made by another model.*'{others[0]}' made it"):
+        pretrained_codec().decompress_image(blob)
+    (tmp_path / "a.cae").write_bytes(blob)
+    assert main(["decompress", str(tmp_path / "a.cae")]) == 0
+    expected = pretrained_codec(name=others[0]).decompress_image(blob)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")), expected)
+    assert main(["decompress", str(tmp_path / "a.cae"), "-o", str(tmp_path / "b.png"), "--codec", str(ZOO / DEFAULT_MODEL)]) == 1
+    assert f"'{others[0]}' made it" in capsys.readouterr().out and not (tmp_path / "b.png").exists()

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 import cae_helpers as cae
+from cae_helpers.codec import DEFAULT_MODEL
 from cae_helpers.data import load_cifar100, photo_crops
 from cae_helpers.io import command_line, versions, write_json
 from cae_helpers.plots import plot_byte_budget
@@ -26,7 +27,7 @@ PARTS = ("header", "ans", "z", "y")
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
-    p.add_argument("--codec", default=None, help="codec folder (default: the shipped cae_helpers/zoo/hyperprior)")
+    p.add_argument("--codec", default=f"cae_helpers/zoo/{DEFAULT_MODEL}", help="codec folder (default: the default shipped codec)")
     p.add_argument("--cifar-images", type=int, default=1000, help="the first N CIFAR-100 test images")
     p.add_argument("--out", required=True, type=Path, help="folder for byte_budget.json and byte_budget.png")
     p.add_argument("--full-photos", action="store_true", help="add scikit-learn's two photographs, coded whole")
@@ -34,7 +35,7 @@ def main() -> int:
     args = p.parse_args()
     if (args.out / "byte_budget.json").exists() and not args.overwrite:
         p.error(f"{args.out / 'byte_budget.json'} exists; pass --overwrite to replace it")
-    codec = (cae.HyperpriorCodec.load(args.codec) if args.codec else cae.pretrained_codec(quality=1).codec)
+    codec = cae.HyperpriorCodec.load(args.codec)
     sets = {f"CIFAR-100 test (first {args.cifar_images})": load_cifar100(args.data).test.images[: args.cifar_images],
             "photo crops (520)": photo_crops()[0]}
     if args.full_photos:
@@ -54,7 +55,7 @@ def main() -> int:
         "command": command_line("python tools/byte_budget.py", sys.argv[1:]),
         "meaning": "mean bytes per 32x32 image (per 1,024 pixels for whole photographs); z, y: information content under the shipped tables; "
                    "header: magic, version, model id, quality, size, payload length, check byte; ans: the coder's final state and word rounding",
-        "codec": args.codec or "cae_helpers/zoo/hyperprior", "parts": table, "versions": versions()})
+        "codec": args.codec, "parts": table, "versions": versions()})
     plot_byte_budget(table, PARTS).savefig(args.out / "byte_budget.png", dpi=100, bbox_inches="tight")
     print(f"wrote {args.out / 'byte_budget.json'} and {args.out / 'byte_budget.png'}")
     return 0

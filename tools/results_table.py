@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from cae_helpers.bench.curves import codec_name
+from cae_helpers.codec import DEFAULT_MODEL
 from cae_helpers.report import gaps_table, headline_table, points_table, rd_summary_table, runs_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,18 +25,22 @@ def _load(rel: str):
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYPERPRIOR
-HEADLINE = (HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)", "WebP",
+HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYPERPRIOR: the first shipped model's curve
+SHIPPED = codec_name(HYPERPRIOR, DEFAULT_MODEL)  # the default codec's curve
+LABELS = {SHIPPED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded)",
+          HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02)"}
+HEADLINE = (SHIPPED, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)", "WebP",
             "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
 
 
 def hyperprior_tables() -> None:
-    """The headline table, then the hyperprior codec's points, summaries and gaps (CIFAR, photo crops, full photos)."""
-    cifar, crops, photos = (_load(f"results/{d}") for d in ("rd-hyperprior/rd.json", "rd-photos/rd.json", "photos/photos.json"))
-    print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE)))
+    """The headline table, then the default codec's points, summaries and gaps (CIFAR, photo crops, full photos)."""
+    cifar, crops, photos = (_load(f"results/{d}") for d in ("rd-hyperprior-coded/rd.json", "rd-photos-coded/rd.json",
+                                                             "photos-coded-refine100/photos.json"))
+    print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE), labels=LABELS))
     print()
-    print(points_table(cifar["curves"][HYPERPRIOR], label="quality"))
-    for table in (rd_summary_table(cifar), gaps_table(cifar, HYPERPRIOR), rd_summary_table(crops),
+    print(points_table(cifar["curves"][SHIPPED], label="quality"))
+    for table in (rd_summary_table(cifar), gaps_table(cifar, SHIPPED), rd_summary_table(crops),
                   rd_summary_table(photos, rates=(0.25, 0.5, 1, 2))):
         print()
         print(table)
@@ -44,8 +49,8 @@ def hyperprior_tables() -> None:
 
 def refine_tables() -> None:
     """Encoder-side refinement beside the plain codec: full photos (both sets), CIFAR (1,000 test images), photo crops."""
-    for rel, rates in (("photos-skimage/photos.json", (0.25, 0.5, 1, 2)), ("rd-refine-cifar1000/rd.json", (0.5, 1, 2, 4)),
-                       ("rd-photos-refine/rd.json", (0.5, 1, 2, 4))):
+    for rel, rates in (("photos-skimage-coded-refine100/photos.json", (0.25, 0.5, 1, 2)),
+                       ("rd-refine-cifar1000-coded/rd.json", (0.5, 1, 2, 4)), ("rd-photos-coded-refine/rd.json", (0.5, 1, 2, 4))):
         if (found := _load(f"results/{rel}")) is not None:
             print()
             print(f"`results/{rel}`:")

@@ -99,7 +99,7 @@ def gap_rows(rd: dict, name: str = "learned codec (factorised prior)", rates: tu
 
 
 def codec_name(base: str, folder) -> str:
-    """The curve name of codec `base` (ending in ")") for a saved codec: the zoo's default keeps it, others add their folder name."""
+    """The curve name of codec `base` (ending in ")") for a saved codec: the first shipped one (`hyperprior`) keeps it, others add their folder name."""
     name = Path(folder).name
     return base if name == "hyperprior" else f"{base[:-1]}: {name})"
 

@@ -67,13 +67,14 @@ def codec_train_throughput(images: np.ndarray, kind: str, batch_size: int = 32, 
                            precision: str = "auto") -> float:
     """Training images/s of a learned codec, one epoch of `images` per timed pass, no validation.
 
-    kind "hyperprior": the variable-rate model with train-codec's batches (zoomed crops included);
+    kind "hyperprior": the default shipped variable-rate model's architecture with train-codec's batches (zoomed crops included);
     "factorised": one factorised-prior model (lambda 0.01) with plain batches. `precision` is a dtype policy; fused Adam.
     """
     import keras
     import tensorflow as tf
 
-    from ..hyperprior import HyperpriorConfig, build_hyperprior
+    from ..codec import DEFAULT_MODEL, ZOO
+    from ..hyperprior import build_hyperprior, load_config
     from ..learned import build_rd_model
     from ..optimizers import FusedAdam
     from ..training import make_dataset, resolve_precision
@@ -81,7 +82,7 @@ def codec_train_throughput(images: np.ndarray, kind: str, batch_size: int = 32, 
     keras.utils.set_random_seed(seed)
     dtype = resolve_precision(precision)
     if kind == "hyperprior":
-        config = HyperpriorConfig()
+        config = load_config(ZOO / DEFAULT_MODEL)
         model, augment = build_hyperprior(config, dtype=dtype), config.augment
     elif kind == "factorised":
         model, augment = build_rd_model(0.01, dtype=dtype), 0.0
