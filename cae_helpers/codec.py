@@ -30,6 +30,7 @@ import numpy as np
 
 from . import tiling
 from .entropy import container
+from .entropy.adaptive import AdaptiveZCoder
 from .entropy.tables import TableCoder, gaussian_tables, quantise_pmf, scale_indexes
 from .errors import CodecError
 from .pixels import to_float, to_uint8
@@ -147,14 +148,20 @@ class HyperpriorCodec:
 
     @cached_property
     def z_coder(self) -> TableCoder:
+        """z under the fixed tables: byte format versions 3 and 4 (decoded, no longer written)."""
         return TableCoder(list(self.z_tables), centred=False)
 
     @cached_property
-    def _min_bits(self) -> tuple[float, float]:
-        """Fewest bits any y value and any z position (all channels) can cost under the tables: a payload's floor."""
+    def z_adaptive(self) -> AdaptiveZCoder:
+        """z under the tables adapted row by row to the rows before: versions 5 and 6 (what `compress` writes)."""
+        return AdaptiveZCoder(self.z_tables)
+
+    @cached_property
+    def _min_bits(self) -> tuple[float, float, float]:
+        """Fewest bits any y value and any z position (all channels; fixed, then adaptive tables) can cost: a payload's floor."""
         y = min(-np.log2(t.max() / t.sum()) for t in self.y_tables)
         z = sum(-np.log2(t.max() / t.sum()) for t in self.z_tables)
-        return float(y), float(z)
+        return float(y), float(z), self.z_adaptive.floor_bits
 
     def _check_payload_size(self, header: container.Header, words: np.ndarray) -> None:
         """Refuse a header whose image needs more bits than the payload has, before decoding anything.
@@ -164,7 +171,8 @@ class HyperpriorCodec:
         or hostile size fails here instead of decoding a large image out of a few bytes.
         """
         y_shape, z_shape = self._latent_shapes(header)
-        y_bits, z_bits = self._min_bits
+        y_bits, z_fixed, z_adaptive = self._min_bits
+        z_bits = z_adaptive if header.adaptive else z_fixed
         floor = np.prod(y_shape) * y_bits + np.prod(z_shape[:-1]) * z_bits
         if 32 * len(words) + 64 < 0.99 * floor:
             raise CodecError(f"a {header.height}x{header.width} image needs at least {floor / 8:,.0f} bytes of payload, "
@@ -270,8 +278,8 @@ class HyperpriorCodec:
                  refine: "int | RefineSettings" = 0) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
-        `tiles`: code each image as independent 32x32 tiles (byte format version 4) or whole
-        (version 3); None: whole, except that a codec trained on 32x32 inputs alone
+        `tiles`: code each image as independent 32x32 tiles (byte format version 6) or whole
+        (version 5); None: whole, except that a codec trained on 32x32 inputs alone
         (`tiles_by_default`) codes images larger than one tile as tiles. Whole images up to one
         megapixel go through the networks in batches; larger ones
         one at a time in strips (`tiling`), so memory stays bounded by the strip size, not the image
@@ -373,8 +381,7 @@ class HyperpriorCodec:
         header = container.Header(self.model_id, code, *images.shape[1:3])
         y_sym, y_idx, z_sym = self._symbols(images, code / 16)  # one analysis pass serves the bytes and the counts
         payloads = self._payloads(y_sym, y_idx, z_sym)
-        channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape[1:])
-        z = np.array([self.z_coder.bits(z_sym[i], channels) for i in range(len(images))]) / 8
+        z = np.array([self.z_adaptive.bits(z_sym[i:i + 1]) for i in range(len(images))]) / 8
         y = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) for i in range(len(images))]) / 8
         total = np.array([len(container.pack(header, w)) for w in payloads], np.float64)
         head = total - np.array([4 * len(w) for w in payloads], np.float64)  # header fields and check byte
@@ -405,7 +412,7 @@ class HyperpriorCodec:
             return self._encode(symbols, y.shape[1:3] + (coded,), z_sym)
 
     def _compress_tiled(self, image: np.ndarray, level: float, progress: bool = False, refine: "RefineSettings | None" = None) -> np.ndarray:
-        """Payload words of one image coded as independent 32x32 tiles (format version 4), `TILE_GROUP` tiles at a time."""
+        """Payload words of one image coded as independent 32x32 tiles (format version 6), `TILE_GROUP` tiles at a time."""
         import constriction
 
         tiles = tiling.to_tiles(image)  # (T, 32, 32, 3) uint8, raster order
@@ -417,8 +424,7 @@ class HyperpriorCodec:
                 self._push_y(coder, y_sym, y_idx)
                 z_parts.append(z_sym)
                 bar.update()
-        z_sym = np.concatenate(z_parts[::-1])  # (T, 2, 2, Nz) in tile order
-        self.z_coder.push(coder, z_sym, np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape))  # decoded first
+        self.z_adaptive.push(coder, np.concatenate(z_parts[::-1]))  # (T, 2, 2, Nz) in tile order; decoded first
         return coder.get_compressed()
 
     def _z_symbols(self, z: np.ndarray) -> np.ndarray:
@@ -432,8 +438,7 @@ class HyperpriorCodec:
         coder = constriction.stream.stack.AnsCoder()
         for a, b in reversed(tiling.coding_strips(*y_shape)):  # a stack: pushed last, decoded first
             self._push_y(coder, *symbols(a, b))
-        channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape)
-        self.z_coder.push(coder, z_sym, channels)  # pushed last: decoded first
+        self.z_adaptive.push(coder, z_sym.reshape((-1,) + z_sym.shape[-3:]))  # (1, h, w, Nz), pushed last: decoded first
         return coder.get_compressed()
 
     def _push_y(self, coder, y_sym: np.ndarray, y_idx: np.ndarray) -> None:
@@ -531,7 +536,11 @@ class HyperpriorCodec:
         z_shape = self._latent_shapes(header)[1]
         coder = constriction.stream.stack.AnsCoder(words)
         try:
-            z_hat = self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape)) + self.z_low
+            if header.adaptive:
+                z_sym = self.z_adaptive.pop(coder, z_shape if header.tiled else (1,) + z_shape).reshape(z_shape)
+            else:
+                z_sym = self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape))
+            z_hat = z_sym + self.z_low
         except (ValueError, RuntimeError, AssertionError) as err:
             raise CodecError(f"corrupt payload ({err})") from err
         return coder, z_hat.astype(np.float64)

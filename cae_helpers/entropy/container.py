@@ -1,7 +1,9 @@
-"""The hyperprior codec's byte format (versions 3 and 4): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (versions 3 to 6): a compact header, one ANS payload, a check byte.
 
     byte 0        magic 0xCA
-    byte 1        format version: 3 = the image coded whole, 4 = coded as independent 32x32 tiles
+    byte 1        format version: 3 = the image coded whole, 4 = coded as independent 32x32 tiles;
+                  5 and 6 = the same with the hyper-latent z coded backward-adaptively
+                  (`entropy.adaptive`; what the codec writes), 3 and 4 with z under the fixed tables
     bytes 2-3     model identity: the first 2 bytes of SHA-256 over the shipped weights and tables
     byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
     varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
@@ -34,6 +36,10 @@ from ..errors import CodecError
 MAGIC = 0xCA
 VERSION = 3  # the image coded whole
 TILED_VERSION = 4  # the image coded as independent 32x32 tiles
+ADAPTIVE_VERSION = 5  # whole, z coded backward-adaptively
+ADAPTIVE_TILED_VERSION = 6  # tiles, z coded backward-adaptively
+VERSIONS = {(False, False): VERSION, (True, False): TILED_VERSION, (False, True): ADAPTIVE_VERSION,
+            (True, True): ADAPTIVE_TILED_VERSION}  # (tiled, adaptive z) -> version byte
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
 
@@ -88,14 +94,15 @@ class Header:
     level16: int  # quality level x 16
     height: int
     width: int
-    tiled: bool = False  # format version 4: independent 32x32 tiles
+    tiled: bool = False  # format versions 4 and 6: independent 32x32 tiles
+    adaptive: bool = True  # format versions 5 and 6: z coded backward-adaptively (3 and 4: under the fixed tables)
 
 
 def pack(header: Header, words: np.ndarray) -> bytes:
     """header + payload words + check byte."""
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
-    version = TILED_VERSION if header.tiled else VERSION
+    version = VERSIONS[header.tiled, header.adaptive]
     body = (bytes([MAGIC, version]) + header.model + bytes([header.level16]) + write_varint(header.height)
             + write_varint(header.width) + write_varint(len(words)) + np.asarray(words, "<u4").tobytes())
     return body + bytes([check_byte(body)])
@@ -110,8 +117,8 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
         raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least 12)")
     if blob[0] != MAGIC:
         raise CodecError(f"not a cae_helpers byte string (first byte 0x{blob[0]:02x}, expected 0x{MAGIC:02x})")
-    if blob[1] not in (VERSION, TILED_VERSION):
-        raise CodecError(f"format version {blob[1]}; this decoder reads versions {VERSION} and {TILED_VERSION}")
+    if blob[1] not in VERSIONS.values():
+        raise CodecError(f"format version {blob[1]}; this decoder reads versions {min(VERSIONS.values())} to {max(VERSIONS.values())}")
     if blob[2:4] != expected_model:
         raise CodecError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
     height, pos = read_varint(blob, 5, "height")
@@ -127,4 +134,5 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     if check_byte(blob[:-1]) != blob[-1]:
         raise CodecError("check byte mismatch: the byte string is corrupt, truncated or extended")
     words = np.frombuffer(blob, "<u4", count=payload // 4, offset=pos).astype(np.uint32)
-    return Header(blob[2:4], blob[4], height, width, blob[1] == TILED_VERSION), words
+    tiled, adaptive = next(k for k, v in VERSIONS.items() if v == blob[1])
+    return Header(blob[2:4], blob[4], height, width, tiled, adaptive), words

@@ -1,0 +1,97 @@
+"""Backward-adaptive coding of the hyper-latent z (byte format versions 5 and 6), and the older versions 3 and 4 still decoding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cae_helpers.entropy import adaptive, container
+from cae_helpers.entropy.adaptive import AdaptiveZCoder
+from cae_helpers.entropy.tables import quantise_pmf
+
+FORMAT34 = Path(__file__).parent / "data" / "format34.npz"  # made by the codec as of commit 0c1ada5 (versions 3 and 4)
+
+
+@pytest.fixture(scope="module")
+def coder():
+    rng = np.random.default_rng(0)
+    return AdaptiveZCoder(np.stack([quantise_pmf(rng.dirichlet(np.ones(9))) for _ in range(5)]))  # 5 channels, 9 symbols
+
+
+def _skewed(rng, shape, k=9):
+    """Symbols far from the tables' distribution: what adaptation is for."""
+    return np.minimum(rng.geometric(0.6, shape) - 1 + 4, k - 1)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 5), (1, 2, 2, 5), (3, 2, 2, 5), (1, 40, 17, 5)])  # one value .. past CAP counts
+def test_round_trip_and_bits(coder, shape):
+    import constriction
+
+    symbols = _skewed(np.random.default_rng(1), shape)
+    ans = constriction.stream.stack.AnsCoder()
+    coder.push(ans, symbols)
+    words = ans.get_compressed()
+    back = coder.pop(constriction.stream.stack.AnsCoder(words), shape)
+    np.testing.assert_array_equal(back, symbols)
+    assert coder.bits(symbols) <= 32 * len(words) <= coder.bits(symbols) + 64  # the information content, plus ANS's final state
+
+
+def test_first_row_is_the_fixed_tables_and_later_rows_adapt(coder):
+    symbols = _skewed(np.random.default_rng(2), (1, 60, 8, 5))
+    fixed = -np.log2(coder.tables[np.arange(5), symbols[0, 0]] / 65536).sum()
+    assert coder.bits(symbols[:, :1]) == pytest.approx(fixed, rel=1e-12)
+    static = -np.log2(coder.tables[np.arange(5), symbols] / 65536).sum()
+    assert 60 * 8 * 5 * 8 > adaptive.CAP  # the halving path runs
+    assert coder.bits(symbols) < 0.8 * static  # content unlike the tables costs less once they adapt
+
+
+def test_out_of_range_symbols_and_shapes_are_refused(coder):
+    import constriction
+
+    with pytest.raises(ValueError, match="z symbols must be in 0..8"):
+        coder.push(constriction.stream.stack.AnsCoder(), np.full((1, 1, 1, 5), 9))
+    with pytest.raises(ValueError, match="expected z symbols"):
+        coder.pop(constriction.stream.stack.AnsCoder(), (4, 5))
+
+
+def test_the_floor_bounds_every_probability(coder):
+    """No symbol can cost less than floor_bits per position, whatever came before: the payload-size check relies on it."""
+    symbols = np.zeros((1, 200, 4, 5), np.int64)  # the most repetitive content there is
+    per_position = [coder.bits(symbols[:, :r + 1]) - coder.bits(symbols[:, :r]) if r else coder.bits(symbols[:, :1])
+                    for r in range(0, 200, 20)]
+    assert coder.floor_bits > 0
+    assert min(per_position) / 4 >= coder.floor_bits * (1 - 1e-9)
+
+
+@pytest.mark.skipif(not FORMAT34.is_file(), reason="tests/data/format34.npz is missing")
+@pytest.mark.parametrize("name", ["hyperprior", "hyperprior-coded"])
+def test_files_in_the_earlier_formats_decode_as_before_and_the_new_format_decodes_the_same(name):
+    """Versions 3 and 4 (z under the fixed tables) still decode to the same pixels; versions 5 and 6 carry the same symbols."""
+    from cae_helpers.codec import pretrained_codec
+
+    data = np.load(FORMAT34)
+    codec = pretrained_codec(quality=2, name=name).codec
+    for layout, tiles in (("whole", False), ("tiles", True)):
+        old = data[f"{name}/{layout}/blob"].tobytes()
+        assert old[1] == (4 if tiles else 3)
+        np.testing.assert_array_equal(codec.decompress_image(old), data[f"{name}/{layout}/decoded"])
+        new = codec.compress_image(data["image"], 2, tiles=tiles)
+        assert new[1] == (container.ADAPTIVE_TILED_VERSION if tiles else container.ADAPTIVE_VERSION)
+        np.testing.assert_array_equal(codec.decompress_image(new), data[f"{name}/{layout}/decoded"])
+
+
+def test_a_large_declared_size_needs_payload_under_the_adaptive_floor():
+    """A header declaring a huge image over a few bytes of payload is refused before decoding, in the new versions too."""
+    from cae_helpers.codec import pretrained_codec
+    from cae_helpers.errors import CodecError
+
+    codec = pretrained_codec(quality=1)
+    blob = codec.compress_image(np.zeros((32, 32, 3), np.uint8))
+    hdr, words = container.unpack(blob, codec.codec.model_id)
+    assert hdr.adaptive
+    for tiled in (False, True):
+        big = container.pack(container.Header(hdr.model, hdr.level16, 3000, 4000, tiled), words)
+        with pytest.raises(CodecError, match="needs at least"):
+            codec.decompress_image(big)
