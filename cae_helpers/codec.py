@@ -370,7 +370,8 @@ class HyperpriorCodec:
     def byte_budget(self, images: np.ndarray, quality: float = 4) -> dict[str, np.ndarray]:
         """Where each image's bytes go (float64 arrays (N,)): header and check byte, hyper-latent z, latent y, ANS rounding.
 
-        z and y are the exact information content under the shipped tables; "ans" is what the
+        z and y are the exact information content under the tables the byte format uses (z's adapted
+        row by row, `entropy.adaptive`; y's the shipped ones); "ans" is what the
         whole byte string adds on top (the coder's final state and its 32-bit words). Images up to a
         megapixel (the batched path), as the benchmarks use.
         """
