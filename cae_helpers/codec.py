@@ -646,14 +646,16 @@ def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refi
 
 
 _CACHE: dict[str, HyperpriorCodec] = {}
+RETIRED = {"hyperprior-v2": "639d155", "hyperprior-pruned": "639d155"}  # zoo models taken out, and the last commit that has them
 
 
 def shipped_codec(name: str = DEFAULT_MODEL) -> HyperpriorCodec:
     """A shipped codec by its zoo name, every quality, loaded once per process with no network."""
     folder = ZOO / name
     if not (folder / "weights.npz").is_file():
-        raise FileNotFoundError(f"no shipped codec {name!r} in {ZOO} (shipped: {', '.join(zoo_names())}); "
-                                "train one with `python -m cae_helpers train-codec`")
+        why = (f"it was retired; `git checkout {RETIRED[name]} -- cae_helpers/zoo/{name}` restores it" if name in RETIRED
+               else "train one with `python -m cae_helpers train-codec`")
+        raise FileNotFoundError(f"no shipped codec {name!r} in {ZOO} (shipped: {', '.join(zoo_names())}): {why}")
     if name not in _CACHE:
         _CACHE[name] = HyperpriorCodec.load(folder)
     return _CACHE[name]

@@ -318,3 +318,13 @@ def test_bytes_of_a_shipped_codec_name_it_and_decompress_finds_it(tmp_path, caps
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")), expected)
     assert main(["decompress", str(tmp_path / "a.cae"), "-o", str(tmp_path / "b.png"), "--codec", str(ZOO / DEFAULT_MODEL)]) == 1
     assert f"'{others[0]}' made it" in capsys.readouterr().out and not (tmp_path / "b.png").exists()
+
+
+def test_an_unknown_or_retired_zoo_name_says_what_ships_and_how_to_get_it_back():
+    from cae_helpers.codec import RETIRED, pretrained_codec, zoo_names
+
+    with pytest.raises(FileNotFoundError, match=f"shipped: {', '.join(zoo_names())}.*train one"):
+        pretrained_codec(name="no-such-codec")
+    for name, commit in RETIRED.items():
+        with pytest.raises(FileNotFoundError, match=f"retired; `git checkout {commit} -- cae_helpers/zoo/{name}`"):
+            pretrained_codec(name=name)
