@@ -357,10 +357,9 @@ class HyperpriorCodec:
         return y_out, z_out
 
     def _measured_loss(self, images: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> np.ndarray:
-        """Per image (N,): bits under the shipped tables per pixel + lambda * 255^2 * MSE of the decoded image, before uint8 rounding."""
+        """Per image (N,): bits as the byte format codes them per pixel + lambda * 255^2 * MSE of the decoded image, before uint8 rounding."""
         y_sym, y_idx, z_sym, mu = self._quantised(y, z, level)
-        channels = np.broadcast_to(np.arange(z_sym.shape[-1]), z_sym.shape[1:])
-        rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_coder.bits(z_sym[i], channels) for i in range(len(y))])
+        rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_adaptive.bits(z_sym[i:i + 1]) for i in range(len(y))])
         y_hat = ((y_sym + mu) / self.gains(level)[0]).astype(np.float32)
         x_hat = np.clip(np.asarray(self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)), 0, 1)
         height, width = images.shape[1:3]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cae_helpers.codec import HyperpriorCodec, ZOO, pretrained_codec
+from cae_helpers.codec import pretrained_codec, shipped_codec
 from cae_helpers.refine import RefineSettings, _Adam, better_of, soft_round
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    return HyperpriorCodec.load(ZOO / "hyperprior")
+    return shipped_codec()  # the default, as pretrained_codec loads it
 
 
 @pytest.fixture(scope="module")
