@@ -96,9 +96,9 @@ def test_bytes_made_on_tensorflow_decode_on_jax(tmp_path, slices):
 
 REFINE_JOB = """
 import sys, numpy as np, keras
-from cae_helpers.codec import ZOO, HyperpriorCodec
+from cae_helpers.codec import shipped_codec
 assert keras.backend.backend() == "jax"
-codec = HyperpriorCodec.load(ZOO / "hyperprior")
+codec = shipped_codec()
 blob = codec.compress(np.load(sys.argv[1] + "/photo.npy")[None], 3, refine=30)[0]
 open(sys.argv[1] + "/refined.cae", "wb").write(blob)
 """
@@ -108,13 +108,13 @@ def test_latent_refinement_runs_on_jax_and_its_bytes_decode_on_tensorflow(tmp_pa
     """Refinement's gradients come from jax.value_and_grad there; the bytes are ordinary: any backend decodes them."""
     env = _jax_env()
     from cae_helpers.bench.photos import sample_photos
-    from cae_helpers.codec import ZOO, HyperpriorCodec
+    from cae_helpers.codec import shipped_codec
 
     photo = np.ascontiguousarray(sample_photos("sklearn")["china.jpg"][200:264, 300:396])
     np.save(tmp_path / "photo.npy", photo)
     done = subprocess.run([sys.executable, "-c", REFINE_JOB, str(tmp_path)], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    codec = HyperpriorCodec.load(ZOO / "hyperprior")
+    codec = shipped_codec()
     refined, plain = (tmp_path / "refined.cae").read_bytes(), codec.compress(photo[None], 3)[0]
     lam = codec.lmbda(2.0)
 
