@@ -28,6 +28,26 @@ PRIOR_WEIGHT = 32  # W: the shipped table counts as this many values already see
 CAP = 256  # counts are halved while a channel has counted more than this many values
 
 
+class _Counts:
+    """The recurrence both sides run: the next row's probabilities from the counts so far, then that row's counts."""
+
+    def __init__(self, tables: np.ndarray):
+        self.prior = PRIOR_WEIGHT * tables.astype(np.int64)  # (Nz, K)
+        self.counts = np.zeros(tables.shape, np.int64)
+        self.channel = np.arange(len(tables))
+
+    def probabilities(self) -> np.ndarray:
+        """(Nz, K) float64: exact integer frequencies, one correctly rounded division per entry."""
+        while self.counts.sum(axis=1).max() > CAP:
+            self.counts = (self.counts + 1) // 2
+        f = self.prior + TOTAL * self.counts
+        return f / f.sum(axis=1, keepdims=True)
+
+    def add(self, row: np.ndarray) -> None:
+        """Count a row of symbols (w, Nz)."""
+        np.add.at(self.counts, (np.broadcast_to(self.channel, row.shape), row), 1)
+
+
 @dataclass
 class AdaptiveZCoder:
     """ANS coding of z symbols (N, h, w, Nz), row by row, under per-channel tables adapted to the rows before."""
@@ -40,61 +60,42 @@ class AdaptiveZCoder:
 
         return constriction.stream.model.Categorical(perfect=False)
 
-    def _rows(self, shape: tuple) -> tuple[int, int]:
-        """(rows, positions per row) of z symbols of `shape` (N, h, w, Nz): a row is one of w positions."""
-        if len(shape) != 4 or shape[-1] != len(self.tables):
-            raise ValueError(f"expected z symbols (N, h, w, {len(self.tables)}), got shape {shape}")
-        return shape[0] * shape[1], shape[2]
-
-    def _probabilities(self, counts: np.ndarray) -> np.ndarray:
-        """(Nz, K) float64 probabilities of the next row from integer counts (Nz, K)."""
-        f = PRIOR_WEIGHT * self.tables.astype(np.int64) + TOTAL * counts
-        return f / f.sum(axis=1, keepdims=True)
-
-    def _row_models(self, rows: np.ndarray):
-        """Yield each row's (Nz, K) probabilities, then count that row's symbols; rows (R, w, Nz) int."""
-        nz, k = self.tables.shape
-        counts = np.zeros((nz, k), np.int64)
-        channel = np.arange(nz)
-        for row in rows:
-            while counts.sum(axis=1).max() > CAP:
-                counts = (counts + 1) // 2
-            yield self._probabilities(counts)
-            np.add.at(counts, (np.broadcast_to(channel, row.shape), row), 1)
-
-    def _check(self, symbols: np.ndarray) -> np.ndarray:
+    def _rows(self, symbols: np.ndarray) -> np.ndarray:
+        """Checked z symbols (N, h, w, Nz) as rows (N * h, w, Nz) of w positions each."""
         symbols = np.asarray(symbols, np.int64)
+        if symbols.ndim != 4 or symbols.shape[-1] != len(self.tables):
+            raise ValueError(f"expected z symbols (N, h, w, {len(self.tables)}), got shape {symbols.shape}")
         if symbols.size and (symbols.min() < 0 or symbols.max() >= self.tables.shape[1]):
             raise ValueError(f"z symbols must be in 0..{self.tables.shape[1] - 1}")
-        return symbols
+        return symbols.reshape(-1, symbols.shape[2], symbols.shape[3])
+
+    def _row_models(self, rows: np.ndarray) -> list[np.ndarray]:
+        """Each row's (Nz, K) probabilities, rows (R, w, Nz) known (the encoder's side)."""
+        counts, models = _Counts(self.tables), []
+        for row in rows:
+            models.append(counts.probabilities())
+            counts.add(row)
+        return models
 
     def push(self, coder, symbols: np.ndarray) -> None:
         """Push z symbols (N, h, w, Nz) onto an AnsCoder so that `pop` decodes them row by row, first row first."""
-        symbols = self._check(symbols)
-        rows = symbols.reshape(-1, symbols.shape[2], symbols.shape[3])  # (R, w, Nz)
-        models = list(self._row_models(rows))
-        for row, p in zip(rows[::-1], models[::-1]):  # a stack: the last row goes in first
+        rows = self._rows(symbols)  # (R, w, Nz)
+        for row, p in zip(rows[::-1], self._row_models(rows)[::-1]):  # a stack: the last row goes in first
             coder.encode_reverse(row.ravel().astype(np.int32), self.family, np.tile(p, (row.shape[0], 1)))
 
     def pop(self, coder, shape: tuple) -> np.ndarray:
         """The z symbols (int64, `shape` = (N, h, w, Nz)) that `push` put on the coder."""
-        n_rows, width = self._rows(tuple(shape))
-        nz, k = self.tables.shape
-        out = np.zeros((n_rows, width, nz), np.int64)
-        counts = np.zeros((nz, k), np.int64)
-        channel = np.broadcast_to(np.arange(nz), (width, nz))
-        for r in range(n_rows):  # the same recurrence as _row_models, fed by the decoded rows
-            while counts.sum(axis=1).max() > CAP:
-                counts = (counts + 1) // 2
-            p = np.tile(self._probabilities(counts), (width, 1))
-            out[r] = np.asarray(coder.decode(self.family, p), np.int64).reshape(width, nz)
-            np.add.at(counts, (channel, out[r]), 1)
+        out = self._rows(np.zeros(shape, np.int64))  # (R, w, Nz), filled row by row
+        counts = _Counts(self.tables)
+        for row in out:  # the encoder's recurrence, fed by the decoded rows
+            p = np.tile(counts.probabilities(), (row.shape[0], 1))
+            row[:] = np.asarray(coder.decode(self.family, p), np.int64).reshape(row.shape)
+            counts.add(row)
         return out.reshape(shape)
 
     def bits(self, symbols: np.ndarray) -> float:
         """Information content of z symbols (N, h, w, Nz) under the adaptive model (what `push` spends before ANS rounding)."""
-        symbols = self._check(symbols)
-        rows = symbols.reshape(-1, symbols.shape[2], symbols.shape[3])
+        rows = self._rows(symbols)
         channel = np.arange(self.tables.shape[0])
         return float(sum(-np.log2(p[channel, row]).sum() for row, p in zip(rows, self._row_models(rows))))
 
