@@ -480,11 +480,17 @@ class HyperpriorCodec:
         try:
             return container.unpack(blob, self.model_id)
         except CodecError as err:
-            maker = zoo_model_for(blob) if str(err).startswith("made by another model") else None
-            if maker is None:
+            if not str(err).startswith("made by another model"):
                 raise
-            raise CodecError(f"{err}: the shipped codec {maker!r} made it; decode it with pretrained_codec(name={maker!r}) "
-                             f"or --codec {ZOO / maker}") from None
+            maker = zoo_model_for(blob)
+            if maker is not None:
+                raise CodecError(f"{err}: the shipped codec {maker!r} made it; decode it with pretrained_codec(name={maker!r}) "
+                                 f"or --codec {ZOO / maker}") from None
+            retired = next((n for n, (_, mid) in RETIRED.items() if bytes(blob[2:4]).hex() == mid), None)
+            if retired is None:
+                raise
+            raise CodecError(f"{err}: the retired codec {retired!r} made it; {_restore(retired)} brings it back, "
+                             f"then decode with --codec {ZOO / retired}") from None
 
     def _decompress_one(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
         """One image (H, W, 3) uint8 by the path its header names: tiles, or whole in strips."""
@@ -645,19 +651,25 @@ def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refi
 
 
 _CACHE: dict[str, HyperpriorCodec] = {}
-RETIRED = {"hyperprior-v2": "639d155", "hyperprior-pruned": "639d155"}  # zoo models taken out, and the last commit that has them
+# zoo models taken out: the last commit that has them, and their model identity (bytes 2-3 of their byte strings)
+RETIRED = {"hyperprior-v2": ("639d155", "85d6"), "hyperprior-pruned": ("639d155", "0c66")}
 
 
 def shipped_codec(name: str = DEFAULT_MODEL) -> HyperpriorCodec:
     """A shipped codec by its zoo name, every quality, loaded once per process with no network."""
     folder = ZOO / name
     if not (folder / "weights.npz").is_file():
-        why = (f"it was retired; `git checkout {RETIRED[name]} -- cae_helpers/zoo/{name}` restores it" if name in RETIRED
+        why = (f"it was retired; {_restore(name)} restores it" if name in RETIRED
                else "train one with `python -m cae_helpers train-codec`")
         raise FileNotFoundError(f"no shipped codec {name!r} in {ZOO} (shipped: {', '.join(zoo_names())}): {why}")
     if name not in _CACHE:
         _CACHE[name] = HyperpriorCodec.load(folder)
     return _CACHE[name]
+
+
+def _restore(name: str) -> str:
+    """The command that brings a retired zoo model back."""
+    return f"`git checkout {RETIRED[name][0]} -- cae_helpers/zoo/{name}`"
 
 
 def zoo_names() -> list[str]:

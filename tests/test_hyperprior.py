@@ -322,9 +322,15 @@ def test_bytes_of_a_shipped_codec_name_it_and_decompress_finds_it(tmp_path, caps
 
 def test_an_unknown_or_retired_zoo_name_says_what_ships_and_how_to_get_it_back():
     from cae_helpers.codec import RETIRED, pretrained_codec, zoo_names
+    from cae_helpers.errors import CodecError
 
     with pytest.raises(FileNotFoundError, match=f"shipped: {', '.join(zoo_names())}.*train one"):
         pretrained_codec(name="no-such-codec")
-    for name, commit in RETIRED.items():
+    codec = pretrained_codec(quality=1)
+    blob = codec.compress_image(np.zeros((16, 16, 3), np.uint8))
+    for name, (commit, model_id) in RETIRED.items():
         with pytest.raises(FileNotFoundError, match=f"retired; `git checkout {commit} -- cae_helpers/zoo/{name}`"):
             pretrained_codec(name=name)
+        forged = blob[:2] + bytes.fromhex(model_id) + blob[4:]  # the header of a byte string that model made
+        with pytest.raises(CodecError, match=f"made by another model.*the retired codec '{name}' made it; `git checkout {commit}"):
+            codec.decompress_image(forged)
