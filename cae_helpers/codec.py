@@ -32,7 +32,7 @@ from . import tiling
 from .entropy import container
 from .entropy.adaptive import AdaptiveZCoder
 from .entropy.tables import TableCoder, gaussian_tables, quantise_pmf, scale_indexes
-from .errors import CodecError
+from .errors import CodecError, OtherModelError
 from .pixels import to_float, to_uint8
 
 if TYPE_CHECKING:
@@ -479,9 +479,7 @@ class HyperpriorCodec:
         """container.unpack against this model; a byte string of another shipped codec is refused with that codec's name."""
         try:
             return container.unpack(blob, self.model_id)
-        except CodecError as err:
-            if not str(err).startswith("made by another model"):
-                raise
+        except OtherModelError as err:
             maker = zoo_model_for(blob)
             if maker is not None:
                 raise CodecError(f"{err}: the shipped codec {maker!r} made it; decode it with pretrained_codec(name={maker!r}) "

@@ -9,6 +9,10 @@ class CodecError(ValueError):
     """A byte string that is not a valid image of this codec: empty, truncated, foreign or corrupt."""
 
 
+class OtherModelError(CodecError):
+    """A well-formed byte string that another model made (its header's model identity is not this codec's)."""
+
+
 class CheckpointError(RuntimeError):
     """A resumable training checkpoint that cannot be read back."""
 

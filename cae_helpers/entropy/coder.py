@@ -26,7 +26,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..errors import CodecError
+from ..errors import CodecError, OtherModelError
 from ..metrics import bits_per_pixel
 from ..pixels import to_float, to_uint8
 from ..validation import check_model_input
@@ -181,7 +181,7 @@ def _parse(blob: bytes, codec: LatentCodec) -> np.ndarray:
     if version != FORMAT_VERSION:
         raise CodecError(f"format version {version}; this decoder reads version {FORMAT_VERSION}")
     if model_id != codec.model_id:
-        raise CodecError(f"made by another model (id {model_id.hex()}, this codec is {codec.model_id.hex()})")
+        raise OtherModelError(f"made by another model (id {model_id.hex()}, this codec is {codec.model_id.hex()})")
     n_words, pos = read_varint(blob, HEADER.size, "length")
     payload = len(blob) - pos - 1
     if payload != 4 * n_words or n_words == 0:

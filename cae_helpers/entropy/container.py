@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import CodecError
+from ..errors import CodecError, OtherModelError
 
 MAGIC = 0xCA
 VERSION = 3  # the image coded whole
@@ -120,7 +120,7 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     if blob[1] not in VERSIONS.values():
         raise CodecError(f"format version {blob[1]}; this decoder reads versions {min(VERSIONS.values())} to {max(VERSIONS.values())}")
     if blob[2:4] != expected_model:
-        raise CodecError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
+        raise OtherModelError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
     height, pos = read_varint(blob, 5, "height")
     width, pos = read_varint(blob, pos, "width")
     n_words, pos = read_varint(blob, pos, "length")
