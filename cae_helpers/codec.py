@@ -31,6 +31,7 @@ import numpy as np
 from . import tiling
 from .entropy import container
 from .entropy.adaptive import AdaptiveZCoder
+from .entropy.context import ContextZCoder
 from .entropy.tables import TableCoder, gaussian_tables, quantise_pmf, scale_indexes
 from .errors import CodecError, OtherModelError
 from .pixels import to_float, to_uint8
@@ -152,16 +153,21 @@ class HyperpriorCodec:
         return TableCoder(list(self.z_tables), centred=False)
 
     @cached_property
-    def z_adaptive(self) -> AdaptiveZCoder:
-        """z under the tables adapted row by row to the rows before: versions 5 and 6 (what `compress` writes)."""
+    def z_rows(self) -> AdaptiveZCoder:
+        """z under the tables adapted row by row to the rows before: versions 5 and 6 (decoded, no longer written)."""
         return AdaptiveZCoder(self.z_tables)
 
     @cached_property
-    def _min_bits(self) -> tuple[float, float, float]:
-        """Fewest bits any y value and any z position (all channels; fixed, then adaptive tables) can cost: a payload's floor."""
+    def z_context(self) -> ContextZCoder:
+        """z under counts kept per context of the neighbours already coded: versions 7 and 8 (what `compress` writes)."""
+        return ContextZCoder(self.z_tables)
+
+    @cached_property
+    def _min_bits(self) -> tuple[float, dict[str, float]]:
+        """Fewest bits any y value and any z position (all channels, per z coding) can cost: a payload's floor."""
         y = min(-np.log2(t.max() / t.sum()) for t in self.y_tables)
         z = sum(-np.log2(t.max() / t.sum()) for t in self.z_tables)
-        return float(y), float(z), self.z_adaptive.floor_bits
+        return float(y), {"fixed": float(z), "rows": self.z_rows.floor_bits, "context": self.z_context.floor_bits}
 
     def _check_payload_size(self, header: container.Header, words: np.ndarray) -> None:
         """Refuse a header whose image needs more bits than the payload has, before decoding anything.
@@ -171,8 +177,8 @@ class HyperpriorCodec:
         or hostile size fails here instead of decoding a large image out of a few bytes.
         """
         y_shape, z_shape = self._latent_shapes(header)
-        y_bits, z_fixed, z_adaptive = self._min_bits
-        z_bits = z_adaptive if header.adaptive else z_fixed
+        y_bits, z_floor = self._min_bits
+        z_bits = z_floor[header.z_coding]
         floor = np.prod(y_shape) * y_bits + np.prod(z_shape[:-1]) * z_bits
         if 32 * len(words) + 64 < 0.99 * floor:
             raise CodecError(f"a {header.height}x{header.width} image needs at least {floor / 8:,.0f} bytes of payload, "
@@ -359,7 +365,7 @@ class HyperpriorCodec:
     def _measured_loss(self, images: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> np.ndarray:
         """Per image (N,): bits as the byte format codes them per pixel + lambda * 255^2 * MSE of the decoded image, before uint8 rounding."""
         y_sym, y_idx, z_sym, mu = self._quantised(y, z, level)
-        rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_adaptive.bits(z_sym[i:i + 1]) for i in range(len(y))])
+        rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_context.bits(z_sym[i:i + 1]) for i in range(len(y))])
         y_hat = ((y_sym + mu) / self.gains(level)[0]).astype(np.float32)
         x_hat = np.clip(np.asarray(self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)), 0, 1)
         height, width = images.shape[1:3]
@@ -370,7 +376,7 @@ class HyperpriorCodec:
         """Where each image's bytes go (float64 arrays (N,)): header and check byte, hyper-latent z, latent y, ANS rounding.
 
         z and y are the exact information content under the tables the byte format uses (z's adapted
-        row by row, `entropy.adaptive`; y's the shipped ones); "ans" is what the
+        per context, `entropy.context`; y's the shipped ones); "ans" is what the
         whole byte string adds on top (the coder's final state and its 32-bit words). Images up to a
         megapixel (the batched path), as the benchmarks use.
         """
@@ -381,7 +387,7 @@ class HyperpriorCodec:
         header = container.Header(self.model_id, code, *images.shape[1:3])
         y_sym, y_idx, z_sym = self._symbols(images, code / 16)  # one analysis pass serves the bytes and the counts
         payloads = self._payloads(y_sym, y_idx, z_sym)
-        z = np.array([self.z_adaptive.bits(z_sym[i:i + 1]) for i in range(len(images))]) / 8
+        z = np.array([self.z_context.bits(z_sym[i:i + 1]) for i in range(len(images))]) / 8
         y = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) for i in range(len(images))]) / 8
         total = np.array([len(container.pack(header, w)) for w in payloads], np.float64)
         head = total - np.array([4 * len(w) for w in payloads], np.float64)  # header fields and check byte
@@ -412,7 +418,7 @@ class HyperpriorCodec:
             return self._encode(symbols, y.shape[1:3] + (coded,), z_sym)
 
     def _compress_tiled(self, image: np.ndarray, level: float, progress: bool = False, refine: "RefineSettings | None" = None) -> np.ndarray:
-        """Payload words of one image coded as independent 32x32 tiles (format version 6), `TILE_GROUP` tiles at a time."""
+        """Payload words of one image coded as independent 32x32 tiles (format version 8), `TILE_GROUP` tiles at a time."""
         import constriction
 
         tiles = tiling.to_tiles(image)  # (T, 32, 32, 3) uint8, raster order
@@ -424,7 +430,8 @@ class HyperpriorCodec:
                 self._push_y(coder, y_sym, y_idx)
                 z_parts.append(z_sym)
                 bar.update()
-        self.z_adaptive.push(coder, np.concatenate(z_parts[::-1]))  # (T, 2, 2, Nz) in tile order; decoded first
+        z_tiles = np.concatenate(z_parts[::-1])  # (T, 2, 2, Nz) in tile order
+        self.z_context.push(coder, _tile_z_grid(z_tiles, *image.shape[:2]))  # one (1, 2 rows, 2 columns, Nz) grid; decoded first
         return coder.get_compressed()
 
     def _z_symbols(self, z: np.ndarray) -> np.ndarray:
@@ -438,7 +445,7 @@ class HyperpriorCodec:
         coder = constriction.stream.stack.AnsCoder()
         for a, b in reversed(tiling.coding_strips(*y_shape)):  # a stack: pushed last, decoded first
             self._push_y(coder, *symbols(a, b))
-        self.z_adaptive.push(coder, z_sym.reshape((-1,) + z_sym.shape[-3:]))  # (1, h, w, Nz), pushed last: decoded first
+        self.z_context.push(coder, z_sym.reshape((-1,) + z_sym.shape[-3:]))  # (1, h, w, Nz), pushed last: decoded first
         return coder.get_compressed()
 
     def _push_y(self, coder, y_sym: np.ndarray, y_idx: np.ndarray) -> None:
@@ -540,8 +547,14 @@ class HyperpriorCodec:
         z_shape = self._latent_shapes(header)[1]
         coder = constriction.stream.stack.AnsCoder(words)
         try:
-            if header.adaptive:
-                z_sym = self.z_adaptive.pop(coder, z_shape if header.tiled else (1,) + z_shape).reshape(z_shape)
+            if header.z_coding == "context" and header.tiled:  # the tiles' z as one grid
+                rows, cols = tiling.tile_grid(header.height, header.width)
+                grid = self.z_context.pop(coder, (1, 2 * rows, 2 * cols, z_shape[-1]))[0]
+                z_sym = tiling.to_tiles(grid, tiling.TILE // 16)  # (T, 2, 2, Nz) in tile order
+            elif header.z_coding == "context":
+                z_sym = self.z_context.pop(coder, (1,) + z_shape)[0]
+            elif header.z_coding == "rows":
+                z_sym = self.z_rows.pop(coder, z_shape if header.tiled else (1,) + z_shape).reshape(z_shape)
             else:
                 z_sym = self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape))
             z_hat = z_sym + self.z_low
@@ -583,6 +596,12 @@ def _mean_scale(raw: np.ndarray, gain: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """(mu, sigma) of the gained latent from h_s's raw output (..., 2C) and the gain (C,): `hyperprior.mean_scale` in NumPy."""
     mu, log_sigma = np.split(raw, 2, axis=-1)
     return mu * gain, np.exp(np.clip(log_sigma, -10, 10)) * gain
+
+
+def _tile_z_grid(z_tiles: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The tiles' z (T, 2, 2, Nz) in tile order as one grid (1, 2 x tile rows, 2 x tile columns, Nz): `tiling.from_tiles`."""
+    rows, cols = tiling.tile_grid(height, width)
+    return tiling.from_tiles(z_tiles, 2 * rows, 2 * cols)[None]
 
 
 def _check_empty(coder) -> None:

@@ -1,4 +1,4 @@
-"""Backward-adaptive coding of the hyper-latent z (byte format versions 5 and 6), and the older versions 3 and 4 still decoding."""
+"""Row-adaptive coding of the hyper-latent z (byte format versions 5 and 6), and files of versions 3 to 6 still decoding."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from cae_helpers.entropy.adaptive import AdaptiveZCoder
 from cae_helpers.entropy.tables import quantise_pmf
 
 FORMAT34 = Path(__file__).parent / "data" / "format34.npz"  # made by the codec as of commit 0c1ada5 (versions 3 and 4)
+FORMAT56 = Path(__file__).parent / "data" / "format56.npz"  # the same image, made as of commit d33bb52 (versions 5 and 6)
 
 
 @pytest.fixture(scope="module")
@@ -65,24 +66,26 @@ def test_the_floor_bounds_every_probability(coder):
     assert min(per_position) / 4 >= coder.floor_bits * (1 - 1e-9)
 
 
-@pytest.mark.skipif(not FORMAT34.is_file(), reason="tests/data/format34.npz is missing")
+@pytest.mark.skipif(not (FORMAT34.is_file() and FORMAT56.is_file()), reason="tests/data/format34.npz or format56.npz is missing")
 @pytest.mark.parametrize("name", ["hyperprior", "hyperprior-coded"])
 def test_files_in_the_earlier_formats_decode_as_before_and_the_new_format_decodes_the_same(name):
-    """Versions 3 and 4 (z under the fixed tables) still decode to the same pixels; versions 5 and 6 carry the same symbols."""
+    """Versions 3 to 6 (z under the fixed or row-adapted tables) still decode to the same pixels; 7 and 8 carry the same symbols."""
     from cae_helpers.codec import pretrained_codec
 
-    data = np.load(FORMAT34)
+    pixels, rows = np.load(FORMAT34), np.load(FORMAT56)
     codec = pretrained_codec(quality=2, name=name).codec
     for layout, tiles in (("whole", False), ("tiles", True)):
-        old = data[f"{name}/{layout}/blob"].tobytes()
-        assert old[1] == (4 if tiles else 3)
-        np.testing.assert_array_equal(codec.decompress_image(old), data[f"{name}/{layout}/decoded"])
-        new = codec.compress_image(data["image"], 2, tiles=tiles)
-        assert new[1] == (container.ADAPTIVE_TILED_VERSION if tiles else container.ADAPTIVE_VERSION)
-        np.testing.assert_array_equal(codec.decompress_image(new), data[f"{name}/{layout}/decoded"])
+        expected = pixels[f"{name}/{layout}/decoded"]
+        for data, version in ((pixels, 3), (rows, 5)):
+            old = data[f"{name}/{layout}/blob"].tobytes()
+            assert old[1] == version + tiles
+            np.testing.assert_array_equal(codec.decompress_image(old), expected)
+        new = codec.compress_image(pixels["image"], 2, tiles=tiles)
+        assert new[1] == (container.TILED_VERSION if tiles else container.VERSION) == 7 + tiles
+        np.testing.assert_array_equal(codec.decompress_image(new), expected)
 
 
-def test_a_large_declared_size_needs_payload_under_the_adaptive_floor():
+def test_a_large_declared_size_needs_payload_under_the_adaptive_floors():
     """A header declaring a huge image over a few bytes of payload is refused before decoding, in the new versions too."""
     from cae_helpers.codec import pretrained_codec
     from cae_helpers.errors import CodecError
@@ -90,8 +93,9 @@ def test_a_large_declared_size_needs_payload_under_the_adaptive_floor():
     codec = pretrained_codec(quality=1)
     blob = codec.compress_image(np.zeros((32, 32, 3), np.uint8))
     hdr, words = container.unpack(blob, codec.codec.model_id)
-    assert hdr.adaptive
+    assert hdr.z_coding == "context"
     for tiled in (False, True):
-        big = container.pack(container.Header(hdr.model, hdr.level16, 3000, 4000, tiled), words)
-        with pytest.raises(CodecError, match="needs at least"):
-            codec.decompress_image(big)
+        for z_coding in container.Z_CODINGS:
+            big = container.pack(container.Header(hdr.model, hdr.level16, 3000, 4000, tiled, z_coding), words)
+            with pytest.raises(CodecError, match="needs at least"):
+                codec.decompress_image(big)

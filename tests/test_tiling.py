@@ -103,11 +103,11 @@ def _tiny_codec():
 
 
 def test_a_tiled_image_decodes_to_its_tiles_coded_alone(monkeypatch):
-    """Version 6: an image larger than one tile is coded as independent 32x32 tiles, whatever the group size."""
+    """Version 8: an image larger than one tile is coded as independent 32x32 tiles, whatever the group size."""
     codec = _tiny_codec()
     img = np.random.default_rng(1).integers(0, 256, (72, 150, 3), dtype=np.uint8)
     blob = codec.compress_image(img, 2)
-    assert blob[1] == container.ADAPTIVE_TILED_VERSION and codec.compress_image(img[:32, :32], 2)[1] == container.ADAPTIVE_VERSION
+    assert blob[1] == container.TILED_VERSION and codec.compress_image(img[:32, :32], 2)[1] == container.VERSION
     out = codec.decompress_image(blob)
     alone = tiling.from_tiles(codec.decompress(codec.compress(tiling.to_tiles(img), 2, tiles=False)), 72, 150)
     assert out.shape == img.shape and np.abs(out.astype(int) - alone).max() <= 1
@@ -141,6 +141,6 @@ def test_a_codec_trained_on_larger_inputs_codes_larger_images_whole_by_default()
     trained_large = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**(TINY | {"large_patch": 64}))))
     img = np.random.default_rng(2).integers(0, 256, (40, 72, 3), dtype=np.uint8)
     assert not trained_large.tiles_by_default and _tiny_codec().tiles_by_default
-    assert trained_large.compress_image(img, 2)[1] == container.ADAPTIVE_VERSION
-    assert trained_large.compress_image(img, 2, tiles=True)[1] == container.ADAPTIVE_TILED_VERSION
-    assert _tiny_codec().compress_image(img, 2)[1] == container.ADAPTIVE_TILED_VERSION
+    assert trained_large.compress_image(img, 2)[1] == container.VERSION
+    assert trained_large.compress_image(img, 2, tiles=True)[1] == container.TILED_VERSION
+    assert _tiny_codec().compress_image(img, 2)[1] == container.TILED_VERSION

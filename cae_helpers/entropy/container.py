@@ -1,9 +1,10 @@
-"""The hyperprior codec's byte format (versions 3 to 6): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (versions 3 to 8): a compact header, one ANS payload, a check byte.
 
     byte 0        magic 0xCA
-    byte 1        format version: 3 = the image coded whole, 4 = coded as independent 32x32 tiles;
-                  5 and 6 = the same with the hyper-latent z coded backward-adaptively
-                  (`entropy.adaptive`; what the codec writes), 3 and 4 with z under the fixed tables
+    byte 1        format version: odd = the image coded whole, even = coded as independent 32x32 tiles;
+                  and how the hyper-latent z is coded: 3 and 4 under the fixed tables, 5 and 6 adapted
+                  row by row (`entropy.adaptive`), 7 and 8 adapted per context of the neighbours
+                  already coded (`entropy.context`; what the codec writes)
     bytes 2-3     model identity: the first 2 bytes of SHA-256 over the shipped weights and tables
     byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
     varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
@@ -13,7 +14,8 @@
                   (`tiling.coding_strips`: one strip up to a megapixel; version 2 had no strips).
                   Version 4: the image edge-padded to multiples of 32 and cut into 32x32 tiles in
                   raster order, each coded as a 32x32 image on its own; decoded, the z of every tile
-                  first, then the tiles' y in groups of `tiling.TILE_GROUP` tiles
+                  first, then the tiles' y in groups of `tiling.TILE_GROUP` tiles. Version 8 codes the
+                  tiles' z as one grid, (2 x tile rows, 2 x tile columns), so neighbours across tiles are contexts
     last byte     check: the low byte of CRC-32 over everything before it
 
 For a 32x32 image the overhead is 9 bytes (0.070 bpp): magic, version, model id and quality
@@ -34,12 +36,9 @@ import numpy as np
 from ..errors import CodecError, OtherModelError
 
 MAGIC = 0xCA
-VERSION = 3  # the image coded whole
-TILED_VERSION = 4  # the image coded as independent 32x32 tiles
-ADAPTIVE_VERSION = 5  # whole, z coded backward-adaptively
-ADAPTIVE_TILED_VERSION = 6  # tiles, z coded backward-adaptively
-VERSIONS = {(False, False): VERSION, (True, False): TILED_VERSION, (False, True): ADAPTIVE_VERSION,
-            (True, True): ADAPTIVE_TILED_VERSION}  # (tiled, adaptive z) -> version byte
+Z_CODINGS = ("fixed", "rows", "context")  # how z is coded: versions 3 and 4, 5 and 6, 7 and 8
+VERSIONS = {(tiled, z): 3 + 2 * i + tiled for i, z in enumerate(Z_CODINGS) for tiled in (False, True)}  # (tiled, z coding) -> version
+VERSION, TILED_VERSION = VERSIONS[False, "context"], VERSIONS[True, "context"]  # what the codec writes: 7, 8
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
 
@@ -94,15 +93,15 @@ class Header:
     level16: int  # quality level x 16
     height: int
     width: int
-    tiled: bool = False  # format versions 4 and 6: independent 32x32 tiles
-    adaptive: bool = True  # format versions 5 and 6: z coded backward-adaptively (3 and 4: under the fixed tables)
+    tiled: bool = False  # even format versions: independent 32x32 tiles
+    z_coding: str = "context"  # one of Z_CODINGS: how the payload codes z (what the codec writes: "context")
 
 
 def pack(header: Header, words: np.ndarray) -> bytes:
     """header + payload words + check byte."""
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
-    version = VERSIONS[header.tiled, header.adaptive]
+    version = VERSIONS[header.tiled, header.z_coding]
     body = (bytes([MAGIC, version]) + header.model + bytes([header.level16]) + write_varint(header.height)
             + write_varint(header.width) + write_varint(len(words)) + np.asarray(words, "<u4").tobytes())
     return body + bytes([check_byte(body)])
@@ -134,5 +133,5 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     if check_byte(blob[:-1]) != blob[-1]:
         raise CodecError("check byte mismatch: the byte string is corrupt, truncated or extended")
     words = np.frombuffer(blob, "<u4", count=payload // 4, offset=pos).astype(np.uint32)
-    tiled, adaptive = next(k for k, v in VERSIONS.items() if v == blob[1])
-    return Header(blob[2:4], blob[4], height, width, tiled, adaptive), words
+    tiled, z_coding = next(k for k, v in VERSIONS.items() if v == blob[1])
+    return Header(blob[2:4], blob[4], height, width, tiled, z_coding), words
