@@ -31,16 +31,16 @@ from .tables import TOTAL
 CONTEXT_WEIGHT = 8  # W: the shipped table counts as this many values already seen, in every context
 CAP = 256  # a context's counts are halved when they pass this many values
 ACTIVITY_EDGES = (2, 6, 14)  # off-mode values among the left and upper neighbours' Nz channels each -> activity 0..3
-CONTEXTS = 9 * (len(ACTIVITY_EDGES) + 1)
 
 
 class _ContextCounts:
     """The recurrence both sides run: a position's context, its probabilities, then its counts."""
 
-    def __init__(self, tables: np.ndarray):
-        self.prior = CONTEXT_WEIGHT * tables.astype(np.int64)  # (Nz, K)
+    def __init__(self, tables: np.ndarray, weight: int, edges: tuple[int, ...]):
+        self.prior = weight * tables.astype(np.int64)  # (Nz, K)
         self.mode = tables.argmax(axis=1)  # (Nz,)
-        self.counts = np.zeros((len(tables), CONTEXTS, tables.shape[1]), np.int64)
+        self.edges, self.activities = edges, len(edges) + 1
+        self.counts = np.zeros((len(tables), 9 * self.activities, tables.shape[1]), np.int64)  # (Nz, contexts, K)
         self.channel = np.arange(len(tables))
 
     def context(self, left: np.ndarray | None, up: np.ndarray | None) -> np.ndarray:
@@ -48,9 +48,9 @@ class _ContextCounts:
         left = self.mode if left is None else left
         up = self.mode if up is None else up
         off = np.count_nonzero(left != self.mode) + np.count_nonzero(up != self.mode)
-        activity = int(np.searchsorted(ACTIVITY_EDGES, off, side="right"))
+        activity = int(np.searchsorted(self.edges, off, side="right"))
         near = 3 * (np.clip(left - self.mode, -1, 1) + 1) + np.clip(up - self.mode, -1, 1) + 1  # (Nz,) 0..8
-        return 4 * near + activity
+        return self.activities * near + activity
 
     def probabilities(self, ctx: np.ndarray) -> np.ndarray:
         """(Nz, K) float64 probabilities of each channel in its context, after halving any context past CAP."""
@@ -72,6 +72,11 @@ class ContextZCoder:
     """ANS coding of z symbols (N, h, w, Nz), position by position, each channel under counts kept per context."""
 
     tables: np.ndarray  # (Nz, K) integer frequencies summing to 2^16 per channel (the shipped z tables)
+    weight: int = CONTEXT_WEIGHT  # the format's; other values for probes only
+    activity_edges: tuple[int, ...] = ACTIVITY_EDGES  # the format's; () drops the activity classes (probes)
+
+    def _counts(self) -> _ContextCounts:
+        return _ContextCounts(self.tables, self.weight, self.activity_edges)
 
     @cached_property
     def family(self):
@@ -91,7 +96,7 @@ class ContextZCoder:
     def _models(self, grid: np.ndarray) -> np.ndarray:
         """(h, w, Nz, K) probabilities of one image's z grid (h, w, Nz), known (the encoder's side)."""
         h, w, nz = grid.shape
-        counts, out = _ContextCounts(self.tables), np.empty((h, w, nz, self.tables.shape[1]))
+        counts, out = self._counts(), np.empty((h, w, nz, self.tables.shape[1]))
         for i in range(h):
             for j in range(w):
                 ctx = counts.context(grid[i, j - 1] if j else None, grid[i - 1, j] if i else None)
@@ -111,7 +116,7 @@ class ContextZCoder:
         """The z symbols (int64, `shape` = (N, h, w, Nz)) that `push` put on the coder."""
         out = self._checked(np.zeros(shape, np.int64))
         for grid in out:
-            counts = _ContextCounts(self.tables)
+            counts = self._counts()
             for i in range(grid.shape[0]):
                 for j in range(grid.shape[1]):  # the encoder's recurrence, fed by the decoded positions
                     ctx = counts.context(grid[i, j - 1] if j else None, grid[i - 1, j] if i else None)
@@ -131,5 +136,5 @@ class ContextZCoder:
     def floor_bits(self) -> float:
         """Fewest bits one z position (all channels) can cost: no probability exceeds its value at CAP counts on one symbol."""
         t_max = self.tables.max(axis=1).astype(np.float64)
-        p_max = (CONTEXT_WEIGHT * t_max + TOTAL * CAP) / (TOTAL * (CONTEXT_WEIGHT + CAP))
+        p_max = (self.weight * t_max + TOTAL * CAP) / (TOTAL * (self.weight + CAP))
         return float(-np.log2(p_max).sum())
