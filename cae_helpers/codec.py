@@ -284,8 +284,8 @@ class HyperpriorCodec:
                  refine: "int | RefineSettings" = 0) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
-        `tiles`: code each image as independent 32x32 tiles (byte format version 6) or whole
-        (version 5); None: whole, except that a codec trained on 32x32 inputs alone
+        `tiles`: code each image as independent 32x32 tiles (byte format version 8) or whole
+        (version 7); None: whole, except that a codec trained on 32x32 inputs alone
         (`tiles_by_default`) codes images larger than one tile as tiles. Whole images up to one
         megapixel go through the networks in batches; larger ones
         one at a time in strips (`tiling`), so memory stays bounded by the strip size, not the image

@@ -49,6 +49,22 @@ def test_the_first_position_is_the_fixed_tables_and_contexts_beat_row_adaptation
     assert coder.bits(symbols) < 0.9 * AdaptiveZCoder(tables).bits(symbols)  # neighbours tell smooth from busy
 
 
+def test_chunked_encoding_decodes_the_same(tables, monkeypatch):
+    """The encoder holds one chunk of rows' probabilities at a time; the bytes do not depend on the chunk size."""
+    import constriction
+
+    coder = ContextZCoder(tables)
+    symbols = _blobs(np.random.default_rng(4), (2, 13, 6, 5), tables.argmax(1))
+    words = []
+    for chunk in (context.CHUNK_VALUES, 6 * 5 * 9, 3 * 6 * 5 * 9):  # all rows at once, one row, three rows (13 = 4 x 3 + 1)
+        monkeypatch.setattr(context, "CHUNK_VALUES", chunk)
+        ans = constriction.stream.stack.AnsCoder()
+        coder.push(ans, symbols)
+        words.append(ans.get_compressed())
+    assert all(np.array_equal(words[0], w) for w in words[1:])
+    np.testing.assert_array_equal(coder.pop(constriction.stream.stack.AnsCoder(words[0]), symbols.shape), symbols)
+
+
 def test_each_image_is_coded_on_its_own(tables):
     """A batch costs the sum of its images: no counts carry from one image to the next."""
     coder = ContextZCoder(tables)
@@ -70,7 +86,7 @@ def test_the_floor_bounds_every_probability(tables):
     """No position can cost less than floor_bits, whatever came before: the payload-size check relies on it."""
     coder = ContextZCoder(tables)
     symbols = np.broadcast_to(tables.argmax(1), (30, 30, 5))  # the cheapest content there is: one context fills past CAP
-    p = coder._models(symbols)  # (30, 30, 5, 9)
+    p = np.stack(list(coder._forward(symbols, coder._counts(), 0, 30)))  # (30, 30, 5, 9)
     per_position = -np.log2(np.take_along_axis(p, symbols[..., None], -1)).sum(axis=(-2, -1))
     assert coder.floor_bits > 0
     assert per_position.min() >= coder.floor_bits * (1 - 1e-9)

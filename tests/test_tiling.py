@@ -1,4 +1,4 @@
-"""Large images: strip-wise transforms and coding (same pixels as one pass, bounded strips) and 32x32 tiles (format version 4)."""
+"""Large images: strip-wise transforms and coding (same pixels as one pass, bounded strips) and 32x32 tiles (the even format versions)."""
 
 from __future__ import annotations
 

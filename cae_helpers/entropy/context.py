@@ -21,6 +21,8 @@ W and the edges were chosen on scikit-learn's photographs and CIFAR-100 test ima
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -31,6 +33,7 @@ from .tables import TOTAL
 CONTEXT_WEIGHT = 8  # W: the shipped table counts as this many values already seen, in every context
 CAP = 256  # a context's counts are halved when they pass this many values
 ACTIVITY_EDGES = (2, 6, 14)  # off-mode values among the left and upper neighbours' Nz channels each -> activity 0..3
+CHUNK_VALUES = 1 << 22  # probabilities the encoder holds at once (32 MiB of float64): rows of z per chunk
 
 
 class _ContextCounts:
@@ -52,14 +55,18 @@ class _ContextCounts:
         near = 3 * (np.clip(left - self.mode, -1, 1) + 1) + np.clip(up - self.mode, -1, 1) + 1  # (Nz,) 0..8
         return self.activities * near + activity
 
-    def probabilities(self, ctx: np.ndarray) -> np.ndarray:
-        """(Nz, K) float64 probabilities of each channel in its context, after halving any context past CAP."""
-        counts = self.counts[self.channel, ctx]  # (Nz, K), a copy
+    def visit(self, ctx: np.ndarray) -> np.ndarray:
+        """(Nz, K) counts of each channel in its context (a copy), after halving any context past CAP."""
+        counts = self.counts[self.channel, ctx]
         full = counts.sum(axis=1) > CAP
         if full.any():  # one value is added per visit, so one halving brings a context back under CAP
             counts[full] = (counts[full] + 1) // 2
             self.counts[self.channel[full], ctx[full]] = counts[full]
-        f = self.prior + TOTAL * counts
+        return counts
+
+    def probabilities(self, ctx: np.ndarray) -> np.ndarray:
+        """(Nz, K) float64 probabilities of each channel in its context (a visit: halves what passed CAP)."""
+        f = self.prior + TOTAL * self.visit(ctx)
         return f / f.sum(axis=1, keepdims=True)
 
     def add(self, ctx: np.ndarray, symbols: np.ndarray) -> None:
@@ -93,24 +100,41 @@ class ContextZCoder:
             raise ValueError(f"z symbols must be in 0..{self.tables.shape[1] - 1}")
         return symbols
 
-    def _models(self, grid: np.ndarray) -> np.ndarray:
-        """(h, w, Nz, K) probabilities of one image's z grid (h, w, Nz), known (the encoder's side)."""
-        h, w, nz = grid.shape
-        counts, out = self._counts(), np.empty((h, w, nz, self.tables.shape[1]))
-        for i in range(h):
+    def _forward(self, grid: np.ndarray, counts: _ContextCounts, start: int, stop: int,
+                 models: bool = True) -> Iterator[np.ndarray | None]:
+        """Run the recurrence over rows start..stop of a known z grid (h, w, Nz): each row's (w, Nz, K) probabilities (None if not `models`)."""
+        w, nz = grid.shape[1:]
+        for i in range(start, stop):
+            row = np.empty((w, nz, self.tables.shape[1])) if models else None
             for j in range(w):
                 ctx = counts.context(grid[i, j - 1] if j else None, grid[i - 1, j] if i else None)
-                out[i, j] = counts.probabilities(ctx)
+                if models:
+                    row[j] = counts.probabilities(ctx)
+                else:
+                    counts.visit(ctx)
                 counts.add(ctx, grid[i, j])
-        return out
+            yield row
 
     def push(self, coder, symbols: np.ndarray) -> None:
-        """Push z symbols (N, h, w, Nz) onto an AnsCoder so that `pop` decodes them image by image, in raster order."""
+        """Push z symbols (N, h, w, Nz) onto an AnsCoder so that `pop` decodes them image by image, in raster order.
+
+        A stack takes the last value first but the models run forwards, so the encoder runs them twice: once
+        to keep the counts at the start of each chunk of rows, then chunk by chunk from the last, holding one
+        chunk's probabilities at a time (a 12-megapixel photograph's all at once would be 2 GB).
+        """
         symbols = self._checked(symbols)
-        for grid in symbols[::-1]:  # a stack: the last image goes in first
-            models = self._models(grid)
-            for row, p in zip(grid[::-1], models[::-1]):  # and its last row; one call per row bounds the memory
-                coder.encode_reverse(row.ravel().astype(np.int32), self.family, p.reshape(-1, p.shape[-1]))
+        for grid in symbols[::-1]:  # the last image goes in first
+            h, w, nz = grid.shape
+            step = max(1, CHUNK_VALUES // (w * nz * self.tables.shape[1]))
+            counts, starts = self._counts(), []
+            for a in range(0, h, step):
+                starts.append((a, copy.deepcopy(counts)))
+                for _ in self._forward(grid, counts, a, min(a + step, h), models=False):
+                    pass
+            for a, state in reversed(starts):
+                rows = list(self._forward(grid, state, a, min(a + step, h)))  # [(w, Nz, K)] of rows a..
+                for i in reversed(range(len(rows))):  # and the chunk's last row first
+                    coder.encode_reverse(grid[a + i].ravel().astype(np.int32), self.family, rows[i].reshape(-1, rows[i].shape[-1]))
 
     def pop(self, coder, shape: tuple) -> np.ndarray:
         """The z symbols (int64, `shape` = (N, h, w, Nz)) that `push` put on the coder."""
@@ -128,8 +152,8 @@ class ContextZCoder:
         """Information content of z symbols (N, h, w, Nz) under the context model (what `push` spends before ANS rounding)."""
         total = 0.0
         for grid in self._checked(symbols):
-            p = self._models(grid)  # (h, w, Nz, K)
-            total -= float(np.log2(np.take_along_axis(p, grid[..., None], axis=-1)).sum())
+            for row, p in zip(grid, self._forward(grid, self._counts(), 0, len(grid))):  # (w, Nz), (w, Nz, K)
+                total -= float(np.log2(np.take_along_axis(p, row[..., None], axis=-1)).sum())
         return total
 
     @cached_property
