@@ -312,11 +312,14 @@ class HyperpriorCodec:
         return [container.pack(header, words) for words in self._payloads(*self._symbols(images, code / 16, settings, progress))]
 
     def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray) -> list[np.ndarray]:
-        """ANS words of each image of a batch, from `_symbols`' output."""
-        def encode(i: int) -> np.ndarray:
-            return self._encode(lambda a, b: (y_sym[i:i + 1, a:b], y_idx[i:i + 1, a:b]), y_sym.shape[1:], z_sym[i])
+        """ANS words of each image of a batch, from `_symbols`' output: each its latent, then all their z together."""
+        import constriction
 
-        return [encode(i) for i in range(len(y_sym))]
+        coders = [constriction.stream.stack.AnsCoder() for _ in range(len(y_sym))]
+        for i, coder in enumerate(coders):
+            self._push_strips(coder, lambda a, b: (y_sym[i:i + 1, a:b], y_idx[i:i + 1, a:b]), y_sym.shape[1:])  # noqa: B023 (called now)
+        self.z_context.push_each(coders, z_sym)  # (N, h, w, Nz), pushed last: decoded first
+        return [coder.get_compressed() for coder in coders]
 
     def _symbols(self, images: np.ndarray, level: float, refine: "RefineSettings | None" = None,
                  progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -439,14 +442,18 @@ class HyperpriorCodec:
         return np.clip(np.rint(z) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
 
     def _encode(self, symbols, y_shape: tuple, z_sym: np.ndarray) -> np.ndarray:
-        """ANS words: the latent strip by strip (`symbols(a, b)` gives rows a..b's symbols and table indexes, (1, b - a, w, C)), then z."""
+        """ANS words of one image: the latent strip by strip, then its z (h, w, Nz)."""
         import constriction
 
         coder = constriction.stream.stack.AnsCoder()
+        self._push_strips(coder, symbols, y_shape)
+        self.z_context.push_each([coder], z_sym[None])  # pushed last: decoded first
+        return coder.get_compressed()
+
+    def _push_strips(self, coder, symbols, y_shape: tuple) -> None:
+        """Push a latent (h, w, C) strip by strip: `symbols(a, b)` gives rows a..b's symbols and table indexes, (1, b - a, w, C)."""
         for a, b in reversed(tiling.coding_strips(*y_shape)):  # a stack: pushed last, decoded first
             self._push_y(coder, *symbols(a, b))
-        self.z_context.push(coder, z_sym.reshape((-1,) + z_sym.shape[-3:]))  # (1, h, w, Nz), pushed last: decoded first
-        return coder.get_compressed()
 
     def _push_y(self, coder, y_sym: np.ndarray, y_idx: np.ndarray) -> None:
         """Push latent symbols (N, h, w, C) so that `_pop_y` decodes them slice by slice, first slice first."""
@@ -467,8 +474,7 @@ class HyperpriorCodec:
         height, width = sizes.pop()
         if any(h.tiled for h, _ in parsed) or _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             return np.stack([self._decompress_one(h, words, progress) for h, words in parsed])
-        coders, z_hat = zip(*(self._decode_z(h, words) for h, words in parsed))  # phase 1: hyper-latents
-        z_hat = np.stack(z_hat)
+        coders, z_hat = self._decode_zs(parsed)  # phase 1: hyper-latents
         levels = np.array([h.level16 / 16 for h, _ in parsed])
         y_hat = None
         for lv in np.unique(levels):  # phase 2: h_s in one batch per level; phase 3: the latents, slice by slice
@@ -539,28 +545,45 @@ class HyperpriorCodec:
 
     def _decode_z(self, header: container.Header, words: np.ndarray):
         """(coder positioned after z, integer z_hat (h, w, Nz), or (T, 2, 2, Nz) for tiles) of one byte string."""
+        coders, z_hat = self._decode_zs([(header, words)])
+        return coders[0], z_hat[0]
+
+    def _decode_zs(self, parsed: list) -> tuple[list, np.ndarray]:
+        """(coders positioned after z, integer z_hat (N, h, w, Nz)) of byte strings [(header, words)] of one size.
+
+        Whole images in format 7 decode their z together (`ContextZCoder.pop_each`); the rest one by one.
+        """
         import constriction
 
-        if header.level16 > (self.levels - 1) * 16:
-            raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
-        self._check_payload_size(header, words)
-        z_shape = self._latent_shapes(header)[1]
-        coder = constriction.stream.stack.AnsCoder(words)
+        coders = []
+        for header, words in parsed:
+            if header.level16 > (self.levels - 1) * 16:
+                raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
+            self._check_payload_size(header, words)
+            coders.append(constriction.stream.stack.AnsCoder(words))
+        z_shape = self._latent_shapes(parsed[0][0])[1]
+        z_sym = np.zeros((len(parsed),) + z_shape, np.int64)
+        batch = [i for i, (h, _) in enumerate(parsed) if h.z_coding == "context" and not h.tiled]
         try:
-            if header.z_coding == "context" and header.tiled:  # the tiles' z as one grid
-                rows, cols = tiling.tile_grid(header.height, header.width)
-                grid = self.z_context.pop(coder, (1, 2 * rows, 2 * cols, z_shape[-1]))[0]
-                z_sym = tiling.to_tiles(grid, tiling.TILE // 16)  # (T, 2, 2, Nz) in tile order
-            elif header.z_coding == "context":
-                z_sym = self.z_context.pop(coder, (1,) + z_shape)[0]
-            elif header.z_coding == "rows":
-                z_sym = self.z_rows.pop(coder, z_shape if header.tiled else (1,) + z_shape).reshape(z_shape)
-            else:
-                z_sym = self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape))
-            z_hat = z_sym + self.z_low
+            if batch:
+                z_sym[batch] = self.z_context.pop_each([coders[i] for i in batch], (len(batch),) + z_shape)
+            for i in sorted(set(range(len(parsed))) - set(batch)):
+                z_sym[i] = self._pop_z(coders[i], parsed[i][0], z_shape)
         except (ValueError, RuntimeError, AssertionError) as err:
             raise CodecError(f"corrupt payload ({err})") from err
-        return coder, z_hat.astype(np.float64)
+        return coders, (z_sym + self.z_low).astype(np.float64)
+
+    def _pop_z(self, coder, header: container.Header, z_shape: tuple) -> np.ndarray:
+        """One byte string's z symbols (h, w, Nz), or (T, 2, 2, Nz) for tiles, by the coding its header names."""
+        if header.z_coding == "context" and header.tiled:  # the tiles' z as one grid
+            rows, cols = tiling.tile_grid(header.height, header.width)
+            grid = self.z_context.pop(coder, (1, 2 * rows, 2 * cols, z_shape[-1]))[0]
+            return tiling.to_tiles(grid, tiling.TILE // 16)  # (T, 2, 2, Nz) in tile order
+        if header.z_coding == "context":
+            return self.z_context.pop(coder, (1,) + z_shape)[0]
+        if header.z_coding == "rows":
+            return self.z_rows.pop(coder, z_shape if header.tiled else (1,) + z_shape).reshape(z_shape)
+        return self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape))
 
     def _pop_y(self, coders: list, raw: np.ndarray, gy: np.ndarray) -> np.ndarray:
         """Latent values y_hat / gy (N, h, w, C) float32, slice by slice, given h_s's output `raw` (N, h, w, 2C).

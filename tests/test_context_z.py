@@ -65,6 +65,26 @@ def test_chunked_encoding_decodes_the_same(tables, monkeypatch):
     np.testing.assert_array_equal(coder.pop(constriction.stream.stack.AnsCoder(words[0]), symbols.shape), symbols)
 
 
+def test_a_batch_on_its_own_coders_gives_each_image_the_bytes_it_gets_alone(tables, monkeypatch):
+    """push_each / pop_each run the recurrence for groups of images together; each coder holds what its image alone would."""
+    import constriction
+
+    coder = ContextZCoder(tables)
+    symbols = _blobs(np.random.default_rng(5), (7, 3, 4, 5), tables.argmax(1))
+    monkeypatch.setattr(context, "GROUP", 3)  # groups of 3, 3 and 1
+    coders = [constriction.stream.stack.AnsCoder() for _ in symbols]
+    coder.push_each(coders, symbols)
+    words = [c.get_compressed() for c in coders]
+    for grid, w in zip(symbols, words):
+        alone = constriction.stream.stack.AnsCoder()
+        coder.push(alone, grid[None])
+        np.testing.assert_array_equal(alone.get_compressed(), w)
+    back = coder.pop_each([constriction.stream.stack.AnsCoder(w) for w in words], symbols.shape)
+    np.testing.assert_array_equal(back, symbols)
+    with pytest.raises(ValueError, match="6 coders for 7 images"):
+        coder.push_each(coders[:6], symbols)
+
+
 def test_each_image_is_coded_on_its_own(tables):
     """A batch costs the sum of its images: no counts carry from one image to the next."""
     coder = ContextZCoder(tables)
@@ -86,7 +106,7 @@ def test_the_floor_bounds_every_probability(tables):
     """No position can cost less than floor_bits, whatever came before: the payload-size check relies on it."""
     coder = ContextZCoder(tables)
     symbols = np.broadcast_to(tables.argmax(1), (30, 30, 5))  # the cheapest content there is: one context fills past CAP
-    p = np.stack(list(coder._forward(symbols, coder._counts(), 0, 30)))  # (30, 30, 5, 9)
+    p = np.stack(list(coder._forward(symbols[None], coder._counts(), 0, 30)))[:, 0]  # (30, 30, 5, 9)
     per_position = -np.log2(np.take_along_axis(p, symbols[..., None], -1)).sum(axis=(-2, -1))
     assert coder.floor_bits > 0
     assert per_position.min() >= coder.floor_bits * (1 - 1e-9)

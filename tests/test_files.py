@@ -74,10 +74,10 @@ def test_compress_and_decompress_files_of_odd_sizes(codec_dir, tmp_path, capsys)
     assert main(["compress", str(tmp_path / "one.png"), "--codec", str(codec_dir), "-q", "3"]) == 2  # 2 levels only
     with pytest.raises(SystemExit, match="exists"):
         main(["compress", str(tmp_path / "one.png"), "-o", str(out / "one.cae"), "--codec", str(codec_dir)])
-    assert (out / "odd.cae").read_bytes()[1] == 6 and (out / "one.cae").read_bytes()[1] == 5  # auto: tiles above 32x32
+    assert (out / "odd.cae").read_bytes()[1] == 8 and (out / "one.cae").read_bytes()[1] == 7  # auto: tiles above 32x32
     assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "whole.cae"), "--codec", str(codec_dir),
                  "--layout", "whole", "--compare", "none", "-q", "2"]) == 0
-    assert (out / "whole.cae").read_bytes()[1] == 5
+    assert (out / "whole.cae").read_bytes()[1] == 7
 
 
 def test_damaged_cae_file_is_skipped_with_a_message(codec_dir, tmp_path, capsys):
