@@ -1,4 +1,4 @@
-"""Context-adaptive coding of the hyper-latent z (byte format versions 7 and 8)."""
+"""Context-adaptive coding of the hyper-latent z (byte format versions 7 and 8), and both adaptive coders' round trips."""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ def _blobs(rng, shape, mode, k=9):
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1, 5), (1, 2, 2, 5), (3, 2, 2, 5), (1, 40, 17, 5)])  # one value .. past CAP counts
-def test_round_trip_and_bits(tables, shape):
+@pytest.mark.parametrize("kind", [AdaptiveZCoder, ContextZCoder])  # formats 5 and 6, 7 and 8
+def test_round_trip_and_bits(tables, shape, kind):
     import constriction
 
-    coder = ContextZCoder(tables)
+    coder = kind(tables)
     symbols = _blobs(np.random.default_rng(1), shape, tables.argmax(1))
     ans = constriction.stream.stack.AnsCoder()
     coder.push(ans, symbols)

@@ -28,6 +28,23 @@ PRIOR_WEIGHT = 32  # W: the shipped table counts as this many values already see
 CAP = 256  # counts are halved while a channel has counted more than this many values
 
 
+def categorical_family():
+    """constriction's Categorical model family: each coded symbol comes with its own probability vector."""
+    import constriction
+
+    return constriction.stream.model.Categorical(perfect=False)
+
+
+def checked_z_symbols(symbols: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """z symbols as int64 (N, h, w, Nz), checked against tables (Nz, K): ValueError naming what is wrong."""
+    symbols = np.asarray(symbols, np.int64)
+    if symbols.ndim != 4 or symbols.shape[-1] != len(tables):
+        raise ValueError(f"expected z symbols (N, h, w, {len(tables)}), got shape {symbols.shape}")
+    if symbols.size and (symbols.min() < 0 or symbols.max() >= tables.shape[1]):
+        raise ValueError(f"z symbols must be in 0..{tables.shape[1] - 1}")
+    return symbols
+
+
 class _Counts:
     """The recurrence both sides run: the next row's probabilities from the counts so far, then that row's counts."""
 
@@ -56,17 +73,11 @@ class AdaptiveZCoder:
 
     @cached_property
     def family(self):
-        import constriction
-
-        return constriction.stream.model.Categorical(perfect=False)
+        return categorical_family()
 
     def _rows(self, symbols: np.ndarray) -> np.ndarray:
         """Checked z symbols (N, h, w, Nz) as rows (N * h, w, Nz) of w positions each."""
-        symbols = np.asarray(symbols, np.int64)
-        if symbols.ndim != 4 or symbols.shape[-1] != len(self.tables):
-            raise ValueError(f"expected z symbols (N, h, w, {len(self.tables)}), got shape {symbols.shape}")
-        if symbols.size and (symbols.min() < 0 or symbols.max() >= self.tables.shape[1]):
-            raise ValueError(f"z symbols must be in 0..{self.tables.shape[1] - 1}")
+        symbols = checked_z_symbols(symbols, self.tables)
         return symbols.reshape(-1, symbols.shape[2], symbols.shape[3])
 
     def _row_models(self, rows: np.ndarray) -> list[np.ndarray]:

@@ -28,6 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .adaptive import categorical_family, checked_z_symbols
 from .tables import TOTAL
 
 CONTEXT_WEIGHT = 8  # W: the shipped table counts as this many values already seen, in every context
@@ -90,18 +91,10 @@ class ContextZCoder:
 
     @cached_property
     def family(self):
-        import constriction
-
-        return constriction.stream.model.Categorical(perfect=False)
+        return categorical_family()
 
     def _checked(self, symbols: np.ndarray) -> np.ndarray:
-        """z symbols as int64 (N, h, w, Nz), checked against the tables."""
-        symbols = np.asarray(symbols, np.int64)
-        if symbols.ndim != 4 or symbols.shape[-1] != len(self.tables):
-            raise ValueError(f"expected z symbols (N, h, w, {len(self.tables)}), got shape {symbols.shape}")
-        if symbols.size and (symbols.min() < 0 or symbols.max() >= self.tables.shape[1]):
-            raise ValueError(f"z symbols must be in 0..{self.tables.shape[1] - 1}")
-        return symbols
+        return checked_z_symbols(symbols, self.tables)
 
     def _groups(self, symbols: np.ndarray) -> list[tuple[int, int]]:
         """[start, stop) spans of images run together: up to GROUP, and no more than one chunk of probabilities."""
