@@ -199,6 +199,18 @@ CODEC_HELP = {
 }
 
 
+def _rescale(text: str) -> "str | float | None":
+    """--rescale: "auto", "1" (off) or a scale in sixteenths such as 0.75."""
+    from .rescale import candidate_scales
+
+    value = text if text == "auto" else _number(float, 0, 1, low_open=True)(text)
+    try:
+        candidate_scales(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return None if value == 1 else value
+
+
 def _patch_side(text: str) -> int:
     from .hyperprior import large_patch_problem
 
@@ -249,6 +261,11 @@ def _file_parsers(sub) -> None:
                         "(same decoder; fewer bytes and higher PSNR, most on photographs: 8-23 %% of the bytes at 100 steps, "
                         "two thirds of that at 25; 100 steps take about 50 s per 0.3 megapixel on 2 cores, 25 about 15 s; "
                         "whole images up to 1 megapixel, any size with --layout tiles; 0: none)")
+    c.add_argument("--rescale", type=_rescale, default=None, metavar="auto|SCALE",
+                   help="code the image whole at a smaller size that the decoder resizes back (Lanczos): a scale in "
+                        "sixteenths such as 0.75 or 0.5, or auto: the encoder tries full size, 3/4 and 1/2 and keeps the "
+                        "least rate + lambda x distortion (about 3x the encoding time; pays on photographs at low "
+                        "qualities). Default: full size")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
                         "larger than 32x32 where the codec was trained on 32x32 inputs alone (the shipped one saw larger ones)")
@@ -307,6 +324,8 @@ def _bench_parser(sub) -> None:
     ph.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="qualities to code (default: every level)")
     ph.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS",
                     help="also the whole-image hyperprior with encoder-side latent refinement of this many steps (0: none)")
+    ph.add_argument("--rescale", action="store_true",
+                    help="also the whole-image hyperprior choosing its coding size per photo (compress --rescale auto)")
     ph.add_argument("--photos", choices=("sklearn", "skimage"), default="sklearn",
                     help="scikit-learn's two sample photographs, or scikit-image's four (the independent check: never trained or tuned on)")
     sp = bsub.add_parser("speed", help="training and coding throughput, peak memory", formatter_class=fmt)
@@ -354,6 +373,10 @@ def _check_combinations(args, p: argparse.ArgumentParser) -> None:
     """Refuse options that need another one (each alone passes its own type check)."""
     if args.command == "bench" and getattr(args, "refine", 0) and not args.hyperprior:
         p.error("--refine refines the hyperprior codec's latents: it needs --hyperprior")
+    if args.command == "bench" and getattr(args, "rescale", False) and not args.hyperprior:
+        p.error("--rescale chooses the hyperprior codec's coding size: it needs --hyperprior")
+    if args.command == "compress" and args.rescale is not None and args.layout == "tiles":
+        p.error("--rescale codes each image whole: it cannot be combined with --layout tiles")
     if args.command == "train-codec" and args.init_partial and not args.init_from:
         p.error("--init-partial says how to start from --init-from: it needs --init-from")
 
@@ -570,7 +593,7 @@ def _compress(args, argv) -> int:
             continue
         try:
             blob = codec.compress_image(image, args.quality, progress=True, tiles={"auto": None, "tiles": True, "whole": False}[args.layout],
-                                        refine=args.refine)
+                                        refine=args.refine, rescale=args.rescale)
         except ValueError as err:  # an image the chosen options cannot code (for example too large to refine)
             tqdm.write(f"skipped {src}: {err}")
             failed += 1

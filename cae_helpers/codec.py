@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import rescale as rescale_
 from . import tiling
 from .entropy import container
 from .entropy.adaptive import AdaptiveZCoder
@@ -281,7 +282,7 @@ class HyperpriorCodec:
 
     # --- coding ---------------------------------------------------------------------------------
     def compress(self, images: np.ndarray, quality: float = 4, progress: bool = False, tiles: bool | None = None,
-                 refine: "int | RefineSettings" = 0) -> list[bytes]:
+                 refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
         `tiles`: code each image as independent 32x32 tiles (byte format version 8) or whole
@@ -294,22 +295,58 @@ class HyperpriorCodec:
         `refine`: Adam steps of encoder-side latent refinement (`refine.RefineSettings` for the
         other knobs; 0: none). Same decoder and byte format, fewer bytes and higher PSNR, at about
         the cost of a training step per image per step (images up to one megapixel).
+
+        `rescale`: code each image whole at a smaller size, resized back by the decoder (byte format
+        version 9, `rescale`): a scale such as 0.75 or 0.5, or "auto" to let the encoder choose per
+        image among full size, 3/4 and 1/2 by rate-distortion cost (about 3x the encoding time; pays on
+        photographs at low rates). None: full size.
         """
         images = _checked_batch(images)
         code = self.level16(quality)
         settings = _refine_settings(refine)
+        scales = rescale_.candidate_scales(rescale)
         height, width = images.shape[1:3]
         if tiles is None:
-            tiles = self.tiles_by_default and (height > tiling.TILE or width > tiling.TILE)
+            tiles = self.tiles_by_default and (height > tiling.TILE or width > tiling.TILE) and scales == (16,)
+        if tiles and scales != (16,):
+            raise ValueError("rescale codes images whole: it cannot be combined with tiles")
         header = container.Header(self.model_id, code, height, width, bool(tiles))
         if tiles:
             return [container.pack(header, self._compress_tiled(image, code / 16, progress, settings)) for image in images]
+        if scales != (16,):
+            return [self._compress_rescaled(image, code, scales, settings, progress) for image in images]
+        return [container.pack(header, words) for words in self._whole_words(images, code, settings, progress)]
+
+    def _whole_words(self, images: np.ndarray, code: int, settings: "RefineSettings | None", progress: bool) -> list[np.ndarray]:
+        """Payload words of images (N, H, W, 3) coded whole at quality byte `code`: batched, or one by one in strips if large."""
+        height, width = images.shape[1:3]
         if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             if settings:
                 raise ValueError(f"latent refinement takes images up to {tiling.NETWORK_STRIP_PIXELS:,} pixels (after padding to "
                                  f"multiples of 16); this one is {height}x{width}: compress it without refinement, or as tiles")
-            return [container.pack(header, self._compress_large(image, code / 16, progress)) for image in images]
-        return [container.pack(header, words) for words in self._payloads(*self._symbols(images, code / 16, settings, progress))]
+            return [self._compress_large(image, code / 16, progress) for image in images]
+        return self._payloads(*self._symbols(images, code / 16, settings, progress))
+
+    def _compress_rescaled(self, image: np.ndarray, code: int, scales: tuple[int, ...], settings: "RefineSettings | None",
+                           progress: bool) -> bytes:
+        """One image (H, W, 3) coded whole at the scale (in sixteenths) of least loss at quality byte `code`, refined after the choice."""
+        height, width = image.shape[:2]
+        best = None
+        for k in scales:
+            header = container.Header(self.model_id, code if k == 16 else rescale_.level16_at_scale(self.model.config.lambdas, code, k),
+                                      height, width, scale16=k)
+            small = rescale_.resize(image, header.coded().height, header.coded().width)
+            blob = container.pack(header, self._whole_words(small[None], header.level16, None, progress)[0])
+            if len(scales) == 1:
+                best = (0.0, header, small, blob)
+                break
+            cost = rescale_.loss(image, self.decompress_image(blob), len(blob), self.lmbda(code / 16))
+            if best is None or cost < best[0]:
+                best = (cost, header, small, blob)
+        _, header, small, blob = best
+        if settings:  # refine the chosen size's latents (the choice is made on plain ones: refinement costs far more)
+            blob = container.pack(header, self._whole_words(small[None], header.level16, settings, progress)[0])
+        return blob
 
     def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray) -> list[np.ndarray]:
         """ANS words of each image of a batch, from `_symbols`' output: each its latent, then all their z together."""
@@ -472,8 +509,13 @@ class HyperpriorCodec:
         if len(sizes) > 1:
             raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
         height, width = sizes.pop()
-        if any(h.tiled for h, _ in parsed) or _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
+        if any(h.tiled or h.rescaled for h, _ in parsed) or _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             return np.stack([self._decompress_one(h, words, progress) for h, words in parsed])
+        return self._decompress_batch(parsed)
+
+    def _decompress_batch(self, parsed: list) -> np.ndarray:
+        """uint8 images (N, H, W, 3) coded whole, of one size up to a megapixel, from (header, words) pairs: batched."""
+        height, width = parsed[0][0].height, parsed[0][0].width
         coders, z_hat = self._decode_zs(parsed)  # phase 1: hyper-latents
         levels = np.array([h.level16 / 16 for h, _ in parsed])
         y_hat = None
@@ -504,10 +546,15 @@ class HyperpriorCodec:
                              f"then decode with --codec {ZOO / retired}") from None
 
     def _decompress_one(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
-        """One image (H, W, 3) uint8 by the path its header names: tiles, or whole in strips."""
+        """One image (H, W, 3) uint8 by the path its header names: tiles, whole (in strips if large), or at a smaller size resized."""
         if header.tiled:
             return self._decompress_tiled(header, words, progress)
-        return self._decompress_large(header, words, progress)
+        if header.rescaled:
+            small = self._decompress_one(header.coded(), words, progress)
+            return rescale_.resize(small, header.height, header.width)
+        if _padded_pixels(header.height, header.width) > tiling.NETWORK_STRIP_PIXELS:
+            return self._decompress_large(header, words, progress)
+        return self._decompress_batch([(header, words)])[0]
 
     def _decompress_tiled(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
         """One image (H, W, 3) uint8 from a version-4 payload: all tiles' z, then each group's y, mean and scale, synthesis."""
@@ -602,13 +649,13 @@ class HyperpriorCodec:
         return self._latent_chain(raw, gy, quantise).astype(np.float32)
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
-                       refine: "int | RefineSettings" = 0) -> bytes:
-        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles`, `refine`: as in `compress`)."""
+                       refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> bytes:
+        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles`, `refine`, `rescale`: as in `compress`)."""
         if isinstance(image, (str, os.PathLike)):
             from .files import read_image
 
             image = read_image(image)
-        return self.compress(np.asarray(image)[None], quality, progress, tiles, refine)[0]
+        return self.compress(np.asarray(image)[None], quality, progress, tiles, refine, rescale)[0]
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
@@ -680,14 +727,16 @@ def _pad(x: np.ndarray, multiple: int = 16) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, -h % multiple), (0, -w % multiple), (0, 0)), mode="edge")
 
 
-def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refine: int = 0) -> "QualityCodec":
+def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refine: int = 0,
+                     rescale: "str | float | None" = None) -> "QualityCodec":
     """The shipped hyperprior codec at a quality from 1 (fewest bytes) to 8 (best), loaded with no network.
 
     `refine`: encoder-side latent refinement steps (0: none; about 100 pays on photographs, at the
-    cost of about a training step per image per step).
+    cost of about a training step per image per step). `rescale`: "auto" or a scale to code images
+    whole at a smaller size (`HyperpriorCodec.compress`; None: full size).
     """
     codec = shipped_codec(name)
-    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine)
+    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine, rescale)
 
 
 _CACHE: dict[str, HyperpriorCodec] = {}
@@ -734,14 +783,16 @@ class QualityCodec:
     quality: float
     folder: Path | None = None  # where its weights came from (for `info`)
     refine: int = 0  # encoder-side latent refinement steps (`HyperpriorCodec.compress`); 0: none
+    rescale: "str | float | None" = None  # "auto" or a scale: coded whole at a smaller size (`HyperpriorCodec.compress`)
 
     def __post_init__(self) -> None:
         self.codec.level16(self.quality)  # checks the range
         _refine_settings(self.refine)  # and the refinement steps
+        rescale_.candidate_scales(self.rescale)  # and the scale
 
     def compress(self, images: np.ndarray) -> list[bytes]:
         """uint8 (N, H, W, 3) -> one byte string per image."""
-        return self.codec.compress(images, self.quality, refine=self.refine)
+        return self.codec.compress(images, self.quality, refine=self.refine, rescale=self.rescale)
 
     def decompress(self, blobs) -> np.ndarray:
         """Byte strings (any quality of this model) -> uint8 (N, H, W, 3)."""
@@ -749,7 +800,7 @@ class QualityCodec:
 
     def compress_image(self, image, progress: bool = False) -> bytes:
         """uint8 (H, W, 3), or an image file's path, -> one byte string."""
-        return self.codec.compress_image(image, self.quality, progress, refine=self.refine)
+        return self.codec.compress_image(image, self.quality, progress, refine=self.refine, rescale=self.rescale)
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""

@@ -78,6 +78,11 @@ def test_compress_and_decompress_files_of_odd_sizes(codec_dir, tmp_path, capsys)
     assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "whole.cae"), "--codec", str(codec_dir),
                  "--layout", "whole", "--compare", "none", "-q", "2"]) == 0
     assert (out / "whole.cae").read_bytes()[1] == 7
+    assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "half.cae"), "--codec", str(codec_dir),
+                 "--rescale", "0.5", "--compare", "none", "-q", "2"]) == 0
+    assert (out / "half.cae").read_bytes()[1] == 9  # coded at 17x33, resized back on decoding
+    assert main(["decompress", str(out / "half.cae"), "--codec", str(codec_dir)]) == 0
+    assert np.asarray(Image.open(out / "half.png")).shape == (33, 65, 3)
 
 
 def test_damaged_cae_file_is_skipped_with_a_message(codec_dir, tmp_path, capsys):
@@ -95,11 +100,12 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     import json
 
     from cae_helpers.bench import photos
-    from cae_helpers.bench.curves import codec_name, refined_name
+    from cae_helpers.bench.curves import codec_name, refined_name, rescaled_name
 
     fake = {"a.jpg": _rgb(40, 56, 1), "b.jpg": _rgb(24, 24, 2)}
     monkeypatch.setattr(photos, "sample_photos", lambda source: fake if source == "sklearn" else None)
-    assert main(["bench", "photos", "--hyperprior", str(codec_dir), "--qualities", "1", "2", "--refine", "3", "--out", str(tmp_path / "p")]) == 0
+    assert main(["bench", "photos", "--hyperprior", str(codec_dir), "--qualities", "1", "2", "--refine", "3", "--rescale",
+                 "--out", str(tmp_path / "p")]) == 0
     result = json.loads((tmp_path / "p" / "photos.json").read_text())
     tiled, whole_name = codec_name(photos.OURS, codec_dir), codec_name(photos.OURS_WHOLE, codec_dir)  # named by folder
     ours = result["curves"][tiled]
@@ -114,6 +120,12 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     assert ours[0]["photos"]["a.jpg"]["bytes"] != whole[0]["photos"]["a.jpg"]["bytes"]  # 40x56: two layouts, two strings
     refined = result["curves"][refined_name(whole_name, 3)]
     assert [(p["layout"], p["refine_steps"]) for p in refined] == [("whole image", 3)] * 2 and whole[0]["refine_steps"] == 0
+    sized = result["curves"][rescaled_name(whole_name)]
+    assert [p["rescale"] for p in sized] == ["auto"] * 2 and whole[0]["rescale"] is None
+    assert all(p["photos"][n]["scale16"] in (16, 12, 8) for p in sized for n in fake)
+    assert refined_name(rescaled_name(whole_name), 3) in result["curves"]
+    per_photo = result["summary"][whole_name]["bd_rate_vs_webp_per_photo"]
+    assert set(per_photo) == set(fake)  # each photograph's own BD-rate (None where the curves do not overlap)
 
 
 def test_the_independent_photo_set_is_scikit_images():

@@ -109,6 +109,11 @@ def refined_name(base: str, steps: int) -> str:
     return f"{base[:-1]}, refined {steps} steps)"
 
 
+def rescaled_name(base: str) -> str:
+    """The curve name of codec `base` (a name ending in ")") choosing its coding size per image (`rescale="auto"`)."""
+    return f"{base[:-1]}, size chosen per image)"
+
+
 def nearest_point(curve: list[dict], bpp: float) -> dict:
     """The measured point of `curve` whose rate is nearest `bpp` (in log-rate)."""
     if not curve:

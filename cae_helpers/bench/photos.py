@@ -6,7 +6,9 @@ The photographs are the ones that ship inside scikit-learn (china.jpg and flower
 `--photos skimage` runs the independent check on four of scikit-image's (astronaut, chelsea, coffee,
 rocket), which no training or design choice looked at. Each curve point is one quality setting:
 bits per pixel = 8 x file bytes / pixels, averaged over the photos, and PSNR on uint8 (MAX 255)
-of each photo, averaged. Writes photos.json (command, versions, per-photo figures) and photos.png.
+of each photo, averaged; and each photograph's own BD-rate against WebP on it (the fairer figure where
+an encoder's choices differ per photo, as `rescale="auto"`'s do). Writes photos.json (command, versions,
+per-photo figures) and photos.png.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
-from .curves import codec_name, refined_name
+from .curves import codec_name, refined_name, rescaled_name
 
 OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 8 (4, then 6, before): independent tiles
 OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 7 (3, then 5, before): one pass over the photo (the default for a codec trained on larger inputs)
@@ -67,26 +69,36 @@ def classic_photo_curves(photos: dict[str, np.ndarray]) -> dict[str, list[dict]]
     return curves
 
 
-def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None, refine: int = 0) -> dict[str, list[dict]]:
-    """Our codec at each quality on every photo, through real bytes: in 32x32 tiles, whole, and whole refined (`refine` > 0 steps)."""
+def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None, refine: int = 0,
+                           rescale: bool = False) -> dict[str, list[dict]]:
+    """Our codec at each quality on every photo, through real bytes: in 32x32 tiles, whole, whole refined (`refine` > 0 steps),
+    and with `rescale` whole at the size chosen per photo (`rescale="auto"`; refined too if `refine`)."""
     from ..codec import HyperpriorCodec
+    from ..entropy import container
 
     codec = HyperpriorCodec.load(folder)
     curves = {}
     tiled, whole = codec_name(OURS, folder), codec_name(OURS_WHOLE, folder)
-    layouts = [(tiled, True, 0), (whole, False, 0)] + ([(refined_name(whole, refine), False, refine)] if refine else [])
-    for name, tiles, steps in layouts:
+    layouts = [(tiled, True, 0, None), (whole, False, 0, None)] + ([(refined_name(whole, refine), False, refine, None)] if refine else [])
+    if rescale:
+        layouts += [(rescaled_name(whole), False, 0, "auto")] + ([(refined_name(rescaled_name(whole), refine), False, refine, "auto")] if refine else [])
+    for name, tiles, steps, scale in layouts:
         points = []
         for q in qualities or range(1, codec.levels + 1):
             per = {}
             for pname, img in photos.items():
                 start = time.perf_counter()
-                blob = codec.compress_image(img, q, tiles=tiles, refine=steps)
+                blob = codec.compress_image(img, q, tiles=tiles, refine=steps, rescale=scale)
                 dec = codec.decompress_image(blob)
-                per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start)
-            points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps))
+                per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start) | {"scale16": container.unpack(blob, codec.model_id)[0].scale16}
+            points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps, rescale=scale))
         curves[name] = points
     return curves
+
+
+def photo_curve(curve: list[dict], name: str) -> list[dict]:
+    """One photograph's own curve (bpp, PSNR) out of a curve over the photos."""
+    return [{"bpp": p["photos"][name]["bpp"], "psnr_mean_uint8": p["photos"][name]["psnr"]} for p in curve]
 
 
 def run_photos(args, argv) -> int:
@@ -99,9 +111,11 @@ def run_photos(args, argv) -> int:
     photos = sample_photos(args.photos)
     curves = classic_photo_curves(photos)
     for folder in args.hyperprior:
-        curves |= hyperprior_photo_curve(folder, photos, args.qualities, args.refine)
+        curves |= hyperprior_photo_curve(folder, photos, args.qualities, args.refine, args.rescale)
     anchor = curves["WebP"]
-    summary = {n: {"bd_rate_vs_webp_percent": bd_rate(p, anchor), **psnr_at_rates(p, (0.25, 0.5, 1, 2))} for n, p in curves.items()}
+    summary = {n: {"bd_rate_vs_webp_percent": bd_rate(p, anchor), **psnr_at_rates(p, (0.25, 0.5, 1, 2)),
+                   "bd_rate_vs_webp_per_photo": {name: bd_rate(photo_curve(p, name), photo_curve(anchor, name)) for name in photos}}
+               for n, p in curves.items()}
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     names = ", ".join(f"{k} {v.shape[1]}x{v.shape[0]}" for k, v in photos.items())
@@ -113,6 +127,7 @@ def run_photos(args, argv) -> int:
     plot_rd(curves, title=f"full-size photographs ({names})").savefig(out / "photos.png", dpi=100, bbox_inches="tight")
     for name, s in summary.items():
         print(f"{name:<40} BD-rate vs WebP {s['bd_rate_vs_webp_percent']}  "
-              + "  ".join(f"{k}={v:.2f}" for k, v in s.items() if k.startswith("psnr_at") and v is not None))
+              + "  ".join(f"{k}={v:.2f}" for k, v in s.items() if k.startswith("psnr_at") and v is not None)
+              + "  per photo: " + ", ".join(f"{k} {v:+.1f} %" for k, v in s["bd_rate_vs_webp_per_photo"].items() if v is not None))
     print(f"wrote {out / 'photos.json'} and {out / 'photos.png'}")
     return 0

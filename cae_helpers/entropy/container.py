@@ -1,12 +1,15 @@
-"""The hyperprior codec's byte format (versions 3 to 8): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (versions 3 to 9): a compact header, one ANS payload, a check byte.
 
     byte 0        magic 0xCA
     byte 1        format version: odd = the image coded whole, even = coded as independent 32x32 tiles;
                   and how the hyper-latent z is coded: 3 and 4 under the fixed tables, 5 and 6 adapted
                   row by row (`entropy.adaptive`), 7 and 8 adapted per context of the neighbours
-                  already coded (`entropy.context`; what the codec writes)
+                  already coded (`entropy.context`; what the codec writes); 9 as 7, for an image coded at a
+                  smaller size (`rescale`)
     bytes 2-3     model identity: the first 2 bytes of SHA-256 over the shipped weights and tables
     byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
+    byte 5        version 9 only: the scale k in sixteenths (4..15); the payload is a version-7 payload of the
+                  image at the size `coded_sides` gives, which the decoder resizes to height x width
     varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
     varint        width
     varint        payload length in 32-bit words
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,6 +42,8 @@ MAGIC = 0xCA
 Z_CODINGS = ("fixed", "rows", "context")  # how z is coded: versions 3 and 4, 5 and 6, 7 and 8
 VERSIONS = {(tiled, z): 3 + 2 * i + tiled for i, z in enumerate(Z_CODINGS) for tiled in (False, True)}  # (tiled, z coding) -> version
 VERSION, TILED_VERSION = VERSIONS[False, "context"], VERSIONS[True, "context"]  # what the codec writes: 7, 8
+RESCALED_VERSION = 9  # version 7 with a scale byte: the image coded at a smaller size
+SCALES16 = range(4, 16)  # the scales version 9 allows, in sixteenths: 1/4 to 15/16
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
 
@@ -95,6 +100,21 @@ class Header:
     width: int
     tiled: bool = False  # even format versions: independent 32x32 tiles
     z_coding: str = "context"  # one of Z_CODINGS: how the payload codes z (what the codec writes: "context")
+    scale16: int = 16  # version 9: coded at `coded_sides` (scale16 / 16 of each side), then resized to height x width
+
+    @property
+    def rescaled(self) -> bool:
+        """Whether the payload codes the image at a smaller size (version 9)."""
+        return self.scale16 != 16
+
+    def coded(self) -> "Header":
+        """The header of what the payload holds: the image at its coded size (itself unless rescaled)."""
+        return replace(self, height=coded_side(self.height, self.scale16), width=coded_side(self.width, self.scale16), scale16=16)
+
+
+def coded_side(side: int, scale16: int) -> int:
+    """A side of an image coded at scale16 / 16 of its size: rounded to the nearest pixel, at least 1."""
+    return max(1, (side * scale16 + 8) // 16)
 
 
 def pack(header: Header, words: np.ndarray) -> bytes:
@@ -102,7 +122,13 @@ def pack(header: Header, words: np.ndarray) -> bytes:
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
     version = VERSIONS[header.tiled, header.z_coding]
-    body = (bytes([MAGIC, version]) + header.model + bytes([header.level16]) + write_varint(header.height)
+    scale = b""
+    if header.rescaled:
+        if header.scale16 not in SCALES16 or header.tiled or header.z_coding != "context":
+            raise ValueError(f"a rescaled image is coded whole with z per context at a scale of {SCALES16.start}..{SCALES16.stop - 1} "
+                             f"sixteenths; got {header.scale16}, tiled={header.tiled}, z coding {header.z_coding!r}")
+        version, scale = RESCALED_VERSION, bytes([header.scale16])
+    body = (bytes([MAGIC, version]) + header.model + bytes([header.level16]) + scale + write_varint(header.height)
             + write_varint(header.width) + write_varint(len(words)) + np.asarray(words, "<u4").tobytes())
     return body + bytes([check_byte(body)])
 
@@ -116,11 +142,16 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
         raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least 12)")
     if blob[0] != MAGIC:
         raise CodecError(f"not a cae_helpers byte string (first byte 0x{blob[0]:02x}, expected 0x{MAGIC:02x})")
-    if blob[1] not in VERSIONS.values():
-        raise CodecError(f"format version {blob[1]}; this decoder reads versions {min(VERSIONS.values())} to {max(VERSIONS.values())}")
+    if blob[1] not in VERSIONS.values() and blob[1] != RESCALED_VERSION:
+        raise CodecError(f"format version {blob[1]}; this decoder reads versions {min(VERSIONS.values())} to {RESCALED_VERSION}")
     if blob[2:4] != expected_model:
         raise OtherModelError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
-    height, pos = read_varint(blob, 5, "height")
+    scale16, pos = 16, 5
+    if blob[1] == RESCALED_VERSION:
+        scale16, pos = blob[5], 6
+        if scale16 not in SCALES16:
+            raise CodecError(f"malformed header: scale {scale16}/16 (version 9 allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
+    height, pos = read_varint(blob, pos, "height")
     width, pos = read_varint(blob, pos, "width")
     n_words, pos = read_varint(blob, pos, "length")
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
@@ -133,5 +164,5 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     if check_byte(blob[:-1]) != blob[-1]:
         raise CodecError("check byte mismatch: the byte string is corrupt, truncated or extended")
     words = np.frombuffer(blob, "<u4", count=payload // 4, offset=pos).astype(np.uint32)
-    tiled, z_coding = next(k for k, v in VERSIONS.items() if v == blob[1])
-    return Header(blob[2:4], blob[4], height, width, tiled, z_coding), words
+    tiled, z_coding = next((k for k, v in VERSIONS.items() if v == blob[1]), (False, "context"))  # 9: as 7
+    return Header(blob[2:4], blob[4], height, width, tiled, z_coding, scale16), words
