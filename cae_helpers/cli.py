@@ -554,7 +554,7 @@ def _file_jobs(args, suffixes, new_suffix) -> list[tuple[Path, Path]]:
     return jobs
 
 
-def webp_comparison(image, nbytes: int, psnr: float, refined: bool) -> str:
+def webp_comparison(image, nbytes: int, psnr: float, refined: bool, rescaled: bool = False) -> str:
     """The summary line's WebP part: WebP's PSNR at the same bytes, and where WebP is ahead unrefined, what to try."""
     from .files import webp_at_budget
     from .metrics import psnr_per_image
@@ -565,7 +565,8 @@ def webp_comparison(image, nbytes: int, psnr: float, refined: bool) -> str:
     webp_psnr = float(psnr_per_image(image[None], webp[1][None])[0])
     text = f"; WebP q{webp[2]} at {len(webp[0]):,} bytes: PSNR {webp_psnr:.2f} dB"
     if webp_psnr > psnr and not refined:
-        text += " (ahead here; --refine 25 or 100 is slower and on photographs saves about 10-20 % of the bytes, same decoder)"
+        text += (" (ahead here; on photographs " + ("" if rescaled else "--rescale auto gains at low qualities for about 2.5x the "
+                 "encoding time, and ") + "--refine 25 or 100 is slower and saves about 10-20 % of the bytes; same decoder)")
     return text
 
 
@@ -604,7 +605,7 @@ def _compress(args, argv) -> int:
         psnr = float(psnr_per_image(image[None], codec.decompress_image(blob, progress=True)[None])[0])
         line = f"{src} -> {dst}: {h}x{w}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
         if args.compare == "webp":
-            line += webp_comparison(image, len(blob), psnr, refined=args.refine > 0)
+            line += webp_comparison(image, len(blob), psnr, refined=args.refine > 0, rescaled=args.rescale is not None)
         tqdm.write(line)
     return 1 if failed else 0
 

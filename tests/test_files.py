@@ -155,7 +155,8 @@ def test_the_webp_comparison_suggests_refinement_only_where_webp_is_ahead_unrefi
 
     img = _rgb(32, 32)
     behind = webp_comparison(img, 2000, psnr=0.0, refined=False)  # any WebP file beats 0 dB
-    assert "WebP q" in behind and "--refine" in behind
+    assert "WebP q" in behind and "--refine" in behind and "--rescale auto" in behind
+    assert "--rescale" not in webp_comparison(img, 2000, psnr=0.0, refined=False, rescaled=True)
     assert "--refine" not in webp_comparison(img, 2000, psnr=0.0, refined=True)
     assert "--refine" not in webp_comparison(img, 2000, psnr=99.0, refined=False)
     assert webp_comparison(img, 10, psnr=0.0, refined=False) == "; WebP: nothing fits that budget"
