@@ -128,3 +128,15 @@ def test_the_pretrained_codec_takes_rescale_and_checks_it(photo):
     assert blob[1] == container.RESCALED_VERSION and codec.decompress([blob]).shape == (1, 40, 56, 3)
     with pytest.raises(ValueError, match="rescale must be"):
         pretrained_codec(quality=1, rescale=0.3)
+
+
+def test_large_images_are_rescaled_through_the_strip_paths(codec, photo, monkeypatch):
+    """Past NETWORK_STRIP_PIXELS the smaller copy is coded and decoded in strips; the bytes are still version 9."""
+    from cae_helpers import tiling
+
+    big = np.concatenate([photo, photo[::-1]], axis=0)  # 80x56
+    whole = codec.decompress_image(codec.compress_image(big, 2, rescale=0.75))
+    monkeypatch.setattr(tiling, "NETWORK_STRIP_PIXELS", 1 << 10)  # the 60x42 copy (64x48 padded) is now large
+    assert codec.decompress_image(codec.compress_image(big, 2, rescale="auto")).shape == big.shape
+    fixed = codec.decompress_image(codec.compress_image(big, 2, rescale=0.75))
+    assert fixed.shape == big.shape and np.abs(fixed.astype(int) - whole).max() <= 2  # strip-wise float rounding at most
