@@ -264,7 +264,7 @@ def _file_parsers(sub) -> None:
     c.add_argument("--rescale", type=_rescale, default=None, metavar="auto|SCALE",
                    help="code the image whole at a smaller size that the decoder resizes back (Lanczos): a scale in "
                         "sixteenths such as 0.75 or 0.5, or auto: the encoder tries full size, 3/4 and 1/2 and keeps the "
-                        "least rate + lambda x distortion (about 3x the encoding time; pays on photographs at low "
+                        "least rate + lambda x distortion (about 2.5x the encoding time; pays on photographs at low "
                         "qualities). Default: full size")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "

@@ -9,7 +9,7 @@
     bytes 2-3     model identity: the first 2 bytes of SHA-256 over the shipped weights and tables
     byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
     byte 5        version 9 only: the scale k in sixteenths (4..15); the payload is a version-7 payload of the
-                  image at the size `coded_sides` gives, which the decoder resizes to height x width
+                  image at the size `coded_side` gives for each side, which the decoder resizes to height x width
     varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
     varint        width
     varint        payload length in 32-bit words
