@@ -28,14 +28,18 @@ def runs_table(runs: list[tuple[str, dict]], published: bool = True) -> str:
     return "\n".join(lines)
 
 
-def rd_summary_table(rd: dict, rates: tuple = GAP_RATES) -> str:
-    """Each codec of an rd.json: BD-rate against WebP and PSNR at each rate (– where a curve does not reach it)."""
-    lines = ["| codec | BD-rate vs WebP | " + " | ".join(f"PSNR @ {r} bpp" for r in rates) + " |",
-             "| --- | --- | " + " | ".join("---" for _ in rates) + " |"]
+def rd_summary_table(rd: dict, rates: tuple = GAP_RATES, per_photo: bool = False) -> str:
+    """Each codec of an rd.json: BD-rate against WebP and PSNR at each rate (– where a curve does not reach it).
+
+    `per_photo`: a last column with each photograph's own BD-rate against WebP (a photos.json's `bd_rate_vs_webp_per_photo`).
+    """
+    lines = ["| codec | BD-rate vs WebP | " + " | ".join(f"PSNR @ {r} bpp" for r in rates) + (" | each photo's own |" if per_photo else " |"),
+             "| --- | --- | " + " | ".join("---" for _ in rates) + (" | --- |" if per_photo else " |")]
     for name, s in rd["summary"].items():
         bd = s["bd_rate_vs_webp_percent"]
+        own = ", ".join(f"{k} {'–' if v is None else f'{v:+.1f} %'}" for k, v in s.get("bd_rate_vs_webp_per_photo", {}).items())
         lines.append(f"| {name} | {'n/a' if bd is None else f'{bd:+.1f} %'} | "
-                     + " | ".join(_fmt(s.get(f"psnr_at_{r}bpp")) for r in rates) + " |")
+                     + " | ".join(_fmt(s.get(f"psnr_at_{r}bpp")) for r in rates) + (f" | {own} |" if per_photo else " |"))
     return "\n".join(lines)
 
 

@@ -143,6 +143,8 @@ def test_report_tables_and_nearest_point():
     assert table.count("\n") == 4 and "| 0.1 | 1.200 | 153.6 | 29.00 | 28.00 | 0.9000 | – / – |" in table
     rd = {"summary": {"WebP": {"bd_rate_vs_webp_percent": 0.0, "psnr_at_1bpp": 24.1}}}
     assert "| WebP | +0.0 % | – | 24.10 |" in rd_summary_table(rd)
+    rd["summary"]["WebP"]["bd_rate_vs_webp_per_photo"] = {"a.jpg": -3.25, "b.jpg": None}
+    assert "| 24.10 | a.jpg -3.2 %, b.jpg – |" in rd_summary_table(rd, (0.5, 1), per_photo=True)
     run = {"config": {"protocol": "heldout", "keep_best": True}, "epochs_run": 38, "psnr_mean_float": 23.61,
            "psnr_pooled_float": 22.83, "psnr_mean_uint8": 23.6, "ssim_mean_uint8": 0.7341, "compression_rate": 5 / 6}
     assert "| nb | heldout | best | 38 | 23.61 | 22.83 | 23.60 | 0.7341 | 83.33 % |" in runs_table([("nb", run)])
