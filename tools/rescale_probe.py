@@ -20,20 +20,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from cae_helpers.bench.curves import bd_rate, psnr_at_rates
 from cae_helpers.bench.photos import sample_photos
 from cae_helpers.codec import shipped_codec
+from cae_helpers.rescale import resize
 
 SCALES = (1.0, 0.75, 2 / 3, 0.5)
 QUALITIES = np.arange(1, 8.01, 0.5)
 WEBP = "results/photos-coded/photos.json"
-
-
-def resized(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """uint8 image resized with Pillow's Lanczos filter."""
-    return np.asarray(Image.fromarray(image).resize((width, height), Image.LANCZOS))
 
 
 def measure(codec, photos: dict[str, np.ndarray]) -> dict[tuple, tuple[float, float]]:
@@ -42,10 +37,10 @@ def measure(codec, photos: dict[str, np.ndarray]) -> dict[tuple, tuple[float, fl
     for name, image in photos.items():
         h, w = image.shape[:2]
         for s in SCALES:
-            small = image if s == 1 else resized(image, round(w * s), round(h * s))
+            small = resize(image, round(h * s), round(w * s))
             for q in QUALITIES:
                 blob = codec.compress_image(small, float(q), tiles=False)
-                decoded = resized(codec.decompress_image(blob), w, h)
+                decoded = resize(codec.decompress_image(blob), h, w)
                 table[name, s, float(q)] = (8 * len(blob) / (h * w), float(np.mean((decoded.astype(float) - image) ** 2)))
             print(name, f"scale {s:.3f} measured", file=sys.stderr, flush=True)
     return table
