@@ -199,16 +199,26 @@ CODEC_HELP = {
 }
 
 
-def _rescale(text: str) -> "str | float | None":
-    """--rescale: "auto", "1" (off) or a scale in sixteenths such as 0.75."""
+def _rescale(text: str) -> "str | float":
+    """--rescale: "auto", "1" or "off" (full size) or a scale in sixteenths such as 0.75."""
     from .rescale import candidate_scales
 
-    value = text if text == "auto" else _number(float, 0, 1, low_open=True)(text)
+    if text in ("auto", "off"):
+        return 1.0 if text == "off" else text
+    value = _number(float, 0, 1, low_open=True)(text)
     try:
         candidate_scales(value)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
-    return None if value == 1 else value
+    return value
+
+
+def compress_rescale(args, codec) -> "str | float | None":
+    """compress's coding size: --rescale as given, else "auto" where the image is coded whole, else full size (None)."""
+    if args.rescale is not None:
+        return None if args.rescale == 1 else args.rescale
+    whole = args.layout == "whole" or (args.layout == "auto" and not codec.tiles_by_default)
+    return "auto" if whole else None
 
 
 def _patch_side(text: str) -> int:
@@ -261,11 +271,11 @@ def _file_parsers(sub) -> None:
                         "(same decoder; fewer bytes and higher PSNR, most on photographs: 8-23 %% of the bytes at 100 steps, "
                         "two thirds of that at 25; 100 steps take about 50 s per 0.3 megapixel on 2 cores, 25 about 15 s; "
                         "whole images up to 1 megapixel, any size with --layout tiles; 0: none)")
-    c.add_argument("--rescale", type=_rescale, default=None, metavar="auto|SCALE",
-                   help="code the image whole at a smaller size that the decoder resizes back (Lanczos): a scale in "
-                        "sixteenths such as 0.75 or 0.5, or auto: the encoder tries full size, 3/4 and 1/2 and keeps the "
-                        "least rate + lambda x distortion (about 2.5x the encoding time; pays on photographs at low "
-                        "qualities). Default: full size")
+    c.add_argument("--rescale", type=_rescale, default=None, metavar="auto|off|SCALE",
+                   help="code the image whole at a smaller size that the decoder resizes back (Lanczos): auto: the encoder "
+                        "tries full size, 3/4 and 1/2 of each side and keeps the least rate + lambda x distortion (about "
+                        "2.5x the encoding time; pays at low qualities, most on photographs); a scale in sixteenths such as "
+                        "0.75 or 0.5; off (or 1): full size. Default: auto where the image is coded whole, off with tiles")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
                         "larger than 32x32 where the codec was trained on 32x32 inputs alone (the shipped one saw larger ones)")
@@ -310,6 +320,8 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="hyperprior qualities to code (default: every level)")
     rd.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS",
                     help="also the hyperprior with encoder-side latent refinement of this many steps (a curve of its own; 0: none)")
+    rd.add_argument("--rescale", action="store_true",
+                    help="also the hyperprior choosing each image's coding size (compress --rescale auto): a curve of its own")
     rd.add_argument("--images", choices=("cifar", "photos"), default="cifar",
                     help="cifar: the CIFAR-100 test images; photos: 32x32 crops of scikit-learn's sample photographs")
     rd.add_argument("--steps", type=POSITIVE, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.4, 0.8],
@@ -375,7 +387,7 @@ def _check_combinations(args, p: argparse.ArgumentParser) -> None:
         p.error("--refine refines the hyperprior codec's latents: it needs --hyperprior")
     if args.command == "bench" and getattr(args, "rescale", False) and not args.hyperprior:
         p.error("--rescale chooses the hyperprior codec's coding size: it needs --hyperprior")
-    if args.command == "compress" and args.rescale is not None and args.layout == "tiles":
+    if args.command == "compress" and args.rescale not in (None, 1) and args.layout == "tiles":
         p.error("--rescale codes each image whole: it cannot be combined with --layout tiles")
     if args.command == "train-codec" and args.init_partial and not args.init_from:
         p.error("--init-partial says how to start from --init-from: it needs --init-from")
@@ -584,7 +596,7 @@ def _compress(args, argv) -> int:
     if not 1 <= args.quality <= codec.levels:
         print(f"error: --quality must be in 1..{codec.levels} for {args.codec}, got {args.quality}", file=sys.stderr)
         return 2
-    failed = 0
+    failed, rescale = 0, compress_rescale(args, codec)
     for src, dst in tqdm(jobs, desc="compress", unit="file", disable=len(jobs) < 2):
         try:
             image = read_image(src, args.drop_alpha)
@@ -594,7 +606,7 @@ def _compress(args, argv) -> int:
             continue
         try:
             blob = codec.compress_image(image, args.quality, progress=True, tiles={"auto": None, "tiles": True, "whole": False}[args.layout],
-                                        refine=args.refine, rescale=args.rescale)
+                                        refine=args.refine, rescale=rescale)
         except ValueError as err:  # an image the chosen options cannot code (for example too large to refine)
             tqdm.write(f"skipped {src}: {err}")
             failed += 1
@@ -605,7 +617,7 @@ def _compress(args, argv) -> int:
         psnr = float(psnr_per_image(image[None], codec.decompress_image(blob, progress=True)[None])[0])
         line = f"{src} -> {dst}: {h}x{w}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
         if args.compare == "webp":
-            line += webp_comparison(image, len(blob), psnr, refined=args.refine > 0, rescaled=args.rescale is not None)
+            line += webp_comparison(image, len(blob), psnr, refined=args.refine > 0, rescaled=rescale is not None)
         tqdm.write(line)
     return 1 if failed else 0
 

@@ -314,7 +314,7 @@ class HyperpriorCodec:
         if tiles:
             return [container.pack(header, self._compress_tiled(image, code / 16, progress, settings)) for image in images]
         if scales != (16,):
-            return [self._compress_rescaled(image, code, scales, settings, progress) for image in images]
+            return self._compress_rescaled(images, code, scales, settings, progress)
         return [container.pack(header, words) for words in self._whole_words(images, code, settings, progress)]
 
     def _whole_words(self, images: np.ndarray, code: int, settings: "RefineSettings | None", progress: bool) -> list[np.ndarray]:
@@ -327,26 +327,41 @@ class HyperpriorCodec:
             return [self._compress_large(image, code / 16, progress) for image in images]
         return self._payloads(*self._symbols(images, code / 16, settings, progress))
 
-    def _compress_rescaled(self, image: np.ndarray, code: int, scales: tuple[int, ...], settings: "RefineSettings | None",
-                           progress: bool) -> bytes:
-        """One image (H, W, 3) coded whole at the scale (in sixteenths) of least loss at quality byte `code`, refined after the choice."""
-        height, width = image.shape[:2]
-        best = None
-        for k in scales:
-            header = container.Header(self.model_id, code if k == 16 else rescale_.level16_at_scale(self.model.config.lambdas, code, k),
-                                      height, width, scale16=k)
-            small = rescale_.resize(image, header.coded().height, header.coded().width)
-            blob = container.pack(header, self._whole_words(small[None], header.level16, None, progress)[0])
-            if len(scales) == 1:
-                best = (0.0, header, small, blob)
-                break
-            cost = rescale_.loss(image, self.decompress_image(blob), len(blob), self.lmbda(code / 16))
-            if best is None or cost < best[0]:
-                best = (cost, header, small, blob)
-        _, header, small, blob = best
-        if settings:  # refine the chosen size's latents (the choice is made on plain ones: refinement costs far more)
-            blob = container.pack(header, self._whole_words(small[None], header.level16, settings, progress)[0])
-        return blob
+    def _compress_rescaled(self, images: np.ndarray, code: int, scales: tuple[int, ...], settings: "RefineSettings | None",
+                           progress: bool) -> list[bytes]:
+        """Images (N, H, W, 3) each coded whole at the scale (in sixteenths) of least loss at quality byte `code`, refined after the choice.
+
+        Each candidate scale is coded and decoded for the whole batch at once; the choice is per image.
+        """
+        candidates = [self._rescaled_candidate(images, code, k, progress) for k in scales]  # [(header, smalls, words)]
+        choice = np.zeros(len(images), int)
+        if len(scales) > 1:
+            lmbda = self.lmbda(code / 16)
+            costs = np.stack([self._rescaled_losses(images, header, words, lmbda) for header, _, words in candidates])  # (S, N)
+            choice = np.argmin(costs, axis=0)  # ties keep the earlier (larger) scale
+        blobs: list[bytes] = [b""] * len(images)
+        for c, (header, smalls, words) in enumerate(candidates):
+            rows = np.flatnonzero(choice == c)
+            if settings and len(rows):  # refine the chosen copies (the choice is made on plain latents: refinement costs far more)
+                words = dict(zip(rows, self._whole_words(smalls[rows], header.level16, settings, progress)))
+            for i in rows:
+                blobs[i] = container.pack(header, words[i])
+        return blobs
+
+    def _rescaled_candidate(self, images: np.ndarray, code: int, k: int, progress: bool) -> tuple:
+        """(header, copies (N, h, w, 3), payload words) of images coded at k / 16 of each side, at the level of lambda / s^2."""
+        height, width = images.shape[1:3]
+        level16 = code if k == 16 else rescale_.level16_at_scale(self.model.config.lambdas, code, k)
+        header = container.Header(self.model_id, level16, height, width, scale16=k)
+        coded = header.coded()
+        smalls = np.stack([rescale_.resize(image, coded.height, coded.width) for image in images])
+        return header, smalls, self._whole_words(smalls, level16, None, progress)
+
+    def _rescaled_losses(self, images: np.ndarray, header: container.Header, words: list, lmbda: float) -> np.ndarray:
+        """Per image (N,): bpp + lambda x 255^2 x MSE of each image's byte string under `header`, decoded as the decoder would."""
+        blobs = [container.pack(header, w) for w in words]
+        decoded = self.decompress(blobs)
+        return np.array([rescale_.loss(image, back, len(blob), lmbda) for image, back, blob in zip(images, decoded, blobs)])
 
     def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray) -> list[np.ndarray]:
         """ANS words of each image of a batch, from `_symbols`' output: each its latent, then all their z together."""
@@ -509,9 +524,22 @@ class HyperpriorCodec:
         if len(sizes) > 1:
             raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
         height, width = sizes.pop()
-        if any(h.tiled or h.rescaled for h, _ in parsed) or _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
+        if any(h.tiled for h, _ in parsed) or _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             return np.stack([self._decompress_one(h, words, progress) for h, words in parsed])
+        if any(h.rescaled for h, _ in parsed):
+            return self._decompress_rescaled(parsed)
         return self._decompress_batch(parsed)
+
+    def _decompress_rescaled(self, parsed: list) -> np.ndarray:
+        """uint8 images (N, H, W, 3), some coded at a smaller size: one batch per coded size, each copy resized back."""
+        height, width = parsed[0][0].height, parsed[0][0].width
+        out = np.empty((len(parsed), height, width, 3), np.uint8)
+        scales = np.array([h.scale16 for h, _ in parsed])
+        for k in np.unique(scales):
+            rows = np.flatnonzero(scales == k)
+            smalls = self._decompress_batch([(parsed[i][0].coded(), parsed[i][1]) for i in rows])
+            out[rows] = [rescale_.resize(small, height, width) for small in smalls]
+        return out
 
     def _decompress_batch(self, parsed: list) -> np.ndarray:
         """uint8 images (N, H, W, 3) coded whole, of one size up to a megapixel, from (header, words) pairs: batched."""

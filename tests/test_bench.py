@@ -59,17 +59,19 @@ def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
     assert (tmp_path / "rd" / "rd.png").is_file() and (tmp_path / "rd" / "rd_ssim.png").is_file() and "versions" in rd
 
 
-def test_rd_puts_the_refined_hyperprior_beside_the_plain_one(tiny_archive, tmp_path):
-    from cae_helpers.bench.curves import refined_name
+def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_archive, tmp_path):
+    from cae_helpers.bench.curves import refined_name, rescaled_name
     from cae_helpers.bench.rd import HYPERPRIOR
     from cae_helpers.codec import ZOO
 
-    assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / "hyperprior"), "--qualities", "2",
-                 "--refine", "5", "--per-class", "1", "--no-classic", "--out", str(tmp_path / "rd")]) == 0
+    assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / "hyperprior"), "--qualities", "1",
+                 "--refine", "5", "--rescale", "--per-class", "1", "--no-classic", "--out", str(tmp_path / "rd")]) == 0
     curves = json.loads((tmp_path / "rd" / "rd.json").read_text())["curves"]
     plain, refined = curves[HYPERPRIOR][0], curves[refined_name(HYPERPRIOR, 5)][0]
-    assert (plain["refine_steps"], refined["refine_steps"]) == (0, 5) and plain["quality"] == refined["quality"] == 2
+    assert (plain["refine_steps"], refined["refine_steps"]) == (0, 5) and plain["quality"] == refined["quality"] == 1
     assert refined["bytes_mean"] != plain["bytes_mean"]
+    sized = curves[rescaled_name(HYPERPRIOR)][0]  # --rescale: the size chosen per image, a curve of its own
+    assert (sized["rescale"], plain["rescale"], sized["quality"]) == ("auto", None, 1) and sized["bytes_mean"] != plain["bytes_mean"]
 
 
 def test_equal_epochs_quality_runs_both_paths(monkeypatch):

@@ -76,13 +76,37 @@ def test_compress_and_decompress_files_of_odd_sizes(codec_dir, tmp_path, capsys)
         main(["compress", str(tmp_path / "one.png"), "-o", str(out / "one.cae"), "--codec", str(codec_dir)])
     assert (out / "odd.cae").read_bytes()[1] == 8 and (out / "one.cae").read_bytes()[1] == 7  # auto: tiles above 32x32
     assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "whole.cae"), "--codec", str(codec_dir),
-                 "--layout", "whole", "--compare", "none", "-q", "2"]) == 0
+                 "--layout", "whole", "--rescale", "off", "--compare", "none", "-q", "2"]) == 0
     assert (out / "whole.cae").read_bytes()[1] == 7
     assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "half.cae"), "--codec", str(codec_dir),
                  "--rescale", "0.5", "--compare", "none", "-q", "2"]) == 0
     assert (out / "half.cae").read_bytes()[1] == 9  # coded at 17x33, resized back on decoding
     assert main(["decompress", str(out / "half.cae"), "--codec", str(codec_dir)]) == 0
     assert np.asarray(Image.open(out / "half.png")).shape == (33, 65, 3)
+
+
+def test_compress_chooses_the_coding_size_by_default_where_it_codes_whole(codec_dir, tmp_path):
+    from types import SimpleNamespace
+
+    from cae_helpers.cli import compress_rescale
+    from cae_helpers.codec import HyperpriorCodec
+
+    whole, tiled = SimpleNamespace(tiles_by_default=False), SimpleNamespace(tiles_by_default=True)
+    given = lambda rescale, layout: SimpleNamespace(rescale=rescale, layout=layout)  # noqa: E731
+    assert compress_rescale(given(None, "auto"), whole) == "auto" and compress_rescale(given(None, "whole"), tiled) == "auto"
+    assert compress_rescale(given(None, "auto"), tiled) is None and compress_rescale(given(None, "tiles"), whole) is None
+    assert compress_rescale(given(1.0, "whole"), whole) is None and compress_rescale(given(0.5, "auto"), tiled) == 0.5
+    Image.fromarray(_rgb(40, 24)).save(tmp_path / "a.png")
+    assert main(["compress", str(tmp_path / "a.png"), "-o", str(tmp_path / "default.cae"), "--codec", str(codec_dir),
+                 "--layout", "whole", "--compare", "none", "-q", "1"]) == 0
+    codec = HyperpriorCodec.load(codec_dir)
+    chosen = codec.compress_image(np.asarray(Image.open(tmp_path / "a.png")), 1, tiles=False, rescale="auto")
+    assert (tmp_path / "default.cae").read_bytes() == chosen  # the default is --rescale auto, byte for byte
+    assert main(["compress", str(tmp_path / "a.png"), "-o", str(tmp_path / "t.cae"), "--codec", str(codec_dir),
+                 "--layout", "tiles", "--compare", "none", "-q", "1"]) == 0
+    assert (tmp_path / "t.cae").read_bytes()[1] == 8  # tiles: full size, no error about --rescale
+    with pytest.raises(SystemExit):
+        main(["compress", str(tmp_path / "a.png"), "--codec", str(codec_dir), "--layout", "tiles", "--rescale", "auto"])
 
 
 def test_damaged_cae_file_is_skipped_with_a_message(codec_dir, tmp_path, capsys):
@@ -143,7 +167,7 @@ def test_compress_refine_option_codes_small_files_and_skips_large_ones(codec_dir
     Image.fromarray(np.zeros((1040, 1040, 3), np.uint8)).save(tmp_path / "large.png")  # past one megapixel padded
     out = tmp_path / "out"
     assert main(["compress", str(tmp_path), "-o", str(out), "--codec", str(codec_dir), "--refine", "5", "--compare", "none",
-                 "--layout", "whole", "-q", "2"]) == 1  # one file skipped
+                 "--layout", "whole", "--rescale", "off", "-q", "2"]) == 1  # one file skipped
     text = capsys.readouterr().out
     assert "small.png -> " in text and "skipped" in text and "large.png" in text and "refinement takes images up to" in text
     assert (out / "small.cae").is_file() and not (out / "large.cae").exists()

@@ -140,3 +140,13 @@ def test_large_images_are_rescaled_through_the_strip_paths(codec, photo, monkeyp
     assert codec.decompress_image(codec.compress_image(big, 2, rescale="auto")).shape == big.shape
     fixed = codec.decompress_image(codec.compress_image(big, 2, rescale=0.75))
     assert fixed.shape == big.shape and np.abs(fixed.astype(int) - whole).max() <= 2  # strip-wise float rounding at most
+
+
+def test_auto_on_a_batch_chooses_per_image_as_one_by_one(codec, photo):
+    """The batched choice (one network pass per candidate size) equals coding each image alone, and mixes sizes."""
+    noisy = np.random.default_rng(1).integers(0, 256, photo.shape, dtype=np.uint8)
+    images = np.stack([photo, noisy, photo[::-1]])
+    blobs = codec.compress(images, 2, rescale="auto")
+    assert blobs == [codec.compress_image(image, 2, rescale="auto") for image in images]
+    assert len({container.unpack(b, codec.model_id)[0].scale16 for b in blobs}) > 1  # smooth and noisy choose differently
+    assert np.array_equal(codec.decompress(blobs), np.stack([codec.decompress_image(b) for b in blobs]))

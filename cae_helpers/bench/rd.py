@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .classic import classic_curves
-from .curves import bd_rate, codec_name, psnr_at_rates, published_curves, rd_point, refined_name, PUBLISHED_SOURCE
+from .curves import bd_rate, codec_name, psnr_at_rates, published_curves, rd_point, refined_name, rescaled_name, PUBLISHED_SOURCE
 
 
 def coded_point(images: np.ndarray, codec, **params) -> dict:
@@ -49,16 +49,20 @@ def timed_point(images: np.ndarray, compress, decompress, **params) -> dict:
 HYPERPRIOR = "learned codec (hyperprior, one model)"
 
 
-def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0) -> dict[str, list[dict]]:
-    """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes (`refine`: latent refinement steps)."""
+def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0,
+                     rescale: "str | None" = None) -> dict[str, list[dict]]:
+    """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes.
+
+    `refine`: latent refinement steps; `rescale`: "auto" to let the encoder choose each image's coding size.
+    """
     from ..codec import HyperpriorCodec
 
     codec = HyperpriorCodec.load(folder)
     qualities = qualities or tuple(range(1, codec.levels + 1))
-    points = [timed_point(images, lambda x, q=q: codec.compress(x, q, progress=refine > 0, refine=refine), codec.decompress,
-                          quality=q, weights=str(folder), refine_steps=refine)
+    points = [timed_point(images, lambda x, q=q: codec.compress(x, q, progress=refine > 0, refine=refine, rescale=rescale),
+                          codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale)
               for q in qualities]
-    name = codec_name(HYPERPRIOR, folder)
+    name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
     return {refined_name(name, refine) if refine else name: points}
 
 
@@ -154,6 +158,8 @@ def run_rd(args, argv) -> int:
         curves |= hyperprior_curve(folder, test.images, qualities)
         if args.refine:  # beside the plain curve, on the same images
             curves |= hyperprior_curve(folder, test.images, qualities, args.refine)
+        if args.rescale:
+            curves |= hyperprior_curve(folder, test.images, qualities, rescale="auto")
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
                       **psnr_at_rates(pts)} for name, pts in curves.items()}
