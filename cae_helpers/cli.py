@@ -587,6 +587,7 @@ def _compress(args, argv) -> int:
     from tqdm.auto import tqdm
 
     from .codec import HyperpriorCodec
+    from .entropy import container
     from .errors import CodecError
     from .files import SUFFIXES, read_image
     from .metrics import psnr_per_image
@@ -615,7 +616,9 @@ def _compress(args, argv) -> int:
         dst.write_bytes(blob)
         h, w = image.shape[:2]
         psnr = float(psnr_per_image(image[None], codec.decompress_image(blob, progress=True)[None])[0])
-        line = f"{src} -> {dst}: {h}x{w}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
+        header = container.unpack(blob, codec.model_id)[0]
+        size = f"{h}x{w}" + (f" (coded at {header.coded().height}x{header.coded().width})" if header.rescaled else "")
+        line = f"{src} -> {dst}: {size}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
         if args.compare == "webp":
             line += webp_comparison(image, len(blob), psnr, refined=args.refine > 0, rescaled=rescale is not None)
         tqdm.write(line)
