@@ -72,6 +72,7 @@ def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_ar
     assert refined["bytes_mean"] != plain["bytes_mean"]
     sized = curves[rescaled_name(HYPERPRIOR)][0]  # --rescale: the size chosen per image, a curve of its own
     assert (sized["rescale"], plain["rescale"], sized["quality"]) == ("auto", None, 1) and sized["bytes_mean"] != plain["bytes_mean"]
+    assert plain["smaller_copy_share"] == 0 and 0 < sized["smaller_copy_share"] <= 1
 
 
 def test_equal_epochs_quality_runs_both_paths(monkeypatch):

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .classic import classic_curves
+from ..entropy.container import RESCALED_VERSION
 from .curves import bd_rate, codec_name, psnr_at_rates, published_curves, rd_point, refined_name, rescaled_name, PUBLISHED_SOURCE
 
 
@@ -59,9 +60,16 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
 
     codec = HyperpriorCodec.load(folder)
     qualities = qualities or tuple(range(1, codec.levels + 1))
-    points = [timed_point(images, lambda x, q=q: codec.compress(x, q, progress=refine > 0, refine=refine, rescale=rescale),
-                          codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale)
-              for q in qualities]
+    points = []
+    for q in qualities:
+        blobs: list[bytes] = []  # kept to count the images coded at a smaller size
+
+        def compress(x: np.ndarray, q: float = q, blobs: list = blobs) -> list[bytes]:
+            blobs[:] = codec.compress(x, q, progress=refine > 0, refine=refine, rescale=rescale)
+            return blobs
+
+        point = timed_point(images, compress, codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale)
+        points.append(point | {"smaller_copy_share": float(np.mean([b[1] == RESCALED_VERSION for b in blobs]))})
     name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
     return {refined_name(name, refine) if refine else name: points}
 
