@@ -215,8 +215,9 @@ def _rescale(text: str) -> "str | float":
 
 def compress_rescale(args, codec) -> "str | float | None":
     """compress's coding size: --rescale as given, else "auto" where the image is coded whole, else full size (None)."""
-    if args.rescale is not None:
-        return None if args.rescale == 1 else args.rescale
+    given = getattr(args, "rescale", None)
+    if given is not None:
+        return None if given == 1 else given
     whole = args.layout == "whole" or (args.layout == "auto" and not codec.tiles_by_default)
     return "auto" if whole else None
 
@@ -271,10 +272,11 @@ def _file_parsers(sub) -> None:
                         "(same decoder; fewer bytes and higher PSNR, most on photographs: 8-23 %% of the bytes at 100 steps, "
                         "two thirds of that at 25; 100 steps take about 50 s per 0.3 megapixel on 2 cores, 25 about 15 s; "
                         "whole images up to 1 megapixel, any size with --layout tiles; 0: none)")
-    c.add_argument("--rescale", type=_rescale, default=None, metavar="auto|off|SCALE",
+    c.add_argument("--rescale", type=_rescale, default=argparse.SUPPRESS, metavar="auto|off|SCALE",  # unset: see compress_rescale
                    help="code the image whole at a smaller size that the decoder resizes back (Lanczos): auto: the encoder "
                         "tries full size, 3/4 and 1/2 of each side and keeps the least rate + lambda x distortion (about "
-                        "2.5x the encoding time; pays at low qualities, most on photographs); a scale in sixteenths such as "
+                        "2.5x the encoding time on photographs, 4-5x on 32x32 images; pays at low qualities, most on "
+                        "photographs); a scale in sixteenths such as "
                         "0.75 or 0.5; off (or 1): full size. Default: auto where the image is coded whole, off with tiles")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
@@ -387,7 +389,7 @@ def _check_combinations(args, p: argparse.ArgumentParser) -> None:
         p.error("--refine refines the hyperprior codec's latents: it needs --hyperprior")
     if args.command == "bench" and getattr(args, "rescale", False) and not args.hyperprior:
         p.error("--rescale chooses the hyperprior codec's coding size: it needs --hyperprior")
-    if args.command == "compress" and args.rescale not in (None, 1) and args.layout == "tiles":
+    if args.command == "compress" and getattr(args, "rescale", 1) != 1 and args.layout == "tiles":
         p.error("--rescale codes each image whole: it cannot be combined with --layout tiles")
     if args.command == "train-codec" and args.init_partial and not args.init_from:
         p.error("--init-partial says how to start from --init-from: it needs --init-from")
