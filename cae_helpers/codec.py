@@ -333,33 +333,33 @@ class HyperpriorCodec:
 
         Each candidate scale is coded and decoded for the whole batch at once; the choice is per image.
         """
-        candidates = [self._rescaled_candidate(images, code, k, progress) for k in scales]  # [(header, smalls, words)]
+        candidates = [self._rescaled_candidate(images, code, k, progress) for k in scales]  # [(header, copies, byte strings)]
         choice = np.zeros(len(images), int)
         if len(scales) > 1:
             lmbda = self.lmbda(code / 16)
-            costs = np.stack([self._rescaled_losses(images, header, words, lmbda) for header, _, words in candidates])  # (S, N)
+            costs = np.stack([self._rescaled_losses(images, blobs, lmbda) for _, _, blobs in candidates])  # (S, N)
             choice = np.argmin(costs, axis=0)  # ties keep the earlier (larger) scale
-        blobs: list[bytes] = [b""] * len(images)
-        for c, (header, smalls, words) in enumerate(candidates):
+        chosen: list[bytes] = [b""] * len(images)
+        for c, (header, smalls, blobs) in enumerate(candidates):
             rows = np.flatnonzero(choice == c)
             if settings and len(rows):  # refine the chosen copies (the choice is made on plain latents: refinement costs far more)
-                words = dict(zip(rows, self._whole_words(smalls[rows], header.level16, settings, progress)))
+                refined = self._whole_words(smalls[rows], header.level16, settings, progress)
+                blobs = dict(zip(rows, (container.pack(header, words) for words in refined)))
             for i in rows:
-                blobs[i] = container.pack(header, words[i])
-        return blobs
+                chosen[i] = blobs[i]
+        return chosen
 
     def _rescaled_candidate(self, images: np.ndarray, code: int, k: int, progress: bool) -> tuple:
-        """(header, copies (N, h, w, 3), payload words) of images coded at k / 16 of each side, at the level of lambda / s^2."""
+        """(header, copies (N, h, w, 3), byte strings) of images coded at k / 16 of each side, at the level of lambda / s^2."""
         height, width = images.shape[1:3]
         level16 = code if k == 16 else rescale_.level16_at_scale(self.model.config.lambdas, code, k)
         header = container.Header(self.model_id, level16, height, width, scale16=k)
         coded = header.coded()
         smalls = np.stack([rescale_.resize(image, coded.height, coded.width) for image in images])
-        return header, smalls, self._whole_words(smalls, level16, None, progress)
+        return header, smalls, [container.pack(header, words) for words in self._whole_words(smalls, level16, None, progress)]
 
-    def _rescaled_losses(self, images: np.ndarray, header: container.Header, words: list, lmbda: float) -> np.ndarray:
-        """Per image (N,): bpp + lambda x 255^2 x MSE of each image's byte string under `header`, decoded as the decoder would."""
-        blobs = [container.pack(header, w) for w in words]
+    def _rescaled_losses(self, images: np.ndarray, blobs: list[bytes], lmbda: float) -> np.ndarray:
+        """Per image (N,): bpp + lambda x 255^2 x MSE of each image's byte string, decoded as the decoder would."""
         decoded = self.decompress(blobs)
         return np.array([rescale_.loss(image, back, len(blob), lmbda) for image, back, blob in zip(images, decoded, blobs)])
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .classic import classic_curves
-from ..entropy.container import RESCALED_VERSION
+from ..entropy import container
 from .curves import bd_rate, codec_name, psnr_at_rates, published_curves, rd_point, refined_name, rescaled_name, PUBLISHED_SOURCE
 
 
@@ -69,7 +69,8 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
             return blobs
 
         point = timed_point(images, compress, codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale)
-        points.append(point | {"smaller_copy_share": float(np.mean([b[1] == RESCALED_VERSION for b in blobs]))})
+        smaller = [container.unpack(b, codec.model_id)[0].rescaled for b in blobs]
+        points.append(point | {"smaller_copy_share": float(np.mean(smaller))})
     name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
     return {refined_name(name, refine) if refine else name: points}
 
