@@ -333,12 +333,13 @@ class HyperpriorCodec:
 
         Each candidate scale is coded and decoded for the whole batch at once; the choice is per image.
         """
+        if len(scales) == 1:  # a fixed scale: nothing to choose, so each copy is coded once (refined or not)
+            header, smalls = self._rescaled_copies(images, code, scales[0])
+            return [container.pack(header, words) for words in self._whole_words(smalls, header.level16, settings, progress)]
         candidates = [self._rescaled_candidate(images, code, k, progress) for k in scales]  # [(header, copies, byte strings)]
-        choice = np.zeros(len(images), int)
-        if len(scales) > 1:
-            lmbda = self.lmbda(code / 16)
-            costs = np.stack([self._rescaled_losses(images, blobs, lmbda) for _, _, blobs in candidates])  # (S, N)
-            choice = np.argmin(costs, axis=0)  # ties keep the earlier (larger) scale
+        lmbda = self.lmbda(code / 16)
+        costs = np.stack([self._rescaled_losses(images, blobs, lmbda) for _, _, blobs in candidates])  # (S, N)
+        choice = np.argmin(costs, axis=0)  # ties keep the earlier (larger) scale
         chosen: list[bytes] = [b""] * len(images)
         for c, (header, smalls, blobs) in enumerate(candidates):
             rows = np.flatnonzero(choice == c)
@@ -349,14 +350,18 @@ class HyperpriorCodec:
                 chosen[i] = blobs[i]
         return chosen
 
-    def _rescaled_candidate(self, images: np.ndarray, code: int, k: int, progress: bool) -> tuple:
-        """(header, copies (N, h, w, 3), byte strings) of images coded at k / 16 of each side, at the level of lambda / s^2."""
+    def _rescaled_copies(self, images: np.ndarray, code: int, k: int) -> tuple[container.Header, np.ndarray]:
+        """(header, copies (N, h, w, 3)) of images resized to k / 16 of each side, the header at the level of lambda / s^2."""
         height, width = images.shape[1:3]
         level16 = code if k == 16 else rescale_.level16_at_scale(self.model.config.lambdas, code, k)
         header = container.Header(self.model_id, level16, height, width, scale16=k)
         coded = header.coded()
-        smalls = np.stack([rescale_.resize(image, coded.height, coded.width) for image in images])
-        return header, smalls, [container.pack(header, words) for words in self._whole_words(smalls, level16, None, progress)]
+        return header, np.stack([rescale_.resize(image, coded.height, coded.width) for image in images])
+
+    def _rescaled_candidate(self, images: np.ndarray, code: int, k: int, progress: bool) -> tuple:
+        """(header, copies (N, h, w, 3), byte strings) of images coded plain at k / 16 of each side (`_rescaled_copies`)."""
+        header, smalls = self._rescaled_copies(images, code, k)
+        return header, smalls, [container.pack(header, words) for words in self._whole_words(smalls, header.level16, None, progress)]
 
     def _rescaled_losses(self, images: np.ndarray, blobs: list[bytes], lmbda: float) -> np.ndarray:
         """Per image (N,): bpp + lambda x 255^2 x MSE of each image's byte string, decoded as the decoder would."""

@@ -69,7 +69,11 @@ def test_batches_mix_rescaled_and_plain_images_of_one_size(codec, photo):
 def test_refinement_applies_to_the_chosen_size(codec, photo):
     plain = codec.compress_image(photo, 2, rescale=0.5)
     refined = codec.compress_image(photo, 2, rescale=0.5, refine=3)
-    assert container.unpack(refined, codec.model_id)[0] == container.unpack(plain, codec.model_id)[0]
+    header, words = container.unpack(refined, codec.model_id)
+    assert header == container.unpack(plain, codec.model_id)[0]
+    small = rescale.resize(photo, 20, 28)  # the copy, refined as an image of its own size would be
+    alone = codec.compress_image(small, 1 + header.level16 / 16, refine=3)
+    assert np.array_equal(container.unpack(alone, codec.model_id)[1], words)
     assert codec.decompress_image(refined).shape == photo.shape
 
 
