@@ -330,7 +330,8 @@ def _bench_parser(sub) -> None:
                     help="quantisation steps for the entropy-coded latent, in units of the latent's std on training images")
     rd.add_argument("--per-class", type=NON_NEGATIVE_INT, default=0, help="only N test images per class (quick check); 0: all 10,000")
     rd.add_argument("--no-classic", action="store_true", help="skip WebP/JPEG/AVIF")
-    rd.add_argument("--merge", action="append", default=[], help="rd.json of an earlier run on the same images whose curves to include")
+    rd.add_argument("--merge", action="append", default=[], help="rd.json of an earlier run on the same images whose curves to include (a --hyperprior "
+                    "codec's plain curve found there with the same qualities is kept, not coded again)")
     ph = bsub.add_parser("photos", help="full-size photographs: ours vs WebP, JPEG, AVIF", formatter_class=fmt)
     _common(ph, "runs/photos", data=False)
     ph.add_argument("--hyperprior", action="append", default=[],

@@ -59,7 +59,7 @@ def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
     assert (tmp_path / "rd" / "rd.png").is_file() and (tmp_path / "rd" / "rd_ssim.png").is_file() and "versions" in rd
 
 
-def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_archive, tmp_path):
+def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_archive, tmp_path, capsys):
     from cae_helpers.bench.curves import refined_name, rescaled_name
     from cae_helpers.bench.rd import HYPERPRIOR
     from cae_helpers.codec import ZOO
@@ -73,6 +73,10 @@ def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_ar
     sized = curves[rescaled_name(HYPERPRIOR)][0]  # --rescale: the size chosen per image, a curve of its own
     assert (sized["rescale"], plain["rescale"], sized["quality"]) == ("auto", None, 1) and sized["bytes_mean"] != plain["bytes_mean"]
     assert plain["smaller_copy_share"] == 0 and 0 < sized["smaller_copy_share"] <= 1
+    assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / "hyperprior"), "--qualities", "1",
+                 "--per-class", "1", "--no-classic", "--merge", str(tmp_path / "rd" / "rd.json"), "--out", str(tmp_path / "again")]) == 0
+    assert "kept from --merge" in capsys.readouterr().out
+    assert json.loads((tmp_path / "again" / "rd.json").read_text())["curves"][HYPERPRIOR][0] == plain  # the same record, timings too
 
 
 def test_equal_epochs_quality_runs_both_paths(monkeypatch):

@@ -56,12 +56,17 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
 
     `refine`: latent refinement steps; `rescale`: "auto" to let the encoder choose each image's coding size.
     """
+    from tqdm.auto import tqdm
+
     from ..codec import HyperpriorCodec
 
     codec = HyperpriorCodec.load(folder)
     qualities = qualities or tuple(range(1, codec.levels + 1))
+    name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
+    name = refined_name(name, refine) if refine else name
     points = []
-    for q in qualities:
+    bar = tqdm(qualities, desc=f"{name} on {len(images):,} images", unit="quality", dynamic_ncols=True)
+    for q in bar:
         blobs: list[bytes] = []  # kept to count the images coded at a smaller size
 
         def compress(x: np.ndarray, q: float = q, blobs: list = blobs) -> list[bytes]:
@@ -71,8 +76,8 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
         point = timed_point(images, compress, codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale)
         smaller = [container.unpack(b, codec.model_id)[0].rescaled for b in blobs]
         points.append(point | {"smaller_copy_share": float(np.mean(smaller))})
-    name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
-    return {refined_name(name, refine) if refine else name: points}
+        bar.set_postfix_str(f"q{q}: {point['bpp']:.3f} bpp, {point['psnr_mean_uint8']:.2f} dB")
+    return {name: points}
 
 
 def model_curves(model_path: str, train_images: np.ndarray, images: np.ndarray, steps: tuple[float, ...]) -> dict[str, list[dict]]:
@@ -133,6 +138,7 @@ def learned_dirs(paths: list[str]) -> list[str]:
 def run_rd(args, argv) -> int:
     """The `bench rd` subcommand: curves for the chosen codecs on the test images, rd.json and the plots."""
     from ..data import balanced_subset, load_cifar100
+    from ..hyperprior import load_config
     from ..io import command_line, versions, write_json
     from ..plots import plot_rd
 
@@ -164,7 +170,12 @@ def run_rd(args, argv) -> int:
         curves |= learned_curve(learned_dirs(args.learned), test.images)
     qualities = tuple(args.qualities) if args.qualities else None
     for folder in args.hyperprior:
-        curves |= hyperprior_curve(folder, test.images, qualities)
+        plain = codec_name(HYPERPRIOR, folder)
+        wanted = list(qualities or range(1, load_config(folder).levels + 1))
+        if [p["quality"] for p in curves.get(plain, [])] == wanted:  # a merged run measured it on these images
+            print(f"{plain}: kept from --merge, not coded again (leave out that --merge to measure it anew)")
+        else:
+            curves |= hyperprior_curve(folder, test.images, qualities)
         if args.refine:  # beside the plain curve, on the same images
             curves |= hyperprior_curve(folder, test.images, qualities, args.refine)
         if args.rescale:
