@@ -45,12 +45,15 @@ def _kill_after_epoch(out: Path, epoch: int) -> None:
 def test_killed_run_resumes_to_identical_weights(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     uninterrupted = _start(whole)  # beside the killed run: deterministic ops make the weights independent of timing
-    _kill_after_epoch(killed, 2)
-    assert not (killed / "autoencoder.keras").exists()
-    # a kill in the middle of a write leaves only a temporary file, which resuming ignores
-    (killed / "backup" / ".tmp-x1-epoch0009.weights.h5").write_bytes(b"half a file")
-    _finish(_start(killed))
-    _finish(uninterrupted)
+    try:
+        _kill_after_epoch(killed, 2)
+        assert not (killed / "autoencoder.keras").exists()
+        # a kill in the middle of a write leaves only a temporary file, which resuming ignores
+        (killed / "backup" / ".tmp-x1-epoch0009.weights.h5").write_bytes(b"half a file")
+        _finish(_start(killed))
+        _finish(uninterrupted)
+    finally:
+        uninterrupted.kill()  # no-op once it has finished
 
     a, b = (json.loads((d / "history.json").read_text()) for d in (whole, killed))
     assert b["resumed_from_epoch"] >= 2 and a["resumed_from_epoch"] == 0
