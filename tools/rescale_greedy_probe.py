@@ -18,21 +18,21 @@ from cae_helpers.bench.photos import sample_photos
 from cae_helpers.codec import shipped_codec
 from cae_helpers.data import balanced_subset, load_cifar100
 from cae_helpers.io import versions
+from cae_helpers.rescale import AUTO_SCALES16
 
 
 def losses(codec, images: np.ndarray, q: int) -> np.ndarray:
-    """(3, N): each image's loss at full size, 3/4 and 1/2, as `auto` measures it."""
+    """(3, N): each image's loss at full size, 3/4 and 1/2 (`AUTO_SCALES16`), as `auto` measures it."""
     code, lmbda = codec.level16(q), codec.lmbda(codec.level16(q) / 16)
     return np.stack([codec._rescaled_losses(images, codec._rescaled_candidate(images, code, k, False)[2], lmbda)
-                     for k in (16, 12, 8)])
+                     for k in AUTO_SCALES16])
 
 
 def report(name: str, costs: np.ndarray, q: int) -> None:
     """One line: the greedy choice against the full choice at quality q, from per-candidate losses (3, N)."""
     full = np.argmin(costs, axis=0)
     second = costs[1] < costs[0]  # 3/4 beat full size: only these would try 1/2
-    greedy = np.where(second, np.argmin(costs, axis=0), 0)
-    greedy = np.where(second & (costs[2] >= costs[1]), 1, greedy)
+    greedy = np.where(second, full, 0)  # where 1/2 is tried all three were, so the choice is auto's
     differ = greedy != full
     extra = costs[greedy, np.arange(costs.shape[1])] - costs[full, np.arange(costs.shape[1])]
     print(f"{name:<10} q{q}: 1/2 tried for {second.mean():6.1%}, choices differ for {differ.sum():4d} of {len(full)} "
