@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from cae_helpers.cli import main
+from cae_helpers.entropy import container
 from cae_helpers.errors import CodecError
 from cae_helpers.files import read_image, webp_at_budget
 
@@ -101,7 +102,7 @@ def test_compress_chooses_the_coding_size_by_default_where_it_codes_whole(codec_
                  "--layout", "whole", "--compare", "none", "-q", "1"]) == 0
     codec = HyperpriorCodec.load(codec_dir)
     chosen = codec.compress_image(np.asarray(Image.open(tmp_path / "a.png")), 1, tiles=False, rescale="auto")
-    assert chosen[1] == 9 and (tmp_path / "default.cae").read_bytes() == chosen  # the default is --rescale auto, byte for byte
+    assert chosen[1] == container.RESCALED_VERSION and (tmp_path / "default.cae").read_bytes() == chosen  # the default is --rescale auto, byte for byte
     assert main(["compress", str(tmp_path / "a.png"), "-o", str(tmp_path / "t.cae"), "--codec", str(codec_dir),
                  "--layout", "tiles", "--compare", "none", "-q", "1"]) == 0
     assert (tmp_path / "t.cae").read_bytes()[1] == 8  # tiles: full size, no error about --rescale

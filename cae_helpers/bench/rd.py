@@ -50,6 +50,13 @@ def timed_point(images: np.ndarray, compress, decompress, **params) -> dict:
 HYPERPRIOR = "learned codec (hyperprior, one model)"
 
 
+def hyperprior_qualities(folder: str, qualities: tuple[float, ...] | None) -> tuple[float, ...]:
+    """The qualities asked for, or every level of the codec saved in `folder`."""
+    from ..hyperprior import load_config
+
+    return tuple(qualities) if qualities else tuple(range(1, load_config(folder).levels + 1))
+
+
 def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0,
                      rescale: "str | None" = None) -> dict[str, list[dict]]:
     """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes.
@@ -61,7 +68,7 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
     from ..codec import HyperpriorCodec
 
     codec = HyperpriorCodec.load(folder)
-    qualities = qualities or tuple(range(1, codec.levels + 1))
+    qualities = hyperprior_qualities(folder, qualities)
     name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
     name = refined_name(name, refine) if refine else name
     points = []
@@ -138,7 +145,6 @@ def learned_dirs(paths: list[str]) -> list[str]:
 def run_rd(args, argv) -> int:
     """The `bench rd` subcommand: curves for the chosen codecs on the test images, rd.json and the plots."""
     from ..data import balanced_subset, load_cifar100
-    from ..hyperprior import load_config
     from ..io import command_line, versions, write_json
     from ..plots import plot_rd
 
@@ -171,8 +177,7 @@ def run_rd(args, argv) -> int:
     qualities = tuple(args.qualities) if args.qualities else None
     for folder in args.hyperprior:
         plain = codec_name(HYPERPRIOR, folder)
-        wanted = list(qualities or range(1, load_config(folder).levels + 1))
-        if [p["quality"] for p in curves.get(plain, [])] == wanted:  # a merged run measured it on these images
+        if tuple(p["quality"] for p in curves.get(plain, [])) == hyperprior_qualities(folder, qualities):  # merged, same images
             print(f"{plain}: kept from --merge, not coded again (leave out that --merge to measure it anew)")
         else:
             curves |= hyperprior_curve(folder, test.images, qualities)
