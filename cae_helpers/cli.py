@@ -274,9 +274,9 @@ def _file_parsers(sub) -> None:
                         "whole images up to 1 megapixel, any size with --layout tiles; 0: none)")
     c.add_argument("--rescale", type=_rescale, default=argparse.SUPPRESS, metavar="auto|off|SCALE",  # unset: see compress_rescale
                    help="code the image whole at a smaller size that the decoder resizes back (Lanczos): auto: the encoder "
-                        "tries full size, 3/4 and 1/2 of each side and keeps the least rate + lambda x distortion (about "
-                        "2.5x the encoding time on photographs, 4-5x on 32x32 images; pays at low qualities, most on "
-                        "photographs); a scale in sixteenths such as "
+                        "tries full size, 3/4 and 1/2 of each side (not 3/4 where it pads back to full size's latent grid, as "
+                        "on 32x32 images) and keeps the least rate + lambda x distortion (about 2.5x the encoding time; "
+                        "pays at low qualities, most on photographs); a scale in sixteenths such as "
                         "0.75 or 0.5; off (or 1): full size. Default: auto where the image is coded whole, off with tiles")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
@@ -323,7 +323,8 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS",
                     help="also the hyperprior with encoder-side latent refinement of this many steps (a curve of its own; 0: none)")
     rd.add_argument("--rescale", action="store_true",
-                    help="also the hyperprior choosing each image's coding size (compress --rescale auto): a curve of its own")
+                    help="also the hyperprior choosing each image's coding size (compress --rescale auto): a curve of its own "
+                         "(with --refine, refined too: a fourth curve)")
     rd.add_argument("--images", choices=("cifar", "photos"), default="cifar",
                     help="cifar: the CIFAR-100 test images; photos: 32x32 crops of scikit-learn's sample photographs")
     rd.add_argument("--steps", type=POSITIVE, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.4, 0.8],
@@ -331,7 +332,8 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--per-class", type=NON_NEGATIVE_INT, default=0, help="only N test images per class (quick check); 0: all 10,000")
     rd.add_argument("--no-classic", action="store_true", help="skip WebP/JPEG/AVIF")
     rd.add_argument("--merge", action="append", default=[], help="rd.json of an earlier run on the same images whose curves to include (a --hyperprior "
-                    "codec's plain curve found there with the same qualities is kept, not coded again)")
+                    "codec's curve found there under the same name, refinement steps and size choice included, with the same "
+                    "qualities is kept, not coded again)")
     ph = bsub.add_parser("photos", help="full-size photographs: ours vs WebP, JPEG, AVIF", formatter_class=fmt)
     _common(ph, "runs/photos", data=False)
     ph.add_argument("--hyperprior", action="append", default=[],

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 ZOO = Path(__file__).resolve().parent / "zoo"
 DEFAULT_MODEL = "hyperprior-coded"  # codes 40 of 128 latent channels; "hyperprior" (all 128) was the default until 2026-12-02
 Z_TAIL = 1e-9
+PAD_MULTIPLE = 16  # images are edge-padded to multiples of the transforms' total stride (16: y at 1/4, z at 1/16)
 REFINE_PIXELS = 256 * 32 * 32  # padded pixels refined at once (memory of one backward pass through the decoder)
 
 
@@ -298,8 +299,9 @@ class HyperpriorCodec:
 
         `rescale`: code each image whole at a smaller size, resized back by the decoder (byte format
         version 9, `rescale`): a scale such as 0.75 or 0.5, or "auto" to let the encoder choose per
-        image among full size, 3/4 and 1/2 by rate-distortion cost (about 2.5x the encoding time on
-        photographs, 4-5x on 32x32 images; pays at low rates, most on photographs). None: full size.
+        image among full size, 3/4 and 1/2 by rate-distortion cost, less a size that pads to the same
+        latent grid as a larger one (3/4 of a 32x32 image; `rescale.distinct_grids`): about 2.5x the
+        encoding time; pays at low rates, most on photographs. None: full size.
         """
         images = _checked_batch(images)
         code = self.level16(quality)
@@ -333,6 +335,8 @@ class HyperpriorCodec:
 
         Each candidate scale is coded and decoded for the whole batch at once; the choice is per image.
         """
+        if len(scales) > 1:  # sizes whose copies pad to the same grid as a larger one's are not worth coding
+            scales = rescale_.distinct_grids(scales, *images.shape[1:3], PAD_MULTIPLE)
         if len(scales) == 1:  # a fixed scale: nothing to choose, so each copy is coded once (refined or not)
             header, smalls = self._rescaled_copies(images, code, scales[0])
             return [container.pack(header, words) for words in self._whole_words(smalls, header.level16, settings, progress)]
@@ -741,7 +745,7 @@ def _checked_batch(images) -> np.ndarray:
 
 def _padded_sides(height: int, width: int) -> tuple[int, int]:
     """Height and width rounded up to the transforms' multiple, 16 (what `_pad` pads to)."""
-    return -(-height // 16) * 16, -(-width // 16) * 16
+    return -(-height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-width // PAD_MULTIPLE) * PAD_MULTIPLE
 
 
 def _padded_pixels(height: int, width: int) -> int:
@@ -754,7 +758,7 @@ def _net_rows(pixels_per_row: int, multiple: int) -> int:
     return tiling.strip_rows(pixels_per_row, tiling.NETWORK_STRIP_PIXELS, multiple)
 
 
-def _pad(x: np.ndarray, multiple: int = 16) -> np.ndarray:
+def _pad(x: np.ndarray, multiple: int = PAD_MULTIPLE) -> np.ndarray:
     """Edge-pad (N, H, W, C) on the bottom and right to sides that are multiples of `multiple`."""
     h, w = x.shape[1:3]
     return np.pad(x, ((0, 0), (0, -h % multiple), (0, -w % multiple), (0, 0)), mode="edge")

@@ -5,7 +5,8 @@ copy and resizing the decoded one to full size (Pillow's Lanczos filter both way
 higher PSNR for the same bytes, as libjxl's resampling and AV1's super-resolution mode do.
 `rescale="auto"` lets the encoder decide per image: it codes the image at full size and at 3/4 and 1/2
 of each side, decodes each, and keeps the one with the least bpp + lambda x 255^2 x MSE (the training
-loss at the asked quality). A smaller copy is coded at the level whose lambda is lambda / s^2: its
+loss at the asked quality). A size whose copy pads to the same latent grid as a larger size's is not
+tried (`distinct_grids`: 3/4 of 32 pixels is 24, padded back to 32), so a 32x32 image tries two sizes. A smaller copy is coded at the level whose lambda is lambda / s^2: its
 pixels each stand for 1 / s^2 of the full image's.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .entropy.container import SCALES16
+from .entropy.container import SCALES16, coded_side
 
 AUTO_SCALES16 = (16, 12, 8)  # what rescale="auto" tries: full size, 3/4 and 1/2 of each side
 
@@ -38,6 +39,21 @@ def candidate_scales(rescale) -> tuple[int, ...]:
             return (k,)
     raise ValueError(f"rescale must be None, 'auto' or a scale in sixteenths from {SCALES16.start}/16 to "
                      f"{SCALES16.stop - 1}/16 (for example 0.75 or 0.5), got {rescale!r}")
+
+
+def distinct_grids(scales16: tuple[int, ...], height: int, width: int, multiple: int) -> tuple[int, ...]:
+    """`scales16` (largest first) less each scale whose copy pads to the same sides as a larger scale's copy.
+
+    Such a copy codes as many latents as the larger one for fewer of the image's pixels; on 1,000 CIFAR test
+    images `auto` chose 3/4 (24 pixels, padded back to 32) for at most 0.3 % of them at any quality.
+    """
+    kept, grids = [], set()
+    for k in scales16:
+        grid = tuple(-(-coded_side(side, k) // multiple) for side in (height, width))  # latent-grid sides, in multiples
+        if grid not in grids:
+            kept.append(k)
+            grids.add(grid)
+    return tuple(kept)
 
 
 def level16_at_scale(lambdas, level16: int, scale16: int) -> int:

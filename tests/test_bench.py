@@ -73,10 +73,15 @@ def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_ar
     sized = curves[rescaled_name(HYPERPRIOR)][0]  # --rescale: the size chosen per image, a curve of its own
     assert (sized["rescale"], plain["rescale"], sized["quality"]) == ("auto", None, 1) and sized["bytes_mean"] != plain["bytes_mean"]
     assert plain["smaller_copy_share"] == 0 and 0 < sized["smaller_copy_share"] <= 1
+    both = curves[refined_name(rescaled_name(HYPERPRIOR), 5)][0]  # --refine and --rescale: the chosen size, refined
+    assert (both["rescale"], both["refine_steps"]) == ("auto", 5) and both["smaller_copy_share"] == sized["smaller_copy_share"]
+    capsys.readouterr()
     assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / "hyperprior"), "--qualities", "1",
-                 "--per-class", "1", "--no-classic", "--merge", str(tmp_path / "rd" / "rd.json"), "--out", str(tmp_path / "again")]) == 0
-    assert "kept from --merge" in capsys.readouterr().out
-    assert json.loads((tmp_path / "again" / "rd.json").read_text())["curves"][HYPERPRIOR][0] == plain  # the same record, timings too
+                 "--refine", "5", "--rescale", "--per-class", "1", "--no-classic", "--merge", str(tmp_path / "rd" / "rd.json"),
+                 "--out", str(tmp_path / "again")]) == 0
+    assert capsys.readouterr().out.count("kept from --merge") == 4
+    again = json.loads((tmp_path / "again" / "rd.json").read_text())["curves"]
+    assert all(again[name] == curves[name] for name in curves)  # the same records, timings too
 
 
 def test_equal_epochs_quality_runs_both_paths(monkeypatch):

@@ -58,6 +58,28 @@ def test_auto_keeps_the_candidate_of_least_loss(codec, photo):
     assert len({round(v, 9) for v in losses.values()}) == 3  # the candidates really differ
 
 
+@pytest.mark.parametrize("sides, kept", [((32, 32), (16, 8)), ((40, 56), (16, 12, 8)), ((427, 640), (16, 12, 8)),
+                                         ((48, 48), (16, 8)), ((8, 8), (16,))])
+def test_auto_skips_sizes_that_pad_to_a_larger_sizes_grid(sides, kept):
+    """3/4 of 32 is 24, padded back to 32: the same latents as full size for fewer pixels."""
+    assert rescale.distinct_grids(rescale.AUTO_SCALES16, *sides, 16) == kept
+
+
+def test_auto_on_32x32_chooses_between_full_size_and_half(codec, photo, monkeypatch):
+    image = photo[:32, :32]
+    lmbda = codec.lmbda(1)
+    losses = {}
+    for scale in (1, 0.5):
+        b = codec.compress_image(image, 2, rescale=scale)
+        losses[scale] = rescale.loss(image, codec.decompress_image(b), len(b), lmbda)
+    coded, candidate = [], codec._rescaled_candidate
+    monkeypatch.setattr(codec, "_rescaled_candidate", lambda images, code, k, progress: coded.append(k) or candidate(images, code, k, progress))
+    assert codec.compress_image(image, 2, rescale="auto") == codec.compress_image(image, 2, rescale=min(losses, key=losses.get))
+    assert coded == [16, 8]
+    tiny = codec.compress_image(photo[:8, :8], 2, rescale="auto")  # every size pads to 16x16: nothing to choose
+    assert tiny == codec.compress_image(photo[:8, :8], 2) and tiny[1] == container.VERSION
+
+
 def test_batches_mix_rescaled_and_plain_images_of_one_size(codec, photo):
     blobs = codec.compress(np.stack([photo, photo[::-1]]), 2, rescale=0.75) + codec.compress(photo[None], 2)
     decoded = codec.decompress(blobs)

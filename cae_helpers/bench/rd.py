@@ -57,6 +57,12 @@ def hyperprior_qualities(folder: str, qualities: tuple[float, ...] | None) -> tu
     return tuple(qualities) if qualities else tuple(range(1, load_config(folder).levels + 1))
 
 
+def hyperprior_curve_name(folder: str, refine: int = 0, rescale: "str | None" = None) -> str:
+    """The curve's name in rd.json: the codec's, then the size choice and the refinement where used."""
+    name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
+    return refined_name(name, refine) if refine else name
+
+
 def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0,
                      rescale: "str | None" = None) -> dict[str, list[dict]]:
     """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes.
@@ -69,8 +75,7 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
 
     codec = HyperpriorCodec.load(folder)
     qualities = hyperprior_qualities(folder, qualities)
-    name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
-    name = refined_name(name, refine) if refine else name
+    name = hyperprior_curve_name(folder, refine, rescale)
     points = []
     bar = tqdm(qualities, desc=f"{name} on {len(images):,} images", unit="quality", dynamic_ncols=True)
     for q in bar:
@@ -176,15 +181,13 @@ def run_rd(args, argv) -> int:
         curves |= learned_curve(learned_dirs(args.learned), test.images)
     qualities = tuple(args.qualities) if args.qualities else None
     for folder in args.hyperprior:
-        plain = codec_name(HYPERPRIOR, folder)
-        if tuple(p["quality"] for p in curves.get(plain, [])) == hyperprior_qualities(folder, qualities):  # merged, same images
-            print(f"{plain}: kept from --merge, not coded again (leave out that --merge to measure it anew)")
-        else:
-            curves |= hyperprior_curve(folder, test.images, qualities)
-        if args.refine:  # beside the plain curve, on the same images
-            curves |= hyperprior_curve(folder, test.images, qualities, args.refine)
-        if args.rescale:
-            curves |= hyperprior_curve(folder, test.images, qualities, rescale="auto")
+        for refine in sorted({0, args.refine}):  # plain, then refined, each at full size then the size chosen
+            for rescale in (None, "auto") if args.rescale else (None,):
+                name = hyperprior_curve_name(folder, refine, rescale)
+                if tuple(p["quality"] for p in curves.get(name, [])) == hyperprior_qualities(folder, qualities):  # merged, same images
+                    print(f"{name}: kept from --merge, not coded again (leave out that --merge to measure it anew)")
+                else:
+                    curves |= hyperprior_curve(folder, test.images, qualities, refine, rescale)
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
                       **psnr_at_rates(pts)} for name, pts in curves.items()}
