@@ -6,8 +6,9 @@ higher PSNR for the same bytes, as libjxl's resampling and AV1's super-resolutio
 `rescale="auto"` lets the encoder decide per image: it codes the image at full size and at 3/4 and 1/2
 of each side, decodes each, and keeps the one with the least bpp + lambda x 255^2 x MSE (the training
 loss at the asked quality). A size whose copy pads to the same latent grid as a larger size's is not
-tried (`distinct_grids`: 3/4 of 32 pixels is 24, padded back to 32), so a 32x32 image tries two sizes. A smaller copy is coded at the level whose lambda is lambda / s^2: its
-pixels each stand for 1 / s^2 of the full image's.
+tried (`distinct_grids`: 3/4 of 32 pixels is 24, padded back to 32), so a 32x32 image tries two sizes.
+A smaller copy is coded at the level whose lambda is lambda / s^2: its pixels each stand for 1 / s^2 of
+the full image's.
 """
 
 from __future__ import annotations
