@@ -12,7 +12,7 @@ import sys
 import json
 from pathlib import Path
 
-from cae_helpers.bench.curves import codec_name
+from cae_helpers.bench.curves import codec_name, rescaled_name
 from cae_helpers.codec import DEFAULT_MODEL
 from cae_helpers.report import gaps_table, headline_table, points_table, rd_summary_table, runs_table
 
@@ -29,14 +29,25 @@ HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYP
 SHIPPED = codec_name(HYPERPRIOR, DEFAULT_MODEL)  # the default codec's curve
 LABELS = {SHIPPED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded)",
           HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02)"}
-HEADLINE = (SHIPPED, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)", "WebP",
+SIZED = rescaled_name(SHIPPED)  # the default codec choosing each image's coding size (the command line's default)
+LABELS[SIZED] = f"learned codec (`{DEFAULT_MODEL}`, the size chosen per image: `rescale=\"auto\"`, the command line's default)"
+SIZED_FROM = {"rd-hyperprior-coded": "rd-rescale-cifar10000", "rd-photos-coded": "rd-photos-rescale-refine100"}  # same images
+HEADLINE = (SHIPPED, SIZED, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)", "WebP",
             "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
+
+
+def with_sized(rel: str) -> dict:
+    """results/<rel>/rd.json with the default codec's size-chosen curve from its `SIZED_FROM` run on the same images."""
+    rd, sized = _load(f"results/{rel}/rd.json"), _load(f"results/{SIZED_FROM[rel]}/rd.json")
+    if sized is None or sized["images"] != rd["images"]:
+        return rd
+    return rd | {"summary": rd["summary"] | {SIZED: sized["summary"][SIZED]}, "curves": rd["curves"] | {SIZED: sized["curves"][SIZED]}}
 
 
 def hyperprior_tables() -> None:
     """The headline table, then the default codec's points, summaries and gaps (CIFAR, photo crops, full photos)."""
-    cifar, crops, photos = (_load(f"results/{d}") for d in ("rd-hyperprior-coded/rd.json", "rd-photos-coded/rd.json",
-                                                             "photos-coded-refine100/photos.json"))
+    cifar, crops = with_sized("rd-hyperprior-coded"), with_sized("rd-photos-coded")
+    photos = _load("results/photos-coded-refine100/photos.json")
     print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE), labels=LABELS))
     print()
     print(points_table(cifar["curves"][SHIPPED], label="quality"))
