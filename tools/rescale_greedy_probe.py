@@ -20,8 +20,7 @@ import time
 import numpy as np
 
 from cae_helpers.bench.photos import sample_photos
-from cae_helpers.codec import shipped_codec
-from cae_helpers.codec import PAD_MULTIPLE
+from cae_helpers.codec import PAD_MULTIPLE, shipped_codec
 from cae_helpers.data import balanced_subset, load_cifar100, photo_crops
 from cae_helpers.io import versions
 from cae_helpers.rescale import AUTO_SCALES16, distinct_grids
