@@ -46,12 +46,17 @@ def test_a_fixed_scale_codes_the_resized_image_as_version_7_would(codec, photo):
     assert np.array_equal(decoded, rescale.resize(codec.decompress_image(plain), 40, 56))
 
 
-def test_auto_keeps_the_candidate_of_least_loss(codec, photo):
-    lmbda = codec.lmbda(1)
+def fixed_scale_losses(codec, image: np.ndarray, scales: tuple[float, ...]) -> dict[float, float]:
+    """{scale: loss at quality 2} of the image coded at each fixed scale, as `auto` measures it."""
     losses = {}
-    for scale in (1, 0.75, 0.5):
-        b = codec.compress_image(photo, 2, rescale=scale)
-        losses[scale] = rescale.loss(photo, codec.decompress_image(b), len(b), lmbda)
+    for scale in scales:
+        b = codec.compress_image(image, 2, rescale=scale)
+        losses[scale] = rescale.loss(image, codec.decompress_image(b), len(b), codec.lmbda(1))
+    return losses
+
+
+def test_auto_keeps_the_candidate_of_least_loss(codec, photo):
+    losses = fixed_scale_losses(codec, photo, (1, 0.75, 0.5))
     chosen = codec.compress_image(photo, 2, rescale="auto")
     best = min(losses, key=losses.get)
     assert chosen == codec.compress_image(photo, 2, rescale=best)
@@ -67,11 +72,7 @@ def test_auto_skips_sizes_that_pad_to_a_larger_sizes_grid(sides, kept):
 
 def test_auto_on_32x32_chooses_between_full_size_and_half(codec, photo, monkeypatch):
     image = photo[:32, :32]
-    lmbda = codec.lmbda(1)
-    losses = {}
-    for scale in (1, 0.5):
-        b = codec.compress_image(image, 2, rescale=scale)
-        losses[scale] = rescale.loss(image, codec.decompress_image(b), len(b), lmbda)
+    losses = fixed_scale_losses(codec, image, (1, 0.5))
     coded, candidate = [], codec._rescaled_candidate
     monkeypatch.setattr(codec, "_rescaled_candidate", lambda images, code, k, progress: coded.append(k) or candidate(images, code, k, progress))
     assert codec.compress_image(image, 2, rescale="auto") == codec.compress_image(image, 2, rescale=min(losses, key=losses.get))
