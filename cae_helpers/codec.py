@@ -335,8 +335,8 @@ class HyperpriorCodec:
 
         Each candidate scale is coded and decoded for the whole batch at once; the choice is per image.
         """
-        if len(scales) > 1:  # sizes whose copies pad to the same grid as a larger one's are not worth coding
-            scales = rescale_.distinct_grids(scales, *images.shape[1:3], PAD_MULTIPLE)
+        # a copy that pads to a larger copy's grid is not worth coding (one fixed scale passes unchanged)
+        scales = rescale_.distinct_grids(scales, *images.shape[1:3], PAD_MULTIPLE)
         if len(scales) == 1:  # a fixed scale: nothing to choose, so each copy is coded once (refined or not)
             header, smalls = self._rescaled_copies(images, code, scales[0])
             return [container.pack(header, words) for words in self._whole_words(smalls, header.level16, settings, progress)]

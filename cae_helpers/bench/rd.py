@@ -181,10 +181,11 @@ def run_rd(args, argv) -> int:
         curves |= learned_curve(learned_dirs(args.learned), test.images)
     qualities = tuple(args.qualities) if args.qualities else None
     for folder in args.hyperprior:
+        wanted = hyperprior_qualities(folder, qualities)
         for refine in sorted({0, args.refine}):  # plain, then refined, each at full size then the size chosen
             for rescale in (None, "auto") if args.rescale else (None,):
                 name = hyperprior_curve_name(folder, refine, rescale)
-                if tuple(p["quality"] for p in curves.get(name, [])) == hyperprior_qualities(folder, qualities):  # merged, same images
+                if tuple(p["quality"] for p in curves.get(name, [])) == wanted:  # merged, same images
                     print(f"{name}: kept from --merge, not coded again (leave out that --merge to measure it anew)")
                 else:
                     curves |= hyperprior_curve(folder, test.images, qualities, refine, rescale)
