@@ -161,7 +161,7 @@ class HyperpriorCodec:
 
     @cached_property
     def z_context(self) -> ContextZCoder:
-        """z under counts kept per context of the neighbours already coded: versions 7 and 8 (what `compress` writes)."""
+        """z under counts kept per context of the neighbours already coded: versions 7, 8 and 10 to 12 (what `compress` writes)."""
         return ContextZCoder(self.z_tables)
 
     @cached_property
@@ -286,8 +286,8 @@ class HyperpriorCodec:
                  refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
-        `tiles`: code each image as independent 32x32 tiles (byte format version 8) or whole
-        (version 7); None: whole, except that a codec trained on 32x32 inputs alone
+        `tiles`: code each image as independent 32x32 tiles (byte format version 11) or whole
+        (version 10); None: whole, except that a codec trained on 32x32 inputs alone
         (`tiles_by_default`) codes images larger than one tile as tiles. Whole images up to one
         megapixel go through the networks in batches; larger ones
         one at a time in strips (`tiling`), so memory stays bounded by the strip size, not the image
@@ -298,7 +298,7 @@ class HyperpriorCodec:
         the cost of a training step per image per step (images up to one megapixel).
 
         `rescale`: code each image whole at a smaller size, resized back by the decoder (byte format
-        version 9, `rescale`): a scale such as 0.75 or 0.5, or "auto" to let the encoder choose per
+        version 12, `rescale`): a scale such as 0.75 or 0.5, or "auto" to let the encoder choose per
         image among full size, 3/4 and 1/2 by rate-distortion cost, less a size that pads to the same
         latent grid as a larger one (3/4 of a 32x32 image; `rescale.distinct_grids`): about 2.5x the
         encoding time; pays at low rates, most on photographs. None: full size.
@@ -441,7 +441,7 @@ class HyperpriorCodec:
 
         z and y are the exact information content under the tables the byte format uses (z's adapted
         per context, `entropy.context`; y's the shipped ones); "ans" is what the
-        whole byte string adds on top (the coder's final state and its 32-bit words). Images up to a
+        whole byte string adds on top (the coder's final state, as stored). Images up to a
         megapixel (the batched path), as the benchmarks use.
         """
         images = _checked_batch(images)
@@ -454,7 +454,7 @@ class HyperpriorCodec:
         z = np.array([self.z_context.bits(z_sym[i:i + 1]) for i in range(len(images))]) / 8
         y = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) for i in range(len(images))]) / 8
         total = np.array([len(container.pack(header, w)) for w in payloads], np.float64)
-        head = total - np.array([4 * len(w) for w in payloads], np.float64)  # header fields and check byte
+        head = total - np.array([len(container.payload_bytes(w, header.trimmed)) for w in payloads], np.float64)  # header fields, check byte
         return {"total": total, "header": head, "z": z, "y": y, "ans": total - head - z - y}
 
     def _compress_large(self, image: np.ndarray, level: float, progress: bool = False) -> np.ndarray:
@@ -482,7 +482,7 @@ class HyperpriorCodec:
             return self._encode(symbols, y.shape[1:3] + (coded,), z_sym)
 
     def _compress_tiled(self, image: np.ndarray, level: float, progress: bool = False, refine: "RefineSettings | None" = None) -> np.ndarray:
-        """Payload words of one image coded as independent 32x32 tiles (format version 8), `TILE_GROUP` tiles at a time."""
+        """Payload words of one image coded as independent 32x32 tiles (format versions 8 and 11), `TILE_GROUP` tiles at a time."""
         import constriction
 
         tiles = tiling.to_tiles(image)  # (T, 32, 32, 3) uint8, raster order
@@ -594,7 +594,7 @@ class HyperpriorCodec:
         return self._decompress_batch([(header, words)])[0]
 
     def _decompress_tiled(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
-        """One image (H, W, 3) uint8 from a version-4 payload: all tiles' z, then each group's y, mean and scale, synthesis."""
+        """One image (H, W, 3) uint8 from a tiled payload (versions 4, 6, 8, 11): all tiles' z, then each group's y, mean and scale, synthesis."""
         coder, z_hat = self._decode_z(header, words)  # (T, 2, 2, Nz)
         level = header.level16 / 16
         gy = self.gains(level)[0]
@@ -635,7 +635,7 @@ class HyperpriorCodec:
     def _decode_zs(self, parsed: list) -> tuple[list, np.ndarray]:
         """(coders positioned after z, integer z_hat (N, h, w, Nz)) of byte strings [(header, words)] of one size.
 
-        Whole images in format 7 decode their z together (`ContextZCoder.pop_each`); the rest one by one.
+        Whole images with z per context (versions 7, 9, 10, 12) decode their z together (`ContextZCoder.pop_each`); the rest one by one.
         """
         import constriction
 

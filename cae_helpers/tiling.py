@@ -6,7 +6,7 @@ least as deep as the transform's receptive field, gives the same rows as on the 
 cropped away. Strips span the full width; their height is chosen from the width so that each strip
 holds about a fixed number of values, which bounds the working memory whatever the image size.
 
-`coding_strips` is part of the byte format (entropy.container, versions 3 and 5): the latent of an image
+`coding_strips` is part of the byte format (entropy.container, versions 3, 5, 7 and 10): the latent of an image
 is entropy coded strip by strip in this order, and a decoder must split it the same way. Version 4
 cuts the image into independent tiles instead (`to_tiles` / `from_tiles`), coded `TILE_GROUP` at a time.
 """
@@ -23,7 +23,7 @@ CODING_STRIP_VALUES = 1 << 23
 # Network transforms run on strips of about this many pixels (activations of 128 channels at half
 # resolution: about 128 MiB of float32 per tensor).
 NETWORK_STRIP_PIXELS = 1 << 20
-# The byte format's tiled versions (4, 6, 8): the side of a tile, and how many tiles' latents are coded as one group (one megapixel).
+# The byte format's tiled versions (4, 6, 8, 11): the side of a tile, and how many tiles' latents are coded as one group (one megapixel).
 TILE = 32
 TILE_GROUP = 1024
 
@@ -39,7 +39,7 @@ def spans(total: int, rows: int) -> list[tuple[int, int]]:
 
 
 def coding_strips(latent_height: int, latent_width: int, channels: int) -> list[tuple[int, int]]:
-    """Latent row spans coded one after another (the byte format's whole-image versions 3, 5, 7); multiples of 4 rows (one z row)."""
+    """Latent row spans coded one after another (the byte format's whole-image versions 3, 5, 7, 10); multiples of 4 rows (one z row)."""
     return spans(latent_height, strip_rows(latent_width * channels, CODING_STRIP_VALUES, 4))
 
 

@@ -1,4 +1,4 @@
-"""Row-adaptive coding of the hyper-latent z (byte format versions 5 and 6), and files of versions 3 to 6 still decoding."""
+"""Row-adaptive coding of the hyper-latent z (byte format versions 5 and 6), and files of versions 3 to 9 still decoding."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from cae_helpers.entropy.tables import quantise_pmf
 
 FORMAT34 = Path(__file__).parent / "data" / "format34.npz"  # made by the codec as of commit 0c1ada5 (versions 3 and 4)
 FORMAT56 = Path(__file__).parent / "data" / "format56.npz"  # the same image, made as of commit d33bb52 (versions 5 and 6)
+FORMAT789 = Path(__file__).parent / "data" / "format789.npz"  # the same image's byte strings as of commit 2a7f4b2 (versions 7 to 9)
 
 
 @pytest.fixture(scope="module")
@@ -53,23 +54,29 @@ def test_the_floor_bounds_every_probability(coder):
     assert min(per_position) / 4 >= coder.floor_bits * (1 - 1e-9)
 
 
-@pytest.mark.skipif(not (FORMAT34.is_file() and FORMAT56.is_file()), reason="tests/data/format34.npz or format56.npz is missing")
+@pytest.mark.skipif(not all(f.is_file() for f in (FORMAT34, FORMAT56, FORMAT789)), reason="a file of tests/data/format*.npz is missing")
 @pytest.mark.parametrize("name", ["hyperprior", "hyperprior-coded"])
 def test_files_in_the_earlier_formats_decode_as_before_and_the_new_format_decodes_the_same(name):
-    """Versions 3 to 6 (z under the fixed or row-adapted tables) still decode to the same pixels; 7 and 8 carry the same symbols."""
+    """Versions 3 to 9 still decode to the same pixels; 10 to 12 carry 7 to 9's symbols in fewer bytes."""
     from cae_helpers.codec import pretrained_codec
 
-    pixels, rows = np.load(FORMAT34), np.load(FORMAT56)
+    pixels, rows, words = np.load(FORMAT34), np.load(FORMAT56), np.load(FORMAT789)
     codec = pretrained_codec(quality=2, name=name).codec
     for layout, tiles in (("whole", False), ("tiles", True)):
         expected = pixels[f"{name}/{layout}/decoded"]
-        for data, version in ((pixels, 3), (rows, 5)):
+        for data, version in ((pixels, 3), (rows, 5), (words, 7)):
             old = data[f"{name}/{layout}/blob"].tobytes()
             assert old[1] == version + tiles
             np.testing.assert_array_equal(codec.decompress_image(old), expected)
         new = codec.compress_image(pixels["image"], 2, tiles=tiles)
-        assert new[1] == (container.TILED_VERSION if tiles else container.VERSION) == 7 + tiles
+        assert new[1] == (container.TILED_VERSION if tiles else container.VERSION) == 10 + tiles
+        _assert_same_words(codec, old, new)
         np.testing.assert_array_equal(codec.decompress_image(new), expected)
+    half = words[f"{name}/half/blob"].tobytes()
+    new = codec.compress_image(pixels["image"], 2, rescale=0.5)
+    assert (half[1], new[1]) == (container.WORD_RESCALED, container.RESCALED_VERSION) == (9, 12)
+    _assert_same_words(codec, half, new)
+    np.testing.assert_array_equal(codec.decompress_image(half), codec.decompress_image(new))
 
 
 def test_a_large_declared_size_needs_payload_under_the_adaptive_floors():
@@ -86,3 +93,12 @@ def test_a_large_declared_size_needs_payload_under_the_adaptive_floors():
             big = container.pack(container.Header(hdr.model, hdr.level16, 3000, 4000, tiled, z_coding), words)
             with pytest.raises(CodecError, match="needs at least"):
                 codec.decompress_image(big)
+
+
+def _assert_same_words(codec, old: bytes, new: bytes) -> None:
+    """new (version 10-12) holds old's (7-9) payload words, stored as bytes without the last word's zero high bytes."""
+    (h_old, w_old), (h_new, w_new) = (container.unpack(b, codec.model_id) for b in (old, new))
+    np.testing.assert_array_equal(w_old, w_new)
+    assert (h_old.trimmed, h_new.trimmed) == (False, True)
+    payload = w_old.astype("<u4").tobytes()
+    assert new[-1 - len(payload.rstrip(b"\0")):-1] == payload.rstrip(b"\0") and len(payload) - len(payload.rstrip(b"\0")) <= 3

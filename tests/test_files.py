@@ -75,13 +75,13 @@ def test_compress_and_decompress_files_of_odd_sizes(codec_dir, tmp_path, capsys)
     assert main(["compress", str(tmp_path / "one.png"), "--codec", str(codec_dir), "-q", "3"]) == 2  # 2 levels only
     with pytest.raises(SystemExit, match="exists"):
         main(["compress", str(tmp_path / "one.png"), "-o", str(out / "one.cae"), "--codec", str(codec_dir)])
-    assert (out / "odd.cae").read_bytes()[1] == 8 and (out / "one.cae").read_bytes()[1] == 7  # auto: tiles above 32x32
+    assert (out / "odd.cae").read_bytes()[1] == container.TILED_VERSION and (out / "one.cae").read_bytes()[1] == container.VERSION  # auto: tiles above 32x32
     assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "whole.cae"), "--codec", str(codec_dir),
                  "--layout", "whole", "--rescale", "off", "--compare", "none", "-q", "2"]) == 0
-    assert (out / "whole.cae").read_bytes()[1] == 7
+    assert (out / "whole.cae").read_bytes()[1] == container.VERSION
     assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "half.cae"), "--codec", str(codec_dir),
                  "--rescale", "0.5", "--compare", "none", "-q", "2"]) == 0
-    assert (out / "half.cae").read_bytes()[1] == 9 and "33x65 (coded at 17x33)" in capsys.readouterr().out  # resized back on decoding
+    assert (out / "half.cae").read_bytes()[1] == container.RESCALED_VERSION and "33x65 (coded at 17x33)" in capsys.readouterr().out  # resized back on decoding
     assert main(["decompress", str(out / "half.cae"), "--codec", str(codec_dir)]) == 0
     assert np.asarray(Image.open(out / "half.png")).shape == (33, 65, 3)
 
@@ -105,7 +105,7 @@ def test_compress_chooses_the_coding_size_by_default_where_it_codes_whole(codec_
     assert chosen[1] == container.RESCALED_VERSION and (tmp_path / "default.cae").read_bytes() == chosen  # the default is --rescale auto, byte for byte
     assert main(["compress", str(tmp_path / "a.png"), "-o", str(tmp_path / "t.cae"), "--codec", str(codec_dir),
                  "--layout", "tiles", "--compare", "none", "-q", "1"]) == 0
-    assert (tmp_path / "t.cae").read_bytes()[1] == 8  # tiles: full size, no error about --rescale
+    assert (tmp_path / "t.cae").read_bytes()[1] == container.TILED_VERSION  # tiles: full size, no error about --rescale
     with pytest.raises(SystemExit):
         main(["compress", str(tmp_path / "a.png"), "--codec", str(codec_dir), "--layout", "tiles", "--rescale", "auto"])
 

@@ -215,6 +215,32 @@ def test_varints_round_trip_and_refuse_overlong():
         container.read_varint(b"\x80\x00", 0, "x")
 
 
+def test_trimmed_payloads_round_trip_in_one_spelling():
+    """Versions 10-12 store the last word without its zero high bytes: 1 to 4 bytes, restored on reading; nothing else reads."""
+    import zlib
+
+    model = b"\x01\x02"
+    for top, kept in ((0x7F, 1), (0x1234, 2), (0xABCDEF, 3), (0x80000000, 4)):
+        words = np.array([0xFFFFFFFF, top], np.uint32)
+        blob = container.pack(container.Header(model, 16, 32, 32), words)
+        assert blob[1] == container.VERSION and blob[7] == 4 + kept and len(blob) == 9 + 4 + kept
+        header, back = container.unpack(blob, model)
+        np.testing.assert_array_equal(back, words)
+        assert header.trimmed and not header.tiled and header.z_coding == "context"
+        words_blob = container.pack(container.Header(model, 16, 32, 32, trimmed=False), words)
+        assert words_blob[1] == 7 and len(words_blob) - len(blob) == 4 - kept  # a one-byte length field either way
+        np.testing.assert_array_equal(container.unpack(words_blob, model)[1], words)
+    body = bytes([container.MAGIC, container.VERSION]) + model + bytes([16, 32, 32, 5]) + b"\xff" * 4 + b"\x00"
+    with pytest.raises(CodecError, match="ends in a zero byte"):  # the spelling with a zero high byte kept
+        container.unpack(body + bytes([zlib.crc32(body) & 0xFF]), model)
+    with pytest.raises(ValueError, match="non-zero word"):
+        container.pack(container.Header(model, 16, 32, 32), np.array([5, 0], np.uint32))
+    big = container.write_varint(2**34)
+    assert container.read_varint(big, 0, "length", max_bytes=5) == (2**34, 5)
+    with pytest.raises(CodecError, match="longer than 3 bytes"):
+        container.read_varint(big, 0, "height")
+
+
 def test_bytes_made_in_bfloat16_decode_with_a_float32_model(codec, tmp_path):
     """The entropy decode does not depend on the transforms' precision: same symbols, pixels within rounding."""
     codec.save(tmp_path / "c")

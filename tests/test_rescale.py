@@ -1,4 +1,4 @@
-"""Coding at a smaller size (byte format version 9): the payload, the resize back, the per-image choice, the header."""
+"""Coding at a smaller size (byte format version 12; 9 before the payload was counted in bytes): the payload, the resize back, the per-image choice, the header."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def test_the_pretrained_codec_takes_rescale_and_checks_it(photo):
 
 
 def test_large_images_are_rescaled_through_the_strip_paths(codec, photo, monkeypatch):
-    """Past NETWORK_STRIP_PIXELS the smaller copy is coded and decoded in strips; the bytes are still version 9."""
+    """Past NETWORK_STRIP_PIXELS the smaller copy is coded and decoded in strips; the bytes are still version 12."""
     from cae_helpers import tiling
 
     big = np.concatenate([photo, photo[::-1]], axis=0)  # 80x56

@@ -1,29 +1,34 @@
-"""The hyperprior codec's byte format (versions 3 to 9): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (versions 3 to 12): a compact header, one ANS payload, a check byte.
 
     byte 0        magic 0xCA
-    byte 1        format version: odd = the image coded whole, even = coded as independent 32x32 tiles;
-                  and how the hyper-latent z is coded: 3 and 4 under the fixed tables, 5 and 6 adapted
-                  row by row (`entropy.adaptive`), 7 and 8 adapted per context of the neighbours
-                  already coded (`entropy.context`; what the codec writes); 9 as 7, for an image coded at a
-                  smaller size (`rescale`)
+    byte 1        format version: 10 = the image coded whole, 11 = coded as independent 32x32 tiles, 12 = coded
+                  whole at a smaller size (`rescale`); what the codec writes. Each is the version 3 below it
+                  (7, 8, 9) with the payload's length counted in bytes and its last word stored without
+                  its zero high bytes (1.5 bytes less a byte string on average). Versions 3 to 9 still decode:
+                  odd = whole, even = tiles; the hyper-latent z under the fixed tables (3, 4), adapted row by
+                  row (5, 6; `entropy.adaptive`), adapted per context of the neighbours already coded (7, 8;
+                  `entropy.context`, as in 10 to 12); 9 as 7, at a smaller size
     bytes 2-3     model identity: the first 2 bytes of SHA-256 over the shipped weights and tables
     byte 4        quality: the level times 16 (fractional levels in steps of 1/16)
-    byte 5        version 9 only: the scale k in sixteenths (4..15); the payload is a version-7 payload of the
-                  image at the size `coded_side` gives for each side, which the decoder resizes to height x width
+    byte 5        versions 9 and 12 only: the scale k in sixteenths (4..15); the payload is a whole-image payload of
+                  the image at the size `coded_side` gives for each side, which the decoder resizes to height x width
     varint        height in pixels (1 byte up to 127, 2 up to 16,383, 3 up to 2,097,151)
     varint        width
-    varint        payload length in 32-bit words
+    varint        payload length: in bytes (versions 10 to 12; up to 5 varint bytes), in 32-bit words (3 to 9)
     payload       the ANS coder's 32-bit words, little-endian: decoded, z first, then y strip by strip
                   (`tiling.coding_strips`: one strip up to a megapixel; version 2 had no strips).
-                  Version 4: the image edge-padded to multiples of 32 and cut into 32x32 tiles in
+                  Versions 10 to 12 drop the last word's zero high bytes (the decoder restores them; the
+                  last byte is never zero, so each payload has one spelling). ANS keeps a 64-bit state
+                  whose top word holds 1 to 32 bits, so 0 to 3 of its bytes are zero.
+                  Tiled (4, 6, 8, 11): the image edge-padded to multiples of 32 and cut into 32x32 tiles in
                   raster order, each coded as a 32x32 image on its own; decoded, the z of every tile
-                  first, then the tiles' y in groups of `tiling.TILE_GROUP` tiles. Version 8 codes the
+                  first, then the tiles' y in groups of `tiling.TILE_GROUP` tiles. Versions 8 and 11 code the
                   tiles' z as one grid, (2 x tile rows, 2 x tile columns), so neighbours across tiles are contexts
     last byte     check: the low byte of CRC-32 over everything before it
 
 For a 32x32 image the overhead is 9 bytes (0.070 bpp): magic, version, model id and quality
-5, sides 2, length 1 (up to 127 words), check 1. Any truncation or extension contradicts the
-declared length, and a dropped prefix the magic byte, version or model id: each raises
+5, sides 2, length 1 (payloads up to 127 bytes; 2 above), check 1. Any truncation or extension
+contradicts the declared length, and a dropped prefix the magic byte, version or model id: each raises
 `CodecError` before decoding. A random corruption of the payload passes the check byte with
 probability 1/256 and then decodes to a well-formed image of the declared size.
 """
@@ -41,8 +46,11 @@ from ..errors import CodecError, OtherModelError
 MAGIC = 0xCA
 Z_CODINGS = ("fixed", "rows", "context")  # how z is coded: versions 3 and 4, 5 and 6, 7 and 8
 VERSIONS = {(tiled, z): 3 + 2 * i + tiled for i, z in enumerate(Z_CODINGS) for tiled in (False, True)}  # (tiled, z coding) -> version
-VERSION, TILED_VERSION = VERSIONS[False, "context"], VERSIONS[True, "context"]  # what the codec writes: 7, 8
-RESCALED_VERSION = 9  # version 7 with a scale byte: the image coded at a smaller size
+WORD_RESCALED = 9  # version 7 with a scale byte: the image coded at a smaller size
+# versions 7, 8, 9 with the payload in bytes (its last word trimmed of zero high bytes): what the codec writes
+TRIMMED = {VERSIONS[False, "context"]: 10, VERSIONS[True, "context"]: 11, WORD_RESCALED: 12}
+VERSION, TILED_VERSION, RESCALED_VERSION = TRIMMED.values()  # 10, 11, 12
+KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values())
 SCALES16 = range(4, 16)  # the scales version 9 allows, in sixteenths: 1/4 to 15/16
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
@@ -70,10 +78,10 @@ def write_varint(n: int) -> bytes:
             return bytes(out)
 
 
-def read_varint(blob: bytes, pos: int, name: str) -> tuple[int, int]:
-    """(value, next position); at most 3 bytes, no overlong encodings."""
+def read_varint(blob: bytes, pos: int, name: str, max_bytes: int = 3) -> tuple[int, int]:
+    """(value, next position); at most `max_bytes` bytes, no overlong encodings."""
     value = 0
-    for i in range(3):
+    for i in range(max_bytes):
         if pos + i >= len(blob):
             raise CodecError(f"truncated header: the {name} field runs past the end")
         byte = blob[pos + i]
@@ -82,7 +90,7 @@ def read_varint(blob: bytes, pos: int, name: str) -> tuple[int, int]:
             if i and byte == 0:
                 raise CodecError(f"malformed header: overlong {name} field")
             return value, pos + i + 1
-    raise CodecError(f"malformed header: the {name} field is longer than 3 bytes")
+    raise CodecError(f"malformed header: the {name} field is longer than {max_bytes} bytes")
 
 
 def check_byte(data: bytes) -> int:
@@ -100,7 +108,8 @@ class Header:
     width: int
     tiled: bool = False  # even format versions: independent 32x32 tiles
     z_coding: str = "context"  # one of Z_CODINGS: how the payload codes z (what the codec writes: "context")
-    scale16: int = 16  # version 9: coded at `coded_sides` (scale16 / 16 of each side), then resized to height x width
+    scale16: int = 16  # versions 9 and 12: coded at `coded_sides` (scale16 / 16 of each side), then resized to height x width
+    trimmed: bool = True  # versions 10-12: payload length in bytes, the last word without its zero high bytes (z per context only)
 
     @property
     def rescaled(self) -> bool:
@@ -118,7 +127,7 @@ def coded_side(side: int, scale16: int) -> int:
 
 
 def pack(header: Header, words: np.ndarray) -> bytes:
-    """header + payload words + check byte."""
+    """header + payload (words, or their bytes trimmed: `header.trimmed`) + check byte."""
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
     version = VERSIONS[header.tiled, header.z_coding]
@@ -127,10 +136,23 @@ def pack(header: Header, words: np.ndarray) -> bytes:
         if header.scale16 not in SCALES16 or header.tiled or header.z_coding != "context":
             raise ValueError(f"a rescaled image is coded whole with z per context at a scale of {SCALES16.start}..{SCALES16.stop - 1} "
                              f"sixteenths; got {header.scale16}, tiled={header.tiled}, z coding {header.z_coding!r}")
-        version, scale = RESCALED_VERSION, bytes([header.scale16])
+        version, scale = WORD_RESCALED, bytes([header.scale16])
+    trimmed = header.trimmed and version in TRIMMED
+    payload = payload_bytes(words, trimmed)
+    version, length = (TRIMMED[version], len(payload)) if trimmed else (version, len(words))
     body = (bytes([MAGIC, version]) + header.model + bytes([header.level16]) + scale + write_varint(header.height)
-            + write_varint(header.width) + write_varint(len(words)) + np.asarray(words, "<u4").tobytes())
+            + write_varint(header.width) + write_varint(length) + payload)
     return body + bytes([check_byte(body)])
+
+
+def payload_bytes(words: np.ndarray, trimmed: bool = True) -> bytes:
+    """The payload as stored: little-endian words, `trimmed` of the last word's zero high bytes (versions 10-12)."""
+    payload = np.asarray(words, "<u4").tobytes()
+    if not trimmed:
+        return payload
+    if not payload or not any(payload[-4:]):  # ANS's top word holds its state's leading 1 bit
+        raise ValueError("an ANS payload ends in a non-zero word; this one is empty or ends in zeros")
+    return payload.rstrip(b"\0")
 
 
 def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
@@ -138,31 +160,39 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise CodecError(f"expected a byte string, got {type(blob).__name__}")
     blob = bytes(blob)
-    if len(blob) < 12:
-        raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least 12)")
+    if len(blob) < 10:
+        raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least 10)")
     if blob[0] != MAGIC:
         raise CodecError(f"not a cae_helpers byte string (first byte 0x{blob[0]:02x}, expected 0x{MAGIC:02x})")
-    if blob[1] not in VERSIONS.values() and blob[1] != RESCALED_VERSION:
-        raise CodecError(f"format version {blob[1]}; this decoder reads versions {min(VERSIONS.values())} to {RESCALED_VERSION}")
+    version = blob[1]
+    if version not in KNOWN_VERSIONS:
+        raise CodecError(f"format version {version}; this decoder reads versions {min(KNOWN_VERSIONS)} to {max(KNOWN_VERSIONS)}")
     if blob[2:4] != expected_model:
         raise OtherModelError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
+    trimmed = version in TRIMMED.values()
+    base = next((v for v, t in TRIMMED.items() if t == version), version)  # the word version it trims: 7, 8, 9 or itself
     scale16, pos = 16, 5
-    if blob[1] == RESCALED_VERSION:
+    if base == WORD_RESCALED:
         scale16, pos = blob[5], 6
         if scale16 not in SCALES16:
-            raise CodecError(f"malformed header: scale {scale16}/16 (version 9 allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
+            raise CodecError(f"malformed header: scale {scale16}/16 (version {version} allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
     height, pos = read_varint(blob, pos, "height")
     width, pos = read_varint(blob, pos, "width")
-    n_words, pos = read_varint(blob, pos, "length")
+    length, pos = read_varint(blob, pos, "length", max_bytes=5 if trimmed else 3)
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
         raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
                          f"at most {MAX_PIXELS:,} pixels)")
     payload = len(blob) - pos - 1
-    if payload != 4 * n_words or n_words == 0:
-        raise CodecError(f"the header declares {n_words} payload words ({4 * n_words} bytes) but {payload} bytes follow: "
+    n_bytes, unit = (length, "bytes") if trimmed else (4 * length, "words")
+    if payload != n_bytes or length == 0:
+        raise CodecError(f"the header declares {length} payload {unit} ({n_bytes} bytes) but {payload} bytes follow: "
                          "truncated or extended")
     if check_byte(blob[:-1]) != blob[-1]:
         raise CodecError("check byte mismatch: the byte string is corrupt, truncated or extended")
-    words = np.frombuffer(blob, "<u4", count=payload // 4, offset=pos).astype(np.uint32)
-    tiled, z_coding = next((k for k, v in VERSIONS.items() if v == blob[1]), (False, "context"))  # 9: as 7
-    return Header(blob[2:4], blob[4], height, width, tiled, z_coding, scale16), words
+    data = blob[pos:pos + payload]
+    if trimmed and data[-1] == 0:
+        raise CodecError("malformed payload: it ends in a zero byte, which this format never writes")
+    data += bytes(-len(data) % 4)  # the trimmed zero high bytes of the last word
+    words = np.frombuffer(data, "<u4").astype(np.uint32)
+    tiled, z_coding = next((k for k, v in VERSIONS.items() if v == base), (False, "context"))  # 9: as 7
+    return Header(blob[2:4], blob[4], height, width, tiled, z_coding, scale16, trimmed), words

@@ -1,4 +1,4 @@
-"""Context-adaptive coding of the hyper-latent z (byte format versions 7 and 8).
+"""Context-adaptive coding of the hyper-latent z (byte format versions 7 and 8, and 10 to 12).
 
 Versions 5 and 6 (`entropy.adaptive`) sharpen each z channel's shipped table row by row. z is not
 independent across space, though: where a neighbour is away from its channel's most likely value,
