@@ -28,25 +28,29 @@ def _load(rel: str):
 HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYPERPRIOR: the first shipped model's curve
 SHIPPED = codec_name(HYPERPRIOR, DEFAULT_MODEL)  # the default codec's curve
 LABELS = {SHIPPED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded)",
-          HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02)"}
+          HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02; byte format 7)"}
 SIZED = rescaled_name(SHIPPED)  # the default codec choosing each image's coding size (the command line's default)
 LABELS[SIZED] = f"learned codec (`{DEFAULT_MODEL}`, the size chosen per image: `rescale=\"auto\"`, the command line's default)"
-SIZED_FROM = {"rd-hyperprior-coded": "rd-rescale-cifar10000", "rd-photos-coded": "rd-photos-rescale-refine100"}  # same images
+# the default codec's curves in today's byte format (10 and 12) come from these runs on the same images; the rest
+# of each table (WebP, the other codecs, the first model in format 7) from the older run
+DEFAULT_FROM = {"rd-hyperprior-coded": "rd-format10-cifar10000", "rd-photos-coded": "rd-format10-photos-refine100"}
 HEADLINE = (SHIPPED, SIZED, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)", "WebP",
             "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
 
 
-def with_sized(rel: str) -> dict:
-    """results/<rel>/rd.json with the default codec's size-chosen curve from its `SIZED_FROM` run on the same images."""
-    rd, sized = _load(f"results/{rel}/rd.json"), _load(f"results/{SIZED_FROM[rel]}/rd.json")
-    if sized is None or sized["images"] != rd["images"]:
+def with_default(rel: str) -> dict:
+    """results/<rel>/rd.json with the default codec's curves (full size, size chosen) from its `DEFAULT_FROM` run."""
+    rd, current = _load(f"results/{rel}/rd.json"), _load(f"results/{DEFAULT_FROM[rel]}/rd.json")
+    if current is None or current["images"] != rd["images"]:
         return rd
-    return rd | {"summary": rd["summary"] | {SIZED: sized["summary"][SIZED]}, "curves": rd["curves"] | {SIZED: sized["curves"][SIZED]}}
+    names = [n for n in (SHIPPED, SIZED) if n in current["curves"]]
+    return rd | {"summary": rd["summary"] | {n: current["summary"][n] for n in names},
+                 "curves": rd["curves"] | {n: current["curves"][n] for n in names}}
 
 
 def hyperprior_tables() -> None:
     """The headline table, then the default codec's points, summaries and gaps (CIFAR, photo crops, full photos)."""
-    cifar, crops = with_sized("rd-hyperprior-coded"), with_sized("rd-photos-coded")
+    cifar, crops = with_default("rd-hyperprior-coded"), with_default("rd-photos-coded")
     photos = _load("results/photos-coded-refine100/photos.json")
     print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE), labels=LABELS))
     print()

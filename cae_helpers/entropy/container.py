@@ -2,8 +2,8 @@
 
     byte 0        magic 0xCA
     byte 1        format version: 10 = the image coded whole, 11 = coded as independent 32x32 tiles, 12 = coded
-                  whole at a smaller size (`rescale`); what the codec writes. Each is the version 3 below it
-                  (7, 8, 9) with the payload's length counted in bytes and its last word stored without
+                  whole at a smaller size (`rescale`); what the codec writes. Each is the version three below
+                  it (7, 8, 9) with the payload's length counted in bytes and its last word stored without
                   its zero high bytes (1.5 bytes less a byte string on average). Versions 3 to 9 still decode:
                   odd = whole, even = tiles; the hyper-latent z under the fixed tables (3, 4), adapted row by
                   row (5, 6; `entropy.adaptive`), adapted per context of the neighbours already coded (7, 8;
@@ -51,7 +51,7 @@ WORD_RESCALED = 9  # version 7 with a scale byte: the image coded at a smaller s
 TRIMMED = {VERSIONS[False, "context"]: 10, VERSIONS[True, "context"]: 11, WORD_RESCALED: 12}
 VERSION, TILED_VERSION, RESCALED_VERSION = TRIMMED.values()  # 10, 11, 12
 KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values())
-SCALES16 = range(4, 16)  # the scales version 9 allows, in sixteenths: 1/4 to 15/16
+SCALES16 = range(4, 16)  # the scales versions 9 and 12 allow, in sixteenths: 1/4 to 15/16
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
 
