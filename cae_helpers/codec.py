@@ -33,7 +33,7 @@ from . import tiling
 from .entropy import container
 from .entropy.adaptive import AdaptiveZCoder
 from .entropy.context import ContextZCoder
-from .entropy.tables import TableCoder, gaussian_tables, quantise_pmf, scale_indexes
+from .entropy.tables import TableCoder, bin_mean_offsets, gaussian_tables, quantise_pmf, scale_indexes
 from .errors import CodecError, OtherModelError
 from .pixels import to_float, to_uint8
 
@@ -430,7 +430,7 @@ class HyperpriorCodec:
         """Per image (N,): bits as the byte format codes them per pixel + lambda * 255^2 * MSE of the decoded image, before uint8 rounding."""
         y_sym, y_idx, z_sym, mu = self._quantised(y, z, level)
         rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_context.bits(z_sym[i:i + 1]) for i in range(len(y))])
-        y_hat = ((y_sym + mu) / self.gains(level)[0]).astype(np.float32)
+        y_hat = ((y_sym + mu + bin_mean_offsets(y_sym, y_idx)) / self.gains(level)[0]).astype(np.float32)  # as decoded
         x_hat = np.clip(np.asarray(self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)), 0, 1)
         height, width = images.shape[1:3]
         mse = np.mean(np.square(x_hat[:, :height, :width].astype(np.float64) - to_float(images)), axis=(1, 2, 3))
@@ -454,7 +454,7 @@ class HyperpriorCodec:
         z = np.array([self.z_context.bits(z_sym[i:i + 1]) for i in range(len(images))]) / 8
         y = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) for i in range(len(images))]) / 8
         total = np.array([len(container.pack(header, w)) for w in payloads], np.float64)
-        head = total - np.array([len(container.payload_bytes(w, header.trimmed)) for w in payloads], np.float64)  # header fields, check byte
+        head = total - np.array([len(container.payload_bytes(w, not header.legacy)) for w in payloads], np.float64)  # header fields, check byte
         return {"total": total, "header": head, "z": z, "y": y, "ans": total - head - z - y}
 
     def _compress_large(self, image: np.ndarray, level: float, progress: bool = False) -> np.ndarray:
@@ -558,7 +558,8 @@ class HyperpriorCodec:
         y_hat = None
         for lv in np.unique(levels):  # phase 2: h_s in one batch per level; phase 3: the latents, slice by slice
             rows = np.flatnonzero(levels == lv)
-            y = self._pop_y([coders[i] for i in rows], self.hyper_raw(z_hat[rows], lv), self.gains(lv)[0])
+            y = self._pop_y([coders[i] for i in rows], self.hyper_raw(z_hat[rows], lv), self.gains(lv)[0],
+                            [not parsed[i][0].legacy for i in rows])
             if y_hat is None:
                 y_hat = np.zeros((len(parsed),) + y.shape[1:], np.float32)
             y_hat[rows] = y
@@ -602,7 +603,7 @@ class HyperpriorCodec:
         groups = tiling.spans(len(z_hat), tiling.TILE_GROUP)
         with _strip_bar(len(groups), "decompress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in groups:
-                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), gy)  # (n, 8, 8, C)
+                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), gy, not header.legacy)  # (n, 8, 8, C)
                 x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
                 tiles[a:b] = to_uint8(np.asarray(x, np.float32))
                 bar.update()
@@ -620,7 +621,7 @@ class HyperpriorCodec:
         with _strip_bar(total, "decompress", progress) as bar:
             y_hat = np.empty(y_shape, np.float32)
             for a, b in tiling.coding_strips(*y_shape):
-                y_hat[a:b] = self._pop_y([coder], self.hyper_rows(z_hat, level, a, b)[None], gy)[0]
+                y_hat[a:b] = self._pop_y([coder], self.hyper_rows(z_hat, level, a, b)[None], gy, not header.legacy)[0]
                 bar.update()
             _check_empty(coder)
             g_s = lambda t: self.model.synthesis(t, training=False)  # noqa: E731
@@ -669,21 +670,30 @@ class HyperpriorCodec:
             return self.z_rows.pop(coder, z_shape if header.tiled else (1,) + z_shape).reshape(z_shape)
         return self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape))
 
-    def _pop_y(self, coders: list, raw: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    def _pop_y(self, coders: list, raw: np.ndarray, gy: np.ndarray, at_means) -> np.ndarray:
         """Latent values y_hat / gy (N, h, w, C) float32, slice by slice, given h_s's output `raw` (N, h, w, 2C).
 
         One coder per image, or one coder for all N (tiles, pushed together); CodecError if corrupt.
+        `at_means` (a bool, or one per coder): each value at its bin's mean under its Gaussian (versions
+        10-12), else at the bin's centre. The channel context, if any, sees the centres on both sides.
         """
+        shifts = []
+
         def quantise(s: int, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
             idx = scale_indexes(sigma)
             try:
                 if len(coders) == 1:
-                    return self.y_coder.pop(coders[0], idx) + mu
-                return np.stack([self.y_coder.pop(c, i) for c, i in zip(coders, idx)]) + mu
+                    sym = self.y_coder.pop(coders[0], idx)
+                else:
+                    sym = np.stack([self.y_coder.pop(c, i) for c, i in zip(coders, idx)])
             except (ValueError, RuntimeError, AssertionError) as err:
                 raise CodecError(f"corrupt payload ({err})") from err
+            shifts.append(bin_mean_offsets(sym, idx))
+            return sym + mu
 
-        return self._latent_chain(raw, gy, quantise).astype(np.float32)
+        y = self._latent_chain(raw, gy, quantise)
+        mask = np.asarray(at_means, np.float64)
+        return (y + mask.reshape(mask.shape + (1,) * (y.ndim - mask.ndim)) * np.concatenate(shifts, -1) / gy).astype(np.float32)
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
                        refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> bytes:

@@ -4,7 +4,9 @@
     byte 1        format version: 10 = the image coded whole, 11 = coded as independent 32x32 tiles, 12 = coded
                   whole at a smaller size (`rescale`); what the codec writes. Each is the version three below
                   it (7, 8, 9) with the payload's length counted in bytes and its last word stored without
-                  its zero high bytes (1.5 bytes less a byte string on average). Versions 3 to 9 still decode:
+                  its zero high bytes (1.5 bytes less a byte string on average), and decoded with each latent
+                  value at its bin's mean under its Gaussian instead of the bin's centre
+                  (`tables.bin_mean_offsets`; same bytes, higher PSNR). Versions 3 to 9 still decode as before:
                   odd = whole, even = tiles; the hyper-latent z under the fixed tables (3, 4), adapted row by
                   row (5, 6; `entropy.adaptive`), adapted per context of the neighbours already coded (7, 8;
                   `entropy.context`, as in 10 to 12); 9 as 7, at a smaller size
@@ -109,7 +111,7 @@ class Header:
     tiled: bool = False  # even format versions: independent 32x32 tiles
     z_coding: str = "context"  # one of Z_CODINGS: how the payload codes z (what the codec writes: "context")
     scale16: int = 16  # versions 9 and 12: coded at `coded_sides` (scale16 / 16 of each side), then resized to height x width
-    trimmed: bool = True  # versions 10-12: payload length in bytes, the last word without its zero high bytes (z per context only)
+    legacy: bool = False  # versions 3-9: payload counted in words and stored whole, values decoded at their bins' centres
 
     @property
     def rescaled(self) -> bool:
@@ -127,7 +129,7 @@ def coded_side(side: int, scale16: int) -> int:
 
 
 def pack(header: Header, words: np.ndarray) -> bytes:
-    """header + payload (words, or their bytes trimmed: `header.trimmed`) + check byte."""
+    """header + payload (trimmed bytes, or whole words for `header.legacy` and the z codings before "context") + check byte."""
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
     version = VERSIONS[header.tiled, header.z_coding]
@@ -137,7 +139,7 @@ def pack(header: Header, words: np.ndarray) -> bytes:
             raise ValueError(f"a rescaled image is coded whole with z per context at a scale of {SCALES16.start}..{SCALES16.stop - 1} "
                              f"sixteenths; got {header.scale16}, tiled={header.tiled}, z coding {header.z_coding!r}")
         version, scale = WORD_RESCALED, bytes([header.scale16])
-    trimmed = header.trimmed and version in TRIMMED
+    trimmed = not header.legacy and version in TRIMMED
     payload = payload_bytes(words, trimmed)
     version, length = (TRIMMED[version], len(payload)) if trimmed else (version, len(words))
     body = (bytes([MAGIC, version]) + header.model + bytes([header.level16]) + scale + write_varint(header.height)
@@ -195,4 +197,4 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     data += bytes(-len(data) % 4)  # the trimmed zero high bytes of the last word
     words = np.frombuffer(data, "<u4").astype(np.uint32)
     tiled, z_coding = next((k for k, v in VERSIONS.items() if v == base), (False, "context"))  # 9: as 7
-    return Header(blob[2:4], blob[4], height, width, tiled, z_coding, scale16, trimmed), words
+    return Header(blob[2:4], blob[4], height, width, tiled, z_coding, scale16, legacy=not trimmed), words

@@ -10,6 +10,8 @@ machine, except which table a latent uses (see `scale_indexes`).
   bin of N(0, s^2) over -R..R (R about 7 s) plus an escape symbol; an escaped value is sent
   after all the others as two uniform bytes (values beyond +-32767 are clipped).
 - `quantise_pmf`: probabilities -> integer frequencies (each at least 1, summing to 2^16).
+- `bin_mean_offsets`: where a decoder puts a decoded value inside its unit bin: the bin's mean under the
+  same N(0, s^2), not its centre (byte format versions 10 to 12).
 """
 
 from __future__ import annotations
@@ -58,6 +60,28 @@ def gaussian_tables(scales: np.ndarray = SCALES, tail: float = TAIL) -> list[np.
         pmf = _normal_cdf((v + 0.5) / s) - _normal_cdf((v - 0.5) / s)
         tables.append(quantise_pmf(np.append(pmf, max(tail, 1.0 - pmf.sum()))))
     return tables
+
+
+def bin_mean_offsets(symbols: np.ndarray, indexes: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
+    """E[v | round(v) = k] - k for v ~ N(0, s^2), per symbol k (centred) and table index: each value's shift to its bin's mean.
+
+    The density falls across a bin away from 0, so a bin's mean lies nearer 0 than its centre: by up to
+    half a bin where s is small, by nothing at k = 0 or where s is large. Standard normal u = v / s over
+    [a, b] = [(|k| - 1/2) / s, (|k| + 1/2) / s]: E[u] = (phi(a) - phi(b)) / (Q(a) - Q(b)), written with
+    erfcx so that far tails (a up to ~10^4) neither underflow nor divide 0 by 0. float64, shape of `symbols`.
+    """
+    from scipy.special import erfcx
+
+    symbols = np.asarray(symbols)
+    out = np.zeros(symbols.shape, np.float64)
+    nz = symbols != 0  # most values at low rates: nothing to compute
+    k = np.abs(symbols[nz]).astype(np.float64)
+    s = np.asarray(scales, np.float64)[np.asarray(indexes)[nz]]
+    a, b = (k - 0.5) / s, (k + 0.5) / s
+    fall = np.exp(-0.5 * (b * b - a * a))  # phi(b) / phi(a), in (0, 1)
+    ratio = math.sqrt(2 / math.pi) * (1 - fall) / (erfcx(a / math.sqrt(2)) - erfcx(b / math.sqrt(2)) * fall)  # E[u]
+    out[nz] = np.sign(symbols[nz]) * (s * ratio - k)
+    return out
 
 
 def scale_indexes(sigma: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
