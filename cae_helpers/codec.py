@@ -81,6 +81,9 @@ class HyperpriorCodec:
     z_low: int
     y_tables: list[np.ndarray] = field(default_factory=gaussian_tables)
     batch_size: int = 256
+    # per level, how far versions 10-12 move each value from its bin's centre toward its bin's mean (1: all the way);
+    # fitted on held-out training images (tools/fit_bin_means.py), shipped in tables.npz; None: 1 at every level
+    bin_mean_weights: np.ndarray | None = None
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -103,16 +106,24 @@ class HyperpriorCodec:
         model = load_hyperprior(directory)
         with np.load(directory / "tables.npz") as f:
             y_tables = [f[f"y{j}"] for j in range(int(f["y_count"]))]
-            return cls(model, f["z"], int(f["z_low"]), y_tables)
+            weights = np.asarray(f["bin_mean_weights"], np.float64) if "bin_mean_weights" in f.files else None
+            return cls(model, f["z"], int(f["z_low"]), y_tables, bin_mean_weights=weights)
 
     def save(self, directory, info: dict | None = None) -> None:
         """weights.npz and config.json (float16 weights), tables.npz (the integer tables both sides use)."""
         from .hyperprior import save_hyperprior
-        from .io import atomic_write
 
         save_hyperprior(self.model, directory, info)
+        self.save_tables(directory)
+
+    def save_tables(self, directory) -> None:
+        """tables.npz alone: the integer tables and the bin-mean weights, what decoding needs besides the weights."""
+        from .io import atomic_write
+
         arrays = {"z": self.z_tables, "z_low": self.z_low, "y_count": len(self.y_tables)}
         arrays |= {f"y{j}": t for j, t in enumerate(self.y_tables)}
+        if self.bin_mean_weights is not None:
+            arrays["bin_mean_weights"] = np.asarray(self.bin_mean_weights, np.float64)
 
         def write(tmp: str) -> None:
             with open(tmp, "wb") as f:
@@ -208,6 +219,12 @@ class HyperpriorCodec:
             hi, t = min(lo + 1, len(log_g) - 1), level - lo
             out.append(np.exp((1 - t) * log_g[lo] + t * log_g[hi]))
         return out[0], out[1]
+
+    def bin_mean_weight(self, level: float) -> float:
+        """How far (0..) versions 10-12 move a value from its bin's centre toward its mean at `level`: linear between levels."""
+        if self.bin_mean_weights is None:
+            return 1.0
+        return float(np.interp(level, np.arange(len(self.bin_mean_weights)), self.bin_mean_weights))
 
     def hyper_raw(self, z_hat: np.ndarray, level: float) -> np.ndarray:
         """h_s's output (N, 4h, 4w, 2C): ungained mean and log-scale of y, from integer z_hat (N, h, w, Nz), in NumPy float64."""
@@ -430,7 +447,8 @@ class HyperpriorCodec:
         """Per image (N,): bits as the byte format codes them per pixel + lambda * 255^2 * MSE of the decoded image, before uint8 rounding."""
         y_sym, y_idx, z_sym, mu = self._quantised(y, z, level)
         rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_context.bits(z_sym[i:i + 1]) for i in range(len(y))])
-        y_hat = ((y_sym + mu + bin_mean_offsets(y_sym, y_idx)) / self.gains(level)[0]).astype(np.float32)  # as decoded
+        y_hat = y_sym + mu + self.bin_mean_weight(level) * bin_mean_offsets(y_sym, y_idx)  # as decoded
+        y_hat = (y_hat / self.gains(level)[0]).astype(np.float32)
         x_hat = np.clip(np.asarray(self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)), 0, 1)
         height, width = images.shape[1:3]
         mse = np.mean(np.square(x_hat[:, :height, :width].astype(np.float64) - to_float(images)), axis=(1, 2, 3))
@@ -559,7 +577,7 @@ class HyperpriorCodec:
         for lv in np.unique(levels):  # phase 2: h_s in one batch per level; phase 3: the latents, slice by slice
             rows = np.flatnonzero(levels == lv)
             y = self._pop_y([coders[i] for i in rows], self.hyper_raw(z_hat[rows], lv), self.gains(lv)[0],
-                            [not parsed[i][0].legacy for i in rows])
+                            [self._shift_weight(parsed[i][0]) for i in rows])
             if y_hat is None:
                 y_hat = np.zeros((len(parsed),) + y.shape[1:], np.float32)
             y_hat[rows] = y
@@ -603,7 +621,7 @@ class HyperpriorCodec:
         groups = tiling.spans(len(z_hat), tiling.TILE_GROUP)
         with _strip_bar(len(groups), "decompress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in groups:
-                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), gy, not header.legacy)  # (n, 8, 8, C)
+                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), gy, self._shift_weight(header))  # (n, 8, 8, C)
                 x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
                 tiles[a:b] = to_uint8(np.asarray(x, np.float32))
                 bar.update()
@@ -621,7 +639,7 @@ class HyperpriorCodec:
         with _strip_bar(total, "decompress", progress) as bar:
             y_hat = np.empty(y_shape, np.float32)
             for a, b in tiling.coding_strips(*y_shape):
-                y_hat[a:b] = self._pop_y([coder], self.hyper_rows(z_hat, level, a, b)[None], gy, not header.legacy)[0]
+                y_hat[a:b] = self._pop_y([coder], self.hyper_rows(z_hat, level, a, b)[None], gy, self._shift_weight(header))[0]
                 bar.update()
             _check_empty(coder)
             g_s = lambda t: self.model.synthesis(t, training=False)  # noqa: E731
@@ -670,12 +688,17 @@ class HyperpriorCodec:
             return self.z_rows.pop(coder, z_shape if header.tiled else (1,) + z_shape).reshape(z_shape)
         return self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape))
 
-    def _pop_y(self, coders: list, raw: np.ndarray, gy: np.ndarray, at_means) -> np.ndarray:
+    def _shift_weight(self, header: container.Header) -> float:
+        """How far a byte string's values move toward their bins' means: 0 in versions 3-9, `bin_mean_weight` in 10-12."""
+        return 0.0 if header.legacy else self.bin_mean_weight(header.level16 / 16)
+
+    def _pop_y(self, coders: list, raw: np.ndarray, gy: np.ndarray, toward_means) -> np.ndarray:
         """Latent values y_hat / gy (N, h, w, C) float32, slice by slice, given h_s's output `raw` (N, h, w, 2C).
 
         One coder per image, or one coder for all N (tiles, pushed together); CodecError if corrupt.
-        `at_means` (a bool, or one per coder): each value at its bin's mean under its Gaussian (versions
-        10-12), else at the bin's centre. The channel context, if any, sees the centres on both sides.
+        `toward_means` (a float, or one per coder): how far each value moves from its bin's centre toward
+        its bin's mean under its Gaussian (0: the centre, versions 3-9). The channel context, if any, sees
+        the centres on both sides.
         """
         shifts = []
 
@@ -692,8 +715,8 @@ class HyperpriorCodec:
             return sym + mu
 
         y = self._latent_chain(raw, gy, quantise)
-        mask = np.asarray(at_means, np.float64)
-        return (y + mask.reshape(mask.shape + (1,) * (y.ndim - mask.ndim)) * np.concatenate(shifts, -1) / gy).astype(np.float32)
+        weight = np.asarray(toward_means, np.float64)
+        return (y + weight.reshape(weight.shape + (1,) * (y.ndim - weight.ndim)) * np.concatenate(shifts, -1) / gy).astype(np.float32)
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
                        refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> bytes:
