@@ -5,8 +5,9 @@
                   whole at a smaller size (`rescale`); what the codec writes. Each is the version three below
                   it (7, 8, 9) with the payload's length counted in bytes and its last word stored without
                   its zero high bytes (1.5 bytes less a byte string on average), and decoded with each latent
-                  value at its bin's mean under its Gaussian instead of the bin's centre
-                  (`tables.bin_mean_offsets`; same bytes, higher PSNR). Versions 3 to 9 still decode as before:
+                  value moved from its bin's centre toward the bin's mean under its Gaussian, by the codec's
+                  weight for the level (`tables.bin_mean_offsets`, `HyperpriorCodec.bin_mean_weight`; same
+                  bytes, higher PSNR). Versions 3 to 9 still decode as before, at the centres:
                   odd = whole, even = tiles; the hyper-latent z under the fixed tables (3, 4), adapted row by
                   row (5, 6; `entropy.adaptive`), adapted per context of the neighbours already coded (7, 8;
                   `entropy.context`, as in 10 to 12); 9 as 7, at a smaller size
