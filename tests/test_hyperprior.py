@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,7 +13,7 @@ from cae_helpers.entropy.tables import TOTAL, TableCoder, gaussian_tables, quant
 from cae_helpers.errors import CodecError, SettingsMismatchError
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior, load_hyperprior
 
-from tiny import TINY, random_images as _images
+from tiny import TINY, as_legacy, random_images as _images
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +111,7 @@ def test_numpy_convolutions_match_keras():
 def test_round_trip_equals_the_models_rounded_path(codec, quality):
     images = _images()
     blobs = codec.compress(images, quality)
-    out = codec.decompress(_as_legacy(codec, blobs))  # decoded at the bins' centres, as the model's path rounds
+    out = codec.decompress(as_legacy(codec, blobs))  # decoded at the bins' centres, as the model's path rounds
     level = np.full(len(images), quality - 1, np.float32)
     x_hat, bits, _ = codec.model(images.astype(np.float32) / 255, levels=level)
     expected = np.clip(np.rint(np.asarray(x_hat) * 255), 0, 255)
@@ -239,15 +237,6 @@ def test_bin_mean_offsets_are_each_bins_mean_under_its_gaussian():
     assert np.all(np.isfinite(tail)) and -0.5 < tail[1] < tail[0] < -0.47
 
 
-def _as_legacy(codec, blobs: list[bytes]) -> list[bytes]:
-    """The same payload words in the word-counted versions (7, 8, 9), which decode each value at its bin's centre."""
-    out = []
-    for b in blobs:
-        header, words = container.unpack(b, codec.model_id)
-        out.append(container.pack(dataclasses.replace(header, legacy=True), words))
-    return out
-
-
 def test_new_byte_strings_decode_nearer_than_their_bins_centres():
     """The shipped codec on 64 photo crops (scikit-learn's photographs): version 10 decodes the same words nearer the images than 7."""
     from cae_helpers.codec import pretrained_codec
@@ -256,7 +245,7 @@ def test_new_byte_strings_decode_nearer_than_their_bins_centres():
     images = photo_crops()[0][::8][:64]
     codec = pretrained_codec(quality=2).codec
     blobs = codec.compress(images, 2)
-    legacy = _as_legacy(codec, blobs)
+    legacy = as_legacy(codec, blobs)
     assert {b[1] for b in legacy} == {7} and {b[1] for b in blobs} == {container.VERSION}
     new, old = codec.decompress(blobs), codec.decompress(legacy)
     err = lambda rec: np.mean(np.square(rec.astype(np.float64) - images))  # noqa: E731
@@ -279,9 +268,9 @@ def test_bin_mean_weights_interpolate_save_and_zero_gives_the_centres(codec, tmp
         assert plain.bin_mean_weights is None
         assert again.model_id == plain.model_id  # the weights move pixels, not bytes: the identity stays
         codec.bin_mean_weights = np.zeros(2)
-        np.testing.assert_array_equal(codec.decompress(blobs), codec.decompress(_as_legacy(codec, blobs)))
+        np.testing.assert_array_equal(codec.decompress(blobs), codec.decompress(as_legacy(codec, blobs)))
         codec.bin_mean_weights = None  # unfitted: all the way to the means
-        assert codec.bin_mean_weight(0.7) == 1.0 and not np.array_equal(codec.decompress(blobs), codec.decompress(_as_legacy(codec, blobs)))
+        assert codec.bin_mean_weight(0.7) == 1.0 and not np.array_equal(codec.decompress(blobs), codec.decompress(as_legacy(codec, blobs)))
     finally:
         codec.bin_mean_weights = saved
 

@@ -1,6 +1,9 @@
-"""Shared small test inputs: a tiny hyperprior configuration (seconds to build and train) and random uint8 images."""
+"""Shared small test inputs: a tiny hyperprior configuration (seconds to build and train), random uint8 images, and
+byte strings re-spelled in the versions that decode at the bins' centres (as the model's own rounded path does)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -11,3 +14,14 @@ TINY = dict(filters=8, latent_channels=8, hyper_filters=8, hyper_channels=4, lam
 def random_images(n: int = 6, h: int = 32, w: int = 32, seed: int = 0) -> np.ndarray:
     """(n, h, w, 3) uint8 noise images, reproducible by seed."""
     return np.random.default_rng(seed).integers(0, 256, (n, h, w, 3), dtype=np.uint8)
+
+
+def as_legacy(codec, blobs: list[bytes]) -> list[bytes]:
+    """The same payload words in the word-counted versions (7, 8, 9), which decode each value at its bin's centre."""
+    from cae_helpers.entropy import container
+
+    out = []
+    for b in blobs:
+        header, words = container.unpack(b, codec.model_id)
+        out.append(container.pack(dataclasses.replace(header, legacy=True), words))
+    return out
