@@ -700,7 +700,7 @@ class HyperpriorCodec:
         its bin's mean under its Gaussian (0: the centre, versions 3-9). The channel context, if any, sees
         the centres on both sides.
         """
-        shifts = []
+        shifts, weight = [], np.asarray(toward_means, np.float64)
 
         def quantise(s: int, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
             idx = scale_indexes(sigma)
@@ -711,11 +711,13 @@ class HyperpriorCodec:
                     sym = np.stack([self.y_coder.pop(c, i) for c, i in zip(coders, idx)])
             except (ValueError, RuntimeError, AssertionError) as err:
                 raise CodecError(f"corrupt payload ({err})") from err
-            shifts.append(bin_mean_offsets(sym, idx))
+            if weight.any():  # weight 0 (versions 3-9, or a level fitted to the centres): no offsets to compute
+                shifts.append(bin_mean_offsets(sym, idx))
             return sym + mu
 
         y = self._latent_chain(raw, gy, quantise)
-        weight = np.asarray(toward_means, np.float64)
+        if not weight.any():
+            return y.astype(np.float32)
         return (y + weight.reshape(weight.shape + (1,) * (y.ndim - weight.ndim)) * np.concatenate(shifts, -1) / gy).astype(np.float32)
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
