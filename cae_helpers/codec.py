@@ -447,12 +447,21 @@ class HyperpriorCodec:
         """Per image (N,): bits as the byte format codes them per pixel + lambda * 255^2 * MSE of the decoded image, before uint8 rounding."""
         y_sym, y_idx, z_sym, mu = self._quantised(y, z, level)
         rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_context.bits(z_sym[i:i + 1]) for i in range(len(y))])
-        y_hat = y_sym + mu + self.bin_mean_weight(level) * bin_mean_offsets(y_sym, y_idx)  # as decoded
-        y_hat = (y_hat / self.gains(level)[0]).astype(np.float32)
-        x_hat = np.clip(np.asarray(self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)), 0, 1)
+        x_hat = np.clip(np.asarray(self.model.synthesis.predict(self.synthesis_input(y_sym, y_idx, mu, level),
+                                                                batch_size=self.batch_size, verbose=0)), 0, 1)
         height, width = images.shape[1:3]
         mse = np.mean(np.square(x_hat[:, :height, :width].astype(np.float64) - to_float(images)), axis=(1, 2, 3))
         return rate / (height * width) + self.lmbda(level) * 255.0**2 * mse
+
+    def synthesis_input(self, y_sym: np.ndarray, y_idx: np.ndarray, mu: np.ndarray, level: float,
+                        weight: float | None = None) -> np.ndarray:
+        """The synthesis' input (N, h, w, C) float32 as byte format 10 decodes it: (symbol + mean + w x bin-mean offset) / gain.
+
+        `weight`: how far toward the bins' means (None: the codec's fitted weight at `level`).
+        """
+        w = self.bin_mean_weight(level) if weight is None else weight
+        y_hat = y_sym + mu + w * bin_mean_offsets(y_sym, y_idx) if w else y_sym + mu  # (N, h, w, C) gained
+        return (y_hat / self.gains(level)[0]).astype(np.float32)
 
     def byte_budget(self, images: np.ndarray, quality: float = 4) -> dict[str, np.ndarray]:
         """Where each image's bytes go (float64 arrays (N,)): header and check byte, hyper-latent z, latent y, ANS rounding.

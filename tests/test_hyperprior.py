@@ -275,6 +275,26 @@ def test_bin_mean_weights_interpolate_save_and_zero_gives_the_centres(codec, tmp
         codec.bin_mean_weights = saved
 
 
+def test_the_encoders_synthesis_input_is_what_the_decoder_decodes(codec):
+    """synthesis_input (refinement's keep-or-not, the size choice, fit_bin_means) gives the pixels decompress gives."""
+    from cae_helpers.pixels import to_float, to_uint8
+
+    images, level = _images(6), 0.75  # quality 1.75
+    saved = codec.bin_mean_weights
+    try:
+        codec.bin_mean_weights = np.array([0.3, 0.9, 0.5])
+        y, z = codec.gained_latents(to_float(images), level)
+        y_sym, y_idx, _, mu = codec._quantised(y, z, level)
+        x = codec.model.synthesis.predict(codec.synthesis_input(y_sym, y_idx, mu, level), verbose=0)
+        diff = to_uint8(np.asarray(x, np.float32)).astype(int) - codec.decompress(codec.compress(images, level + 1)).astype(int)
+        assert np.abs(diff).max() <= 1 and np.mean(diff != 0) < 1e-3  # float rounding only, at the uint8 edge
+        centres = codec.synthesis_input(y_sym, y_idx, mu, level, weight=0.0)
+        np.testing.assert_allclose(centres, (y_sym + mu) / codec.gains(level)[0], rtol=1e-6)
+        assert not np.allclose(centres, codec.synthesis_input(y_sym, y_idx, mu, level))  # weight 0.75 moves them
+    finally:
+        codec.bin_mean_weights = saved
+
+
 def test_trimmed_payloads_round_trip_in_one_spelling():
     """Versions 10-12 store the last word without its zero high bytes: 1 to 4 bytes, restored on reading; nothing else reads."""
     import zlib

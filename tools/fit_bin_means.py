@@ -20,7 +20,6 @@ import numpy as np
 
 from cae_helpers.codec import HyperpriorCodec
 from cae_helpers.data import load_cifar100, protocol_splits
-from cae_helpers.entropy.tables import bin_mean_offsets
 from cae_helpers.io import command_line, versions, write_json
 from cae_helpers.metrics import mean_psnr
 from cae_helpers.pixels import to_float, to_uint8
@@ -32,11 +31,9 @@ def psnr_by_weight(codec: HyperpriorCodec, images: np.ndarray, level: float) -> 
     """Mean PSNR (uint8) of the images decoded at each weight of GRID, from one analysis: {w: dB}."""
     y, z = codec.gained_latents(to_float(images), level)
     y_sym, y_idx, _, mu = codec._quantised(y, z, level)
-    offsets, gy = bin_mean_offsets(y_sym, y_idx), codec.gains(level)[0]
     out = {}
     for w in GRID:
-        y_hat = ((y_sym + mu + w * offsets) / gy).astype(np.float32)
-        x = codec.model.synthesis.predict(y_hat, batch_size=codec.batch_size, verbose=0)
+        x = codec.model.synthesis.predict(codec.synthesis_input(y_sym, y_idx, mu, level, w), batch_size=codec.batch_size, verbose=0)
         out[float(w)] = mean_psnr(images, to_uint8(np.asarray(x, np.float32)))
     return out
 

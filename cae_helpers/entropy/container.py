@@ -4,7 +4,8 @@
     byte 1        format version: 10 = the image coded whole, 11 = coded as independent 32x32 tiles, 12 = coded
                   whole at a smaller size (`rescale`); what the codec writes. Each is the version three below
                   it (7, 8, 9) with the payload's length counted in bytes and its last word stored without
-                  its zero high bytes (1.5 bytes less a byte string on average), and decoded with each latent
+                  its zero high bytes (1.5 bytes less a byte string on average; 0.5-1 net where the byte count
+                  needs a second length byte, past 127), and decoded with each latent
                   value moved from its bin's centre toward the bin's mean under its Gaussian, by the codec's
                   weight for the level (`tables.bin_mean_offsets`, `HyperpriorCodec.bin_mean_weight`; same
                   bytes, higher PSNR). Versions 3 to 9 still decode as before, at the centres:
