@@ -437,7 +437,8 @@ class HyperpriorCodec:
         y_out, z_out = y.copy(), z.copy()
         with tqdm(total=len(chunks) * settings.steps, desc="refine steps", leave=False, disable=not progress) as bar:
             for a, b in chunks:
-                refined = refine_latents(self.model, x[a:b], y[a:b], z[a:b], self.gains(level), self.lmbda(level), settings, bar.update)
+                refined = refine_latents(self.model, x[a:b], y[a:b], z[a:b], self.gains(level), self.lmbda(level), settings, bar.update,
+                                         toward_means=self.bin_mean_weight(level))
                 plain_loss = self._measured_loss(images[a:b], y[a:b], z[a:b], level)
                 refined_loss = self._measured_loss(images[a:b], *refined, level)
                 y_out[a:b], z_out[a:b] = better_of((y[a:b], z[a:b]), refined, plain_loss, refined_loss)

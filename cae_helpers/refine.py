@@ -16,6 +16,8 @@ refinement did not lower (`better_of`), so refining never makes the objective wo
 
 from __future__ import annotations
 
+import functools
+import math
 import weakref
 from dataclasses import dataclass
 
@@ -24,6 +26,9 @@ import numpy as np
 from keras import ops
 
 from .entropy.priors import bits, gaussian_likelihood
+from .entropy.tables import SCALES, bin_mean_offsets
+
+OFFSET_SYMBOLS = 1024  # |k| past this reads k = 1024's offset (the largest |k| of the default codec at quality 8 on 500 images: 147)
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,33 @@ def soft_round(v, tau, noise):
     return f + ops.sigmoid(odds / tau + noise)
 
 
-def _loss(model, y, z, tau, noise_y, noise_z, x, gy, gz, lmbda):
+@functools.cache
+def _offset_table() -> np.ndarray:
+    """(scales, OFFSET_SYMBOLS + 1) float32: `bin_mean_offsets` of |k| = 0 .. OFFSET_SYMBOLS under each shipped table's scale."""
+    k = np.arange(OFFSET_SYMBOLS + 1)[None, :]
+    idx = np.arange(len(SCALES))[:, None]
+    return bin_mean_offsets(np.broadcast_to(k, (len(SCALES), k.size)), np.broadcast_to(idx, (len(SCALES), k.size))).astype(np.float32)
+
+
+def decoded_offsets(y, mu, sigma):
+    """Where byte format 10's decoder moves each value from its bin's centre (before its weight), no gradient; shapes of y.
+
+    From the hard symbol round(y - mu) and the table index of sigma, as the decoder computes them
+    (`tables.scale_indexes`, `tables.bin_mean_offsets`), read off a table of |k| up to OFFSET_SYMBOLS.
+    """
+    k = ops.round(y - mu)
+    step = (math.log(SCALES[-1]) - math.log(SCALES[0])) / (len(SCALES) - 1)
+    idx = ops.clip(ops.round((ops.log(ops.maximum(sigma, 1e-12)) - math.log(SCALES[0])) / step), 0, len(SCALES) - 1)
+    flat = ops.cast(idx, "int32") * (OFFSET_SYMBOLS + 1) + ops.cast(ops.minimum(ops.abs(k), OFFSET_SYMBOLS), "int32")
+    return ops.stop_gradient(ops.sign(k) * ops.take(ops.convert_to_tensor(_offset_table().ravel()), flat))
+
+
+def _loss(model, y, z, tau, noise_y, noise_z, x, gy, gz, lmbda, toward_means):
     """The summed training loss of a batch, the decoder's view with soft rounding: what (y, z) are refined on.
 
     y (B, H/4, W/4, C) and z (B, H/16, W/16, Nz) gained latents (C: the coded channels); x (B, H, W, 3) the padded images in [0, 1];
-    gy, gz (1, 1, 1, C) the level's gains; lmbda a scalar.
+    gy, gz (1, 1, 1, C) the level's gains; lmbda a scalar; toward_means the decoder's bin-mean weight at the level (0: the
+    centres): the synthesis sees each value where the decoder will put it, the rate its symbol.
     """
     pixels = ops.cast(ops.shape(x)[1] * ops.shape(x)[2], "float32")
     z_hat = soft_round(z, tau, noise_z)
@@ -73,7 +100,8 @@ def _loss(model, y, z, tau, noise_y, noise_z, x, gy, gz, lmbda):
     mu, sigma, y_hat = model.latent_parameters(model.hyper_synthesis(z_hat / gz, training=False), gy,  # the model's own mapping
                                                lambda s, m: soft_round(y_s[s] - m, tau, noise_s[s]) + m)
     rate = bits(gaussian_likelihood(y_hat, mu, sigma)) + bits(model.z_prior.likelihood(z_hat))
-    mse = ops.mean(ops.square(x - model.synthesis(y_hat / gy, training=False)), axis=(1, 2, 3))
+    decoded = y_hat + toward_means * decoded_offsets(y, mu, sigma)  # (B, H/4, W/4, C)
+    mse = ops.mean(ops.square(x - model.synthesis(decoded / gy, training=False)), axis=(1, 2, 3))
     return ops.sum(rate / pixels + lmbda * 255.0**2 * mse)
 
 
@@ -123,15 +151,17 @@ class _Adam:
 
 
 def refine_latents(model, x: np.ndarray, y: np.ndarray, z: np.ndarray, gains: tuple[np.ndarray, np.ndarray],
-                   lmbda: float, settings: RefineSettings = RefineSettings(), tick=None) -> tuple[np.ndarray, np.ndarray]:
+                   lmbda: float, settings: RefineSettings = RefineSettings(), tick=None,
+                   toward_means: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Refined gained latents (y (B, H/4, W/4, C), z (B, H/16, W/16, Nz), float64) of padded images x (B, H, W, 3) in [0, 1].
 
     `y`, `z`: the analysis transforms' gained latents to start from; `gains`: (y gain (C,), z gain (Nz,));
-    `lmbda`: the level's rate-distortion trade-off; `tick`: called after each step (a progress bar).
+    `lmbda`: the level's rate-distortion trade-off; `tick`: called after each step (a progress bar);
+    `toward_means`: how far the decoder moves values toward their bins' means (`HyperpriorCodec.bin_mean_weight`).
     """
     fixed = [ops.convert_to_tensor(np.asarray(x, np.float32))]
     fixed += [ops.convert_to_tensor(np.asarray(g, np.float32)[None, None, None, :]) for g in gains]
-    fixed.append(ops.convert_to_tensor(np.float32(lmbda)))
+    fixed += [ops.convert_to_tensor(np.float32(lmbda)), ops.convert_to_tensor(np.float32(toward_means))]
     step = _value_and_grad(model)
     params = [np.array(y, np.float32), np.array(z, np.float32)]
     adam = _Adam(params, settings.learning_rate)

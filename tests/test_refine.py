@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cae_helpers.codec import pretrained_codec, shipped_codec
-from cae_helpers.refine import RefineSettings, _Adam, better_of, soft_round
+from cae_helpers.refine import OFFSET_SYMBOLS, RefineSettings, _Adam, better_of, decoded_offsets, soft_round
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,22 @@ def test_settings_are_checked_and_the_temperature_anneals():
     for bad in (dict(steps=0), dict(learning_rate=0), dict(tau_end=0.0), dict(tau_start=0.1, tau_end=0.2)):
         with pytest.raises(ValueError):
             RefineSettings(**bad)
+
+
+def test_refinement_sees_each_value_where_the_decoder_puts_it():
+    """decoded_offsets (in the refinement graph) = the decoder's bin_mean_offsets of round(y - mu) under sigma's table."""
+    from cae_helpers.entropy.tables import bin_mean_offsets, scale_indexes
+
+    rng = np.random.default_rng(0)
+    sigma = np.exp(rng.uniform(np.log(0.05), np.log(300), 4000)).astype(np.float32)
+    mu = rng.normal(0, 3, 4000).astype(np.float32)
+    y = (mu + sigma * rng.normal(0, 2, 4000)).astype(np.float32)
+    y[:50] = mu[:50] - rng.uniform(OFFSET_SYMBOLS + 1, 3 * OFFSET_SYMBOLS, 50)  # past the table: read at its last symbol
+    k = np.round(y - mu)
+    want = bin_mean_offsets(np.clip(k, -OFFSET_SYMBOLS, OFFSET_SYMBOLS), scale_indexes(sigma))
+    got = np.asarray(decoded_offsets(y, mu, sigma), np.float64)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert np.abs(want).max() > 0.4 and np.all(got[k == 0] == 0)
 
 
 def test_soft_rounding_stays_between_floor_and_ceiling_and_hardens_as_tau_falls():
