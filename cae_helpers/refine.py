@@ -17,7 +17,6 @@ refinement did not lower (`better_of`), so refining never makes the objective wo
 from __future__ import annotations
 
 import functools
-import math
 import weakref
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ import numpy as np
 from keras import ops
 
 from .entropy.priors import bits, gaussian_likelihood
-from .entropy.tables import SCALES, bin_mean_offsets
+from .entropy.tables import SCALES, bin_mean_offsets, log_scale_grid
 
 OFFSET_SYMBOLS = 1024  # |k| past this reads k = 1024's offset (the largest |k| of the default codec at quality 8 on 500 images: 147)
 
@@ -81,8 +80,8 @@ def decoded_offsets(y, mu, sigma):
     (`tables.scale_indexes`, `tables.bin_mean_offsets`), read off a table of |k| up to OFFSET_SYMBOLS.
     """
     k = ops.round(y - mu)
-    step = (math.log(SCALES[-1]) - math.log(SCALES[0])) / (len(SCALES) - 1)
-    idx = ops.clip(ops.round((ops.log(ops.maximum(sigma, 1e-12)) - math.log(SCALES[0])) / step), 0, len(SCALES) - 1)
+    first, step = log_scale_grid()  # as tables.scale_indexes, in keras ops
+    idx = ops.clip(ops.round((ops.log(ops.maximum(sigma, 1e-12)) - first) / step), 0, len(SCALES) - 1)
     flat = ops.cast(idx, "int32") * (OFFSET_SYMBOLS + 1) + ops.cast(ops.minimum(ops.abs(k), OFFSET_SYMBOLS), "int32")
     return ops.stop_gradient(ops.sign(k) * ops.take(ops.convert_to_tensor(_offset_table().ravel()), flat))
 

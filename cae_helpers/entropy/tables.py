@@ -84,11 +84,16 @@ def bin_mean_offsets(symbols: np.ndarray, indexes: np.ndarray, scales: np.ndarra
     return out
 
 
+def log_scale_grid(scales: np.ndarray = SCALES) -> tuple[float, float]:
+    """(log of the first scale, log-step between scales): index = rint((log sigma - first) / step), clipped."""
+    return math.log(scales[0]), (math.log(scales[-1]) - math.log(scales[0])) / (len(scales) - 1)
+
+
 def scale_indexes(sigma: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
     """Index of the table whose scale is nearest each sigma in log-scale (clipped to the table)."""
     log_s = np.log(np.maximum(np.asarray(sigma, np.float64), 1e-12))
-    step = (math.log(scales[-1]) - math.log(scales[0])) / (len(scales) - 1)
-    return np.clip(np.rint((log_s - math.log(scales[0])) / step), 0, len(scales) - 1).astype(np.int64)
+    first, step = log_scale_grid(scales)
+    return np.clip(np.rint((log_s - first) / step), 0, len(scales) - 1).astype(np.int64)
 
 
 def _groups(indexes: np.ndarray) -> list[tuple[int, np.ndarray]]:
