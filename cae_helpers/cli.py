@@ -471,7 +471,8 @@ def _train(args, argv) -> int:
     extra = {"config": cfg.to_dict(), "fit_images": len(fit), "validation_images": len(val),
              "validation_is_test_set": cfg.protocol == "reference", "epochs_run": result.epochs_run,
              "best_epoch": result.best_epoch, "weights": "best validation epoch" if cfg.keep_best else "last epoch",
-             "train_wall_time_s": result.wall_time_s, "images_per_s": len(fit) * result.epochs_run / result.wall_time_s}
+             "train_wall_time_s": result.wall_time_s, "resumed_from_epoch": result.resumed_from,
+             "train_seconds_all_sittings": result.train_seconds, "images_per_s": result.images_per_s(len(fit))}
     _report(args, argv, data, test, result.autoencoder, result.encoder, extra, start)
     return 0
 

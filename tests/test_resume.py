@@ -48,6 +48,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     try:
         _kill_after_epoch(killed, 2)
         assert not (killed / "autoencoder.keras").exists()
+        first_sitting = json.loads((killed / "backup" / "state.json").read_text())["train_seconds"]
         # a kill in the middle of a write leaves only a temporary file, which resuming ignores
         (killed / "backup" / ".tmp-x1-epoch0009.weights.h5").write_bytes(b"half a file")
         _finish(_start(killed))
@@ -57,6 +58,8 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
 
     a, b = (json.loads((d / "history.json").read_text()) for d in (whole, killed))
     assert b["resumed_from_epoch"] >= 2 and a["resumed_from_epoch"] == 0
+    # the resumed run's training time counts the killed sitting's too
+    assert 0 < first_sitting < b["train_seconds_all_sittings"] and a["train_seconds_all_sittings"] > 0
     assert a["history"] == b["history"] and a["best_epoch"] == b["best_epoch"]
     wa, wb = (load_autoencoder(d / "autoencoder.keras")[0].get_weights() for d in (whole, killed))
     assert all(np.array_equal(x, y) for x, y in zip(wa, wb))

@@ -9,6 +9,7 @@ import pytest
 
 from cae_helpers import Split, TrainConfig, train
 from cae_helpers.training import resolve_precision
+from cae_helpers.training.reference import TrainResult
 
 
 def _split(n, seed):
@@ -57,12 +58,27 @@ def test_train_writes_history_model_and_restores_best(splits, tmp_path):
     assert 1 <= res.best_epoch <= 3
     saved = json.loads((tmp_path / "history.json").read_text())
     assert saved["config"]["keep_best"] is True and saved["history"]["val_loss"] == res.history["val_loss"]
+    assert res.resumed_from == 0 and 0 < res.train_seconds <= res.wall_time_s == saved["train_wall_time_s"]
     assert (tmp_path / "autoencoder.keras").is_file() and (tmp_path / "history.csv").is_file()
     assert not (tmp_path / "backup").exists()  # the resumable checkpoint goes once the run is finished
     # the weights kept are the best epoch's: their validation loss is the minimum seen
     x = val.images.astype(np.float32) / 255
     val_loss = float(np.mean((res.autoencoder.predict(x, verbose=0) - x) ** 2))
     assert val_loss == pytest.approx(min(res.history["val_loss"]), rel=1e-3)
+
+
+def _result(resumed_from, train_seconds, wall=60.0):
+    return TrainResult(None, None, None, {}, 10, 7, wall, resumed_from, train_seconds)
+
+
+def test_train_summary_counts_every_sitting_and_says_when_it_cannot():
+    assert _result(0, 120.0).summary(600) == "10 epochs in 2.0 min of training (50 images/s); best epoch 7"
+    assert _result(4, 300.0).summary(600) == "10 epochs (resumed after epoch 4) in 5.0 min of training (20 images/s); best epoch 7"
+    # a checkpoint from before the time was kept: only this sitting's 6 epochs in its 60 s are figures
+    untimed = _result(4, None)
+    assert untimed.images_per_s(600) == pytest.approx(60.0)
+    assert untimed.summary(600) == ("10 epochs (resumed after epoch 4); this sitting: 6 epochs in 1.0 min "
+                                    "(60 images/s; earlier sittings not timed); best epoch 7")
 
 
 def test_same_seed_same_weights(splits):

@@ -106,8 +106,7 @@ the reference instead validated on the test images and kept the last epoch's wei
 fit_split, val_split = cae.protocol_splits(train_split, test_split, cfg.protocol, cfg.val_size, cfg.seed)
 print(f"fitting {len(fit_split):,} images, validating on {len(val_split):,}")
 result = cae.train(cfg, fit_split, val_split, out / "run", verbose=VERBOSE)
-print(f"{result.epochs_run} epochs in {result.wall_time_s / 60:.1f} min "
-      f"({len(fit_split) * result.epochs_run / result.wall_time_s:.0f} images/s); best epoch {result.best_epoch}")
+print(result.summary(len(fit_split)))  # a resumed run counts its earlier sittings' time too
 kept = result.best_epoch if cfg.keep_best else result.epochs_run
 cae.plot_history(result.history, f"reference model, {cfg.protocol} protocol", kept_epoch=kept);"""),
     md("""## 4. Evaluation on the test images
@@ -303,7 +302,8 @@ Everything above, with the settings and package versions, goes to `OUT_DIR/metri
 from cae_helpers.io import write_json
 
 extra = {"smoke": SMOKE, "config": cfg.to_dict(), "fit_images": len(fit_split), "validation_images": len(val_split),
-         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "train_wall_time_s": result.wall_time_s}
+         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "train_wall_time_s": result.wall_time_s,
+         "resumed_from_epoch": result.resumed_from, "train_seconds_all_sittings": result.train_seconds}
 record = metrics_record(metrics, f"{len(test_split)} CIFAR-100 test images", data.source, None, extra, result.wall_time_s,
                         command="Convolutional_AutoEncoder_for_Cifar_dataset.ipynb (README's papermill command)")
 print("wrote", write_json(out / "metrics.json", record))"""),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -400,7 +401,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     Saved in `directory`: the weights with the optimizer state, the early-stopping state
     (with its best weights) and the history so far, named by state.json, which is
     replaced last, so a kill at any moment leaves the previous complete state.
-    Put it after the EarlyStopping callback it restores.
+    Put it after the EarlyStopping callback it restores. `seconds` adds up the training time of
+    every sitting to the last saved epoch (None when a checkpoint from before it was recorded was
+    resumed), so a resumed run reports its whole time, not only its last sitting's.
     """
 
     def __init__(self, directory: str | os.PathLike, stopper: keras.callbacks.EarlyStopping):
@@ -409,12 +412,16 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self.stopper = stopper
         self.history: dict[str, list[float]] = {}
         self.resumed_from = 0
+        self.seconds: float | None = 0.0  # training time of all sittings up to the last saved epoch
+        self._earlier: float | None = 0.0  # ... of the sittings before this one
+        self._sitting_start = 0.0
 
     @property
     def state_path(self) -> Path:
         return self.directory / "state.json"
 
     def on_train_begin(self, logs=None):
+        self._sitting_start = time.perf_counter()
         if not self.state_path.is_file():
             return
         try:
@@ -439,12 +446,15 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             sg.state.assign(np.asarray(value, dtype=sg.state.dtype))
         self.history = state["history"]
         self.resumed_from = state["epoch"]
+        self._earlier = self.seconds = state.get("train_seconds")  # absent from checkpoints written before it was kept
         # a run that had already stopped early stays stopped
         self.model._initial_epoch = self.params["epochs"] if state["stopped_epoch"] else state["epoch"]
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
+        if self._earlier is not None:
+            self.seconds = self._earlier + time.perf_counter() - self._sitting_start
         self.directory.mkdir(parents=True, exist_ok=True)
         weights = f"epoch{epoch + 1:04d}.weights.h5"
         atomic_write(self.directory / weights, self.model.save_weights)
@@ -456,7 +466,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         write_json(self.state_path, {"epoch": epoch + 1, "weights": weights, "best_weights": best, "wait": s.wait,
                                      "best": float(s.best), "best_epoch": s.best_epoch, "stopped_epoch": s.stopped_epoch,
                                      "seed_states": [np.asarray(sg.state.value).tolist() for sg in _seed_generators(self.model)],
-                                     "history": self.history})
+                                     "train_seconds": self.seconds, "history": self.history})
         for old in [*self.directory.glob("epoch*.weights.h5"), *self.directory.glob("best*.npz")]:
             if old.name not in (weights, best):  # earlier epochs' files; settings.json and state.json stay
                 old.unlink()

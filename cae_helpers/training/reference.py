@@ -69,7 +69,25 @@ class TrainResult:
     history: dict[str, list[float]]
     epochs_run: int
     best_epoch: int
-    wall_time_s: float
+    wall_time_s: float  # this call (this sitting of a resumed run), setup included
+    resumed_from: int = 0  # the epoch a checkpoint was resumed at (0: a fresh run)
+    train_seconds: float | None = None  # training time of every sitting; None where an earlier one did not record it
+
+    def images_per_s(self, fit_images: int) -> float:
+        """Training images/s over every sitting where all were timed, else over this sitting's epochs."""
+        if self.train_seconds:
+            return fit_images * self.epochs_run / self.train_seconds
+        return fit_images * (self.epochs_run - self.resumed_from) / self.wall_time_s
+
+    def summary(self, fit_images: int) -> str:
+        """One line: epochs, training time and images/s, with a resumed run's earlier sittings counted."""
+        line = f"{self.epochs_run} epochs" + (f" (resumed after epoch {self.resumed_from})" if self.resumed_from else "")
+        if self.train_seconds:
+            line += f" in {self.train_seconds / 60:.1f} min of training ({self.images_per_s(fit_images):.0f} images/s)"
+        elif self.epochs_run > self.resumed_from:  # earlier sittings untimed: this sitting's figures only
+            line += (f"; this sitting: {self.epochs_run - self.resumed_from} epochs in {self.wall_time_s / 60:.1f} min "
+                     f"({self.images_per_s(fit_images):.0f} images/s; earlier sittings not timed)")
+        return f"{line}; best epoch {self.best_epoch}"
 
 
 def default_strategy():
@@ -111,18 +129,21 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
                                         run_settings=dataclasses.asdict(config))
     wall = time.perf_counter() - start
     val = history.get("val_loss", [])
-    result = TrainResult(autoencoder, encoder, decoder, history, len(val), int(np.argmin(val)) + 1 if val else 0, wall)
+    resumed, seconds = (checkpoint.resumed_from, checkpoint.seconds) if checkpoint is not None else (0, wall)
+    result = TrainResult(autoencoder, encoder, decoder, history, len(val), int(np.argmin(val)) + 1 if val else 0, wall,
+                         resumed, seconds)
     if out_dir is not None:
-        _write_run(Path(out_dir), config, result, checkpoint.resumed_from)
+        _write_run(Path(out_dir), config, result)
     return result
 
 
-def _write_run(out: Path, config: TrainConfig, result: TrainResult, resumed_from: int) -> None:
+def _write_run(out: Path, config: TrainConfig, result: TrainResult) -> None:
     """The final model, history.json and history.csv; then the backup, no longer needed, goes."""
     save_model(result.autoencoder, out / "autoencoder.keras")
     write_json(out / "history.json", {"config": config.to_dict(), "history": result.history,
                                       "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                                      "resumed_from_epoch": resumed_from, "train_wall_time_s": result.wall_time_s})
+                                      "resumed_from_epoch": result.resumed_from, "train_wall_time_s": result.wall_time_s,
+                                      "train_seconds_all_sittings": result.train_seconds})
     keys = list(result.history)
     rows = ["epoch," + ",".join(keys)] + [
         f"{i + 1}," + ",".join(repr(result.history[k][i]) for k in keys) for i in range(result.epochs_run)]
