@@ -77,6 +77,7 @@ def test_train_summary_counts_every_sitting_and_says_when_it_cannot():
     # a checkpoint from before the time was kept: only this sitting's 6 epochs in its 60 s are figures
     untimed = _result(4, None)
     assert untimed.images_per_s(600) == pytest.approx(60.0)
+    assert _result(10, None).images_per_s(600) is None  # a finished, untimed run resumed: no epoch ran, no figure
     assert untimed.summary(600) == ("10 epochs (resumed after epoch 4); this sitting: 6 epochs in 1.0 min "
                                     "(60 images/s; earlier sittings not timed); best epoch 7")
 

@@ -73,11 +73,12 @@ class TrainResult:
     resumed_from: int = 0  # the epoch a checkpoint was resumed at (0: a fresh run)
     train_seconds: float | None = None  # training time of every sitting; None where an earlier one did not record it
 
-    def images_per_s(self, fit_images: int) -> float:
-        """Training images/s over every sitting where all were timed, else over this sitting's epochs."""
+    def images_per_s(self, fit_images: int) -> float | None:
+        """Training images/s over every sitting where all were timed, else over this sitting's epochs (None: none ran)."""
         if self.train_seconds:
             return fit_images * self.epochs_run / self.train_seconds
-        return fit_images * (self.epochs_run - self.resumed_from) / self.wall_time_s
+        sitting = self.epochs_run - self.resumed_from
+        return fit_images * sitting / self.wall_time_s if sitting > 0 else None
 
     def summary(self, fit_images: int) -> str:
         """One line: epochs, training time and images/s, with a resumed run's earlier sittings counted."""
