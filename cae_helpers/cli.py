@@ -469,10 +469,8 @@ def _train(args, argv) -> int:
     kept = result.best_epoch if cfg.keep_best else result.epochs_run
     plot_history(result.history, f"{cfg.model} model, {cfg.protocol} protocol", kept_epoch=kept).savefig(out / "history.png", dpi=80)
     extra = {"config": cfg.to_dict(), "fit_images": len(fit), "validation_images": len(val),
-             "validation_is_test_set": cfg.protocol == "reference", "epochs_run": result.epochs_run,
-             "best_epoch": result.best_epoch, "weights": "best validation epoch" if cfg.keep_best else "last epoch",
-             "train_wall_time_s": result.wall_time_s, "resumed_from_epoch": result.resumed_from,
-             "train_seconds_all_sittings": result.train_seconds, "images_per_s": result.images_per_s(len(fit))}
+             "validation_is_test_set": cfg.protocol == "reference", **result.record(),
+             "weights": "best validation epoch" if cfg.keep_best else "last epoch", "images_per_s": result.images_per_s(len(fit))}
     _report(args, argv, data, test, result.autoencoder, result.encoder, extra, start)
     return 0
 

@@ -302,8 +302,7 @@ Everything above, with the settings and package versions, goes to `OUT_DIR/metri
 from cae_helpers.io import write_json
 
 extra = {"smoke": SMOKE, "config": cfg.to_dict(), "fit_images": len(fit_split), "validation_images": len(val_split),
-         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "train_wall_time_s": result.wall_time_s,
-         "resumed_from_epoch": result.resumed_from, "train_seconds_all_sittings": result.train_seconds}
+         **result.record()}
 record = metrics_record(metrics, f"{len(test_split)} CIFAR-100 test images", data.source, None, extra, result.wall_time_s,
                         command="Convolutional_AutoEncoder_for_Cifar_dataset.ipynb (README's papermill command)")
 print("wrote", write_json(out / "metrics.json", record))"""),

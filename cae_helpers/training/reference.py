@@ -80,6 +80,11 @@ class TrainResult:
         sitting = self.epochs_run - self.resumed_from
         return fit_images * sitting / self.wall_time_s if sitting > 0 else None
 
+    def record(self) -> dict:
+        """How the run went, as results files record it (history.json, train's and the notebook's metrics.json)."""
+        return {"epochs_run": self.epochs_run, "best_epoch": self.best_epoch, "resumed_from_epoch": self.resumed_from,
+                "train_wall_time_s": self.wall_time_s, "train_seconds_all_sittings": self.train_seconds}
+
     def summary(self, fit_images: int) -> str:
         """One line: epochs, training time and images/s, with a resumed run's earlier sittings counted."""
         line = f"{self.epochs_run} epochs" + (f" (resumed after epoch {self.resumed_from})" if self.resumed_from else "")
@@ -141,10 +146,7 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
 def _write_run(out: Path, config: TrainConfig, result: TrainResult) -> None:
     """The final model, history.json and history.csv; then the backup, no longer needed, goes."""
     save_model(result.autoencoder, out / "autoencoder.keras")
-    write_json(out / "history.json", {"config": config.to_dict(), "history": result.history,
-                                      "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-                                      "resumed_from_epoch": result.resumed_from, "train_wall_time_s": result.wall_time_s,
-                                      "train_seconds_all_sittings": result.train_seconds})
+    write_json(out / "history.json", {"config": config.to_dict(), "history": result.history, **result.record()})
     keys = list(result.history)
     rows = ["epoch," + ",".join(keys)] + [
         f"{i + 1}," + ",".join(repr(result.history[k][i]) for k in keys) for i in range(result.epochs_run)]
