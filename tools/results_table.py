@@ -51,7 +51,7 @@ def with_default(rel: str) -> dict:
 def hyperprior_tables() -> None:
     """The headline table, then the default codec's points, summaries and gaps (CIFAR, photo crops, full photos)."""
     cifar, crops = with_default("rd-hyperprior-coded"), with_default("rd-photos-coded")
-    photos = _load("results/photos-coded-refine100/photos.json")
+    photos = _load("results/photos-format10-refine100/photos.json")  # byte format 10
     print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE), labels=LABELS))
     print()
     print(points_table(cifar["curves"][SHIPPED], label="quality"))
