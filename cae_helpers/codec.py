@@ -303,8 +303,8 @@ class HyperpriorCodec:
                  refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
-        `tiles`: code each image as independent 32x32 tiles (byte format version 11) or whole
-        (version 10); None: whole, except that a codec trained on 32x32 inputs alone
+        `tiles`: code each image as independent 32x32 tiles (byte format version 14) or whole
+        (version 13); None: whole, except that a codec trained on 32x32 inputs alone
         (`tiles_by_default`) codes images larger than one tile as tiles. Whole images up to one
         megapixel go through the networks in batches; larger ones
         one at a time in strips (`tiling`), so memory stays bounded by the strip size, not the image
@@ -315,7 +315,7 @@ class HyperpriorCodec:
         the cost of a training step per image per step (images up to one megapixel).
 
         `rescale`: code each image whole at a smaller size, resized back by the decoder (byte format
-        version 12, `rescale`): a scale such as 0.75 or 0.5, or "auto" to let the encoder choose per
+        version 15, `rescale`): a scale such as 0.75 or 0.5, or "auto" to let the encoder choose per
         image among full size, 3/4 and 1/2 by rate-distortion cost, less a size that pads to the same
         latent grid as a larger one (3/4 of a 32x32 image; `rescale.distinct_grids`): about 2.5x the
         encoding time; pays at low rates, most on photographs. None: full size.
@@ -605,7 +605,8 @@ class HyperpriorCodec:
             if maker is not None:
                 raise CodecError(f"{err}: the shipped codec {maker!r} made it; decode it with pretrained_codec(name={maker!r}) "
                                  f"or --codec {ZOO / maker}") from None
-            retired = next((n for n, (_, mid) in RETIRED.items() if bytes(blob[2:4]).hex() == mid), None)
+            found = container.model_field(blob)
+            retired = next((n for n, (_, mid) in RETIRED.items() if found is not None and found.hex() == mid), None)
             if retired is None:
                 raise
             raise CodecError(f"{err}: the retired codec {retired!r} made it; {_restore(retired)} brings it back, "
@@ -851,10 +852,10 @@ def zoo_names() -> list[str]:
 
 def zoo_model_for(blob) -> str | None:
     """The name of the shipped codec whose model id the byte string's header carries (None: no shipped codec's)."""
-    head = bytes(blob[:4]) if isinstance(blob, (bytes, bytearray, memoryview)) else b""
-    if len(head) < 4 or head[0] != container.MAGIC:
+    model = container.model_field(blob) if isinstance(blob, (bytes, bytearray, memoryview)) else None
+    if model is None:
         return None
-    return next((n for n in zoo_names() if shipped_codec(n).model_id == head[2:4]), None)
+    return next((n for n in zoo_names() if shipped_codec(n).model_id == model), None)
 
 
 @dataclass

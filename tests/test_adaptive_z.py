@@ -1,7 +1,8 @@
-"""Row-adaptive coding of the hyper-latent z (byte format versions 5 and 6), and files of versions 3 to 9 still decoding as before."""
+"""Row-adaptive coding of the hyper-latent z (byte format versions 5 and 6), and files of versions 3 to 12 still decoding as before."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from cae_helpers.entropy.tables import quantise_pmf
 FORMAT34 = Path(__file__).parent / "data" / "format34.npz"  # made by the codec as of commit 0c1ada5 (versions 3 and 4)
 FORMAT56 = Path(__file__).parent / "data" / "format56.npz"  # the same image, made as of commit d33bb52 (versions 5 and 6)
 FORMAT789 = Path(__file__).parent / "data" / "format789.npz"  # the same image's byte strings as of commit 2a7f4b2 (versions 7 to 9)
+FORMAT101112 = Path(__file__).parent / "data" / "format101112.npz"  # the same image as of commit df2c10c (versions 10 to 12), and its pixels
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def test_the_floor_bounds_every_probability(coder):
 @pytest.mark.skipif(not all(f.is_file() for f in (FORMAT34, FORMAT56, FORMAT789)), reason="a file of tests/data/format*.npz is missing")
 @pytest.mark.parametrize("name", ["hyperprior", "hyperprior-coded"])
 def test_files_in_the_earlier_formats_decode_as_before_and_the_new_format_decodes_nearer(name):
-    """Versions 3 to 9 still decode to the same pixels; 10 to 12 carry 7 to 9's words in fewer bytes, decoded at bin means."""
+    """Versions 3 to 9 still decode to the same pixels; 13 to 15 carry 7 to 9's words in fewer bytes, decoded at bin means."""
     from cae_helpers.codec import pretrained_codec
 
     pixels, rows, words = np.load(FORMAT34), np.load(FORMAT56), np.load(FORMAT789)
@@ -67,15 +69,15 @@ def test_files_in_the_earlier_formats_decode_as_before_and_the_new_format_decode
         expected = pixels[f"{name}/{layout}/decoded"]
         for data, version in ((pixels, 3), (rows, 5), (words, 7)):
             old = data[f"{name}/{layout}/blob"].tobytes()
-            assert old[1] == version + tiles
+            assert container.version_of(old) == old[1] == version + tiles
             np.testing.assert_array_equal(codec.decompress_image(old), expected)
         new = codec.compress_image(image, 2, tiles=tiles)
-        assert new[1] == (container.TILED_VERSION if tiles else container.VERSION) == 10 + tiles
+        assert container.version_of(new) == (container.TILED_VERSION if tiles else container.VERSION) == 13 + tiles
         _assert_same_words(codec, old, new)
         assert _mse(codec.decompress_image(new), image) < _mse(expected, image)  # the same symbols, each at its bin's mean
     half = words[f"{name}/half/blob"].tobytes()
     new = codec.compress_image(image, 2, rescale=0.5)
-    assert (half[1], new[1]) == (container.WORD_RESCALED, container.RESCALED_VERSION) == (9, 12)
+    assert (container.version_of(half), container.version_of(new)) == (container.WORD_RESCALED, container.RESCALED_VERSION) == (9, 15)
     _assert_same_words(codec, half, new)
     assert not np.array_equal(codec.decompress_image(new), codec.decompress_image(half))  # this noise image: no nearer at half size
     old = words[f"{name}/whole/blob"].tobytes()
@@ -83,6 +85,26 @@ def test_files_in_the_earlier_formats_decode_as_before_and_the_new_format_decode
     both = codec.decompress([old, whole])  # one batch of two versions: each decoded by its own rule
     np.testing.assert_array_equal(both, [codec.decompress_image(old), codec.decompress_image(whole)])
     assert not np.array_equal(both[0], both[1])
+
+
+@pytest.mark.skipif(not FORMAT101112.is_file(), reason="tests/data/format101112.npz is missing")
+@pytest.mark.parametrize("name", ["hyperprior", "hyperprior-coded"])
+def test_versions_10_to_12_decode_as_before_and_13_to_15_hold_the_same_payload_in_a_shorter_header(name):
+    """Byte strings of versions 10-12 still decode to their pixels; today's 13-15 carry the same payload, 1 byte shorter (not square)."""
+    from cae_helpers.codec import pretrained_codec
+
+    old_files, image = np.load(FORMAT101112), np.load(FORMAT34)["image"]  # (48, 80, 3): not square, so one byte saved
+    codec = pretrained_codec(quality=2, name=name).codec
+    for layout, kw, version in (("whole", {"tiles": False}, 10), ("tiles", {"tiles": True}, 11), ("half", {"rescale": 0.5}, 12)):
+        old = old_files[f"{name}/{layout}/blob"].tobytes()
+        assert old[:2] == bytes([container.MAGIC, version]) and container.version_of(old) == version
+        np.testing.assert_array_equal(codec.decompress_image(old), old_files[f"{name}/{layout}/decoded"])
+        new = codec.compress_image(image, 2, **kw)
+        assert container.version_of(new) == version + 3 and len(new) == len(old) - 1
+        (h_old, w_old), (h_new, w_new) = (container.unpack(b, codec.model_id) for b in (old, new))
+        np.testing.assert_array_equal(w_old, w_new)
+        assert (h_old.long_head, h_new.long_head) == (True, False) and replace(h_old, long_head=False) == h_new
+        np.testing.assert_array_equal(codec.decompress_image(new), old_files[f"{name}/{layout}/decoded"])
 
 
 def _mse(a: np.ndarray, b: np.ndarray) -> float:
@@ -106,7 +128,7 @@ def test_a_large_declared_size_needs_payload_under_the_adaptive_floors():
 
 
 def _assert_same_words(codec, old: bytes, new: bytes) -> None:
-    """new (version 10-12) holds old's (7-9) payload words, stored as bytes without the last word's zero high bytes."""
+    """new (version 10-15) holds old's (7-9) payload words, stored as bytes without the last word's zero high bytes."""
     (h_old, w_old), (h_new, w_new) = (container.unpack(b, codec.model_id) for b in (old, new))
     np.testing.assert_array_equal(w_old, w_new)
     assert (h_old.legacy, h_new.legacy) == (True, False)

@@ -75,13 +75,13 @@ def test_compress_and_decompress_files_of_odd_sizes(codec_dir, tmp_path, capsys)
     assert main(["compress", str(tmp_path / "one.png"), "--codec", str(codec_dir), "-q", "3"]) == 2  # 2 levels only
     with pytest.raises(SystemExit, match="exists"):
         main(["compress", str(tmp_path / "one.png"), "-o", str(out / "one.cae"), "--codec", str(codec_dir)])
-    assert (out / "odd.cae").read_bytes()[1] == container.TILED_VERSION and (out / "one.cae").read_bytes()[1] == container.VERSION  # auto: tiles above 32x32
+    assert container.version_of((out / "odd.cae").read_bytes()) == container.TILED_VERSION and container.version_of((out / "one.cae").read_bytes()) == container.VERSION  # auto: tiles above 32x32
     assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "whole.cae"), "--codec", str(codec_dir),
                  "--layout", "whole", "--rescale", "off", "--compare", "none", "-q", "2"]) == 0
-    assert (out / "whole.cae").read_bytes()[1] == container.VERSION
+    assert container.version_of((out / "whole.cae").read_bytes()) == container.VERSION
     assert main(["compress", str(tmp_path / "odd.png"), "-o", str(out / "half.cae"), "--codec", str(codec_dir),
                  "--rescale", "0.5", "--compare", "none", "-q", "2"]) == 0
-    assert (out / "half.cae").read_bytes()[1] == container.RESCALED_VERSION and "33x65 (coded at 17x33)" in capsys.readouterr().out  # resized back on decoding
+    assert container.version_of((out / "half.cae").read_bytes()) == container.RESCALED_VERSION and "33x65 (coded at 17x33)" in capsys.readouterr().out  # resized back on decoding
     assert main(["decompress", str(out / "half.cae"), "--codec", str(codec_dir)]) == 0
     assert np.asarray(Image.open(out / "half.png")).shape == (33, 65, 3)
 
@@ -102,10 +102,10 @@ def test_compress_chooses_the_coding_size_by_default_where_it_codes_whole(codec_
                  "--layout", "whole", "--compare", "none", "-q", "1"]) == 0
     codec = HyperpriorCodec.load(codec_dir)
     chosen = codec.compress_image(np.asarray(Image.open(tmp_path / "a.png")), 1, tiles=False, rescale="auto")
-    assert chosen[1] == container.RESCALED_VERSION and (tmp_path / "default.cae").read_bytes() == chosen  # the default is --rescale auto, byte for byte
+    assert container.version_of(chosen) == container.RESCALED_VERSION and (tmp_path / "default.cae").read_bytes() == chosen  # the default is --rescale auto, byte for byte
     assert main(["compress", str(tmp_path / "a.png"), "-o", str(tmp_path / "t.cae"), "--codec", str(codec_dir),
                  "--layout", "tiles", "--compare", "none", "-q", "1"]) == 0
-    assert (tmp_path / "t.cae").read_bytes()[1] == container.TILED_VERSION  # tiles: full size, no error about --rescale
+    assert container.version_of((tmp_path / "t.cae").read_bytes()) == container.TILED_VERSION  # tiles: full size, no error about --rescale
     with pytest.raises(SystemExit):
         main(["compress", str(tmp_path / "a.png"), "--codec", str(codec_dir), "--layout", "tiles", "--rescale", "auto"])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -145,7 +147,7 @@ def test_byte_budget_adds_up_to_the_byte_strings(codec):
     budget = codec.byte_budget(images, 2)
     np.testing.assert_array_equal(budget["total"], [len(b) for b in codec.compress(images, 2)])
     np.testing.assert_allclose(budget["header"] + budget["z"] + budget["y"] + budget["ans"], budget["total"])
-    assert np.all(budget["header"] == 9) and np.all(budget["z"] > 0) and np.all(budget["y"] > 0)
+    assert np.all(budget["header"] == 7) and np.all(budget["z"] > 0) and np.all(budget["y"] > 0)
     assert np.all((budget["ans"] >= 0) & (budget["ans"] <= 8))
 
 
@@ -183,16 +185,20 @@ def test_mutated_headers_and_payloads_raise_or_decode_to_the_declared_size(codec
 
 def test_hostile_header_sizes_are_refused_before_allocation(codec):
     good = codec.compress(_images(1), 1)[0]
-    huge = bytes([container.MAGIC, container.VERSION]) + codec.model_id + bytes([0]) + container.write_varint(65535) \
-        + container.write_varint(65535) + good[7:]  # the length field and what follows are kept
+    square = bytes([container.LEAD + 1]) + codec.model_id  # version 13, a square image: lead, model id, quality, side
+    assert good[:3] == square and good[4] == 32
+    huge = square + bytes([0]) + container.write_varint(65535) + good[5:]  # the length field and what follows are kept
     with pytest.raises(CodecError, match="outside what this format allows"):
         codec.decompress([huge])
-    zero = bytes([container.MAGIC, container.VERSION]) + codec.model_id + bytes([0, 0, 32]) + good[7:]
+    wide = bytes([container.LEAD]) + codec.model_id + bytes([0, 32]) + container.write_varint(70000) + good[5:]
+    with pytest.raises(CodecError, match="outside"):
+        codec.decompress([wide])
+    zero = square + bytes([0, 0]) + good[5:]
     with pytest.raises(CodecError, match="outside"):
         codec.decompress([zero])
     with pytest.raises(CodecError, match="past this model"):
         body = bytearray(good)
-        body[4] = 255
+        body[3] = 255
         body[-1] = __import__("zlib").crc32(bytes(body[:-1])) & 0xFF
         codec.decompress([bytes(body)])
 
@@ -246,7 +252,7 @@ def test_new_byte_strings_decode_nearer_than_their_bins_centres():
     codec = pretrained_codec(quality=2).codec
     blobs = codec.compress(images, 2)
     legacy = as_legacy(codec, blobs)
-    assert {b[1] for b in legacy} == {7} and {b[1] for b in blobs} == {container.VERSION}
+    assert {b[1] for b in legacy} == {7} and {container.version_of(b) for b in blobs} == {container.VERSION}
     new, old = codec.decompress(blobs), codec.decompress(legacy)
     err = lambda rec: np.mean(np.square(rec.astype(np.float64) - images))  # noqa: E731
     assert err(new) < 0.97 * err(old)  # a model, weight or format change that loses the gain fails here
@@ -296,21 +302,21 @@ def test_the_encoders_synthesis_input_is_what_the_decoder_decodes(codec):
 
 
 def test_trimmed_payloads_round_trip_in_one_spelling():
-    """Versions 10-12 store the last word without its zero high bytes: 1 to 4 bytes, restored on reading; nothing else reads."""
+    """Versions 10-15 store the last word without its zero high bytes: 1 to 4 bytes, restored on reading; nothing else reads."""
     import zlib
 
     model = b"\x01\x02"
     for top, kept in ((0x7F, 1), (0x1234, 2), (0xABCDEF, 3), (0x80000000, 4)):
         words = np.array([0xFFFFFFFF, top], np.uint32)
         blob = container.pack(container.Header(model, 16, 32, 32), words)
-        assert blob[1] == container.VERSION and blob[7] == 4 + kept and len(blob) == 9 + 4 + kept
+        assert container.version_of(blob) == container.VERSION and blob[5] == 4 + kept and len(blob) == 7 + 4 + kept
         header, back = container.unpack(blob, model)
         np.testing.assert_array_equal(back, words)
         assert not header.legacy and not header.tiled and header.z_coding == "context"
         words_blob = container.pack(container.Header(model, 16, 32, 32, legacy=True), words)
-        assert words_blob[1] == 7 and len(words_blob) - len(blob) == 4 - kept  # a one-byte length field either way
+        assert words_blob[1] == 7 and len(words_blob) - len(blob) == 2 + 4 - kept  # a one-byte length field either way
         np.testing.assert_array_equal(container.unpack(words_blob, model)[1], words)
-    body = bytes([container.MAGIC, container.VERSION]) + model + bytes([16, 32, 32, 5]) + b"\xff" * 4 + b"\x00"
+    body = bytes([container.LEAD + 1]) + model + bytes([16, 32, 5]) + b"\xff" * 4 + b"\x00"
     with pytest.raises(CodecError, match="ends in a zero byte"):  # the spelling with a zero high byte kept
         container.unpack(body + bytes([zlib.crc32(body) & 0xFF]), model)
     with pytest.raises(ValueError, match="non-zero word"):
@@ -319,6 +325,32 @@ def test_trimmed_payloads_round_trip_in_one_spelling():
     assert container.read_varint(big, 0, "length", max_bytes=5) == (2**34, 5)
     with pytest.raises(CodecError, match="longer than 3 bytes"):
         container.read_varint(big, 0, "height")
+
+
+def test_the_lead_byte_names_version_and_squareness_in_one_spelling():
+    """Versions 13-15: one lead byte (square or not), a square image's side once; 10-12 still read; no second spelling."""
+    import zlib
+
+    model, words = b"\x01\x02", np.array([0xFFFFFFFF, 0x1234], np.uint32)
+    seal = lambda body: body + bytes([zlib.crc32(body) & 0xFF])  # noqa: E731
+    for h, w, tiled, scale16 in ((32, 32, False, 16), (32, 48, False, 16), (64, 64, True, 16), (40, 56, False, 8)):
+        header = container.Header(model, 16, h, w, tiled, scale16=scale16)
+        short, long = container.pack(header, words), container.pack(replace(header, long_head=True), words)
+        version = container.VERSION + tiled + 2 * (scale16 != 16)
+        assert short[0] == container.LEAD + 2 * (version - 13) + (h == w) and container.version_of(short) == version
+        assert long[:2] == bytes([container.MAGIC, version - 3]) and len(long) - len(short) == 1 + (h == w)
+        got, back = container.unpack(short, model)
+        assert got == header and np.array_equal(back, words)
+        assert container.unpack(long, model)[0] == replace(header, long_head=True)
+        assert container.model_field(short) == container.model_field(long) == model
+    twice = seal(bytes([container.LEAD]) + model + bytes([16, 32, 32, 6]) + b"\xff" * 4 + b"\x34\x12")  # not-square lead, equal sides
+    with pytest.raises(CodecError, match="square image's sides stored twice"):
+        container.unpack(twice, model)
+    with pytest.raises(CodecError, match="format version 13 after magic"):
+        container.unpack(seal(bytes([container.MAGIC, 13]) + model + bytes([16, 32, 32, 6]) + b"\xff" * 4 + b"\x34\x12"), model)
+    with pytest.raises(CodecError, match="first byte 0xd6"):
+        container.unpack(seal(bytes([0xD6]) + model + bytes([16, 32, 6]) + b"\xff" * 4 + b"\x34\x12"), model)
+    assert container.version_of(b"\x89PNG") is None and container.model_field(b"\xd1") is None
 
 
 def test_bytes_made_in_bfloat16_decode_with_a_float32_model(codec, tmp_path):
@@ -421,7 +453,7 @@ def test_bytes_of_a_shipped_codec_name_it_and_decompress_finds_it(tmp_path, caps
     image = np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8)
     blob = pretrained_codec(quality=2, name=others[0]).compress_image(image)
     assert zoo_model_for(blob) == others[0] and zoo_model_for(pretrained_codec().compress_image(image)) == DEFAULT_MODEL
-    assert zoo_model_for(b"\x00" + blob[1:]) is None and zoo_model_for(blob[:3]) is None
+    assert zoo_model_for(b"\x00" + blob[1:]) is None and zoo_model_for(blob[:2]) is None and zoo_model_for(blob[:3]) == others[0]
     with pytest.raises(CodecError, match=f"made by another model.*'{others[0]}' made it"):
         pretrained_codec().decompress_image(blob)
     (tmp_path / "a.cae").write_bytes(blob)
@@ -443,6 +475,6 @@ def test_an_unknown_or_retired_zoo_name_says_what_ships_and_how_to_get_it_back()
     for name, (commit, model_id) in RETIRED.items():
         with pytest.raises(FileNotFoundError, match=f"retired; `git checkout {commit} -- cae_helpers/zoo/{name}`"):
             pretrained_codec(name=name)
-        forged = blob[:2] + bytes.fromhex(model_id) + blob[4:]  # the header of a byte string that model made
+        forged = blob[:1] + bytes.fromhex(model_id) + blob[3:]  # the header of a byte string that model made (version 13: lead, model id)
         with pytest.raises(CodecError, match=f"made by another model.*the retired codec '{name}' made it; `git checkout {commit}"):
             codec.decompress_image(forged)

@@ -1,4 +1,4 @@
-"""Coding at a smaller size (byte format version 12; 9 before the payload was counted in bytes): the payload, the resize back, the per-image choice, the header."""
+"""Coding at a smaller size (byte format version 15; 12 before the one-byte lead, 9 before the payload was counted in bytes): the payload, the resize back, the per-image choice, the header."""
 
 from __future__ import annotations
 
@@ -34,13 +34,13 @@ def photo():
 def test_a_fixed_scale_codes_the_resized_image_as_version_7_would(codec, photo):
     blob = codec.compress_image(photo, 2, rescale=0.5)
     header, words = container.unpack(blob, codec.model_id)
-    assert blob[1] == container.RESCALED_VERSION and header.scale16 == 8 and (header.height, header.width) == (40, 56)
+    assert container.version_of(blob) == container.RESCALED_VERSION and header.scale16 == 8 and (header.height, header.width) == (40, 56)
     inner = header.coded()
     assert (inner.height, inner.width) == (20, 28)
     assert header.level16 == rescale.level16_at_scale(codec.model.config.lambdas, 16, 8)
     small = rescale.resize(photo, 20, 28)
     plain = codec.compress_image(small, 1 + header.level16 / 16)  # the same image and level, coded at its own size
-    assert plain[1] == container.VERSION and np.array_equal(container.unpack(plain, codec.model_id)[1], words)
+    assert container.version_of(plain) == container.VERSION and np.array_equal(container.unpack(plain, codec.model_id)[1], words)
     decoded = codec.decompress_image(blob)
     assert decoded.shape == photo.shape and decoded.dtype == np.uint8
     assert np.array_equal(decoded, rescale.resize(codec.decompress_image(plain), 40, 56))
@@ -78,7 +78,7 @@ def test_auto_on_32x32_chooses_between_full_size_and_half(codec, photo, monkeypa
     assert codec.compress_image(image, 2, rescale="auto") == codec.compress_image(image, 2, rescale=min(losses, key=losses.get))
     assert coded == [16, 8]
     tiny = codec.compress_image(photo[:8, :8], 2, rescale="auto")  # every size pads to 16x16: nothing to choose
-    assert tiny == codec.compress_image(photo[:8, :8], 2) and tiny[1] == container.VERSION
+    assert tiny == codec.compress_image(photo[:8, :8], 2) and container.version_of(tiny) == container.VERSION
 
 
 def test_batches_mix_rescaled_and_plain_images_of_one_size(codec, photo):
@@ -126,8 +126,9 @@ def test_rescale_and_tiles_do_not_combine(codec, photo):
 
 def test_a_bad_scale_byte_is_refused(codec, photo):
     blob = bytearray(codec.compress_image(photo, 2, rescale=0.5))
+    assert container.version_of(blob) == container.RESCALED_VERSION and blob[4] == 8  # lead, model id 2, quality, scale
     for bad in (3, 16, 255):
-        blob[5] = bad
+        blob[4] = bad
         blob[-1] = container.check_byte(bytes(blob[:-1]))
         with pytest.raises(CodecError, match="scale"):
             codec.decompress_image(bytes(blob))
@@ -152,7 +153,7 @@ def test_the_pretrained_codec_takes_rescale_and_checks_it(photo):
 
     codec = pretrained_codec(quality=1, rescale=0.5)
     blob = codec.compress(photo[None])[0]
-    assert blob[1] == container.RESCALED_VERSION and codec.decompress([blob]).shape == (1, 40, 56, 3)
+    assert container.version_of(blob) == container.RESCALED_VERSION and codec.decompress([blob]).shape == (1, 40, 56, 3)
     with pytest.raises(ValueError, match="rescale must be"):
         pretrained_codec(quality=1, rescale=0.3)
 

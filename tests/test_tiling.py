@@ -107,7 +107,7 @@ def test_a_tiled_image_decodes_to_its_tiles_coded_alone(monkeypatch):
     codec = _tiny_codec()
     img = np.random.default_rng(1).integers(0, 256, (72, 150, 3), dtype=np.uint8)
     blob = codec.compress_image(img, 2)
-    assert blob[1] == container.TILED_VERSION and codec.compress_image(img[:32, :32], 2)[1] == container.VERSION
+    assert container.version_of(blob) == container.TILED_VERSION and container.version_of(codec.compress_image(img[:32, :32], 2)) == container.VERSION
     out = codec.decompress_image(blob)
     alone = tiling.from_tiles(codec.decompress(codec.compress(tiling.to_tiles(img), 2, tiles=False)), 72, 150)
     assert out.shape == img.shape and np.abs(out.astype(int) - alone).max() <= 1
@@ -141,6 +141,6 @@ def test_a_codec_trained_on_larger_inputs_codes_larger_images_whole_by_default()
     trained_large = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**(TINY | {"large_patch": 64}))))
     img = np.random.default_rng(2).integers(0, 256, (40, 72, 3), dtype=np.uint8)
     assert not trained_large.tiles_by_default and _tiny_codec().tiles_by_default
-    assert trained_large.compress_image(img, 2)[1] == container.VERSION
-    assert trained_large.compress_image(img, 2, tiles=True)[1] == container.TILED_VERSION
-    assert _tiny_codec().compress_image(img, 2)[1] == container.TILED_VERSION
+    assert container.version_of(trained_large.compress_image(img, 2)) == container.VERSION
+    assert container.version_of(trained_large.compress_image(img, 2, tiles=True)) == container.TILED_VERSION
+    assert container.version_of(_tiny_codec().compress_image(img, 2)) == container.TILED_VERSION

@@ -21,8 +21,8 @@ from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
 from .curves import codec_name, refined_name, rescaled_name
 
-OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 11 (4, 6, 8 before): independent tiles
-OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 10 (3, 5, 7 before): one pass over the photo (the default for a codec trained on larger inputs)
+OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 14 (4, 6, 8, 11 before): independent tiles
+OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 13 (3, 5, 7, 10 before): one pass over the photo (the default for a codec trained on larger inputs)
 
 
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")  # ordinary colour photographs bundled with scikit-image

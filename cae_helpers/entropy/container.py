@@ -1,8 +1,19 @@
-"""The hyperprior codec's byte format (versions 3 to 12): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (versions 3 to 15): a compact header, one ANS payload, a check byte.
 
+What the codec writes (versions 13 to 15; each is version 10, 11 or 12 with a header 2 bytes shorter for a
+square image, 1 for any other):
+    byte 0        lead: magic and version in one byte, 0xD0 + 2 x (version - 13) + (1 if the image is square):
+                  13 = the image coded whole, 14 = coded as independent 32x32 tiles, 15 = coded whole at a
+                  smaller size (`rescale`)
+    bytes 1-2     model identity (as bytes 2-3 below)
+    byte 3        quality (as byte 4 below); version 15: then the scale byte (as byte 5 below)
+    varint        height; width: a second varint unless the lead byte says the image is square
+    varint        payload length in bytes, payload, check byte: as versions 10 to 12
+
+Versions 3 to 12 (still decoded):
     byte 0        magic 0xCA
     byte 1        format version: 10 = the image coded whole, 11 = coded as independent 32x32 tiles, 12 = coded
-                  whole at a smaller size (`rescale`); what the codec writes. Each is the version three below
+                  whole at a smaller size (`rescale`). Each is the version three below
                   it (7, 8, 9) with the payload's length counted in bytes and its last word stored without
                   its zero high bytes (1.5 bytes less a byte string on average; 0.5-1 net where the byte count
                   needs a second length byte, past 127), and decoded with each latent
@@ -30,10 +41,12 @@
                   tiles' z as one grid, (2 x tile rows, 2 x tile columns), so neighbours across tiles are contexts
     last byte     check: the low byte of CRC-32 over everything before it
 
-For a 32x32 image the overhead is 9 bytes (0.070 bpp): magic, version, model id and quality
-5, sides 2, length 1 (payloads up to 127 bytes; 2 above), check 1. Any truncation or extension
-contradicts the declared length, and a dropped prefix the magic byte, version or model id: each raises
-`CodecError` before decoding. A random corruption of the payload passes the check byte with
+For a 32x32 image the overhead is 7 bytes (0.055 bpp; 9 in versions 10 to 12): lead 1, model id 2,
+quality 1, side 1, length 1 (payloads up to 127 bytes; 2 above), check 1. Any truncation or extension
+contradicts the declared length, and a dropped prefix the lead byte (or magic and version) or model id: each
+raises `CodecError` before decoding. The ANS decoder's final state is checked too (`codec._check_empty`) but
+is no substitute for the check byte: with the check byte repaired, about 1 in 1,000 damaged payloads of
+quality 8 still decoded (`runs/endstate_experiment.py` in the commit that made version 13). A random corruption of the payload passes the check byte with
 probability 1/256 and then decodes to a well-formed image of the declared size.
 """
 
@@ -53,8 +66,13 @@ VERSIONS = {(tiled, z): 3 + 2 * i + tiled for i, z in enumerate(Z_CODINGS) for t
 WORD_RESCALED = 9  # version 7 with a scale byte: the image coded at a smaller size
 # versions 7, 8, 9 with the payload in bytes (its last word trimmed of zero high bytes): what the codec writes
 TRIMMED = {VERSIONS[False, "context"]: 10, VERSIONS[True, "context"]: 11, WORD_RESCALED: 12}
-VERSION, TILED_VERSION, RESCALED_VERSION = TRIMMED.values()  # 10, 11, 12
-KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values())
+# versions 10, 11, 12 with one lead byte for magic and version, and a square image's side once: what the codec writes
+SHORT = {v: v + 3 for v in TRIMMED.values()}
+VERSION, TILED_VERSION, RESCALED_VERSION = SHORT.values()  # 13, 14, 15
+LEAD = 0xD0  # the lead byte of version 13 for an image that is not square; + 2 per version after 13, + 1 if square
+LEADS = {LEAD + 2 * (v - VERSION) + square: (v, bool(square)) for v in SHORT.values() for square in (0, 1)}  # byte -> (version, square)
+KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values()) | set(SHORT.values())
+MIN_LENGTH = 8  # lead, model id 2, quality, side, length, payload 1, check
 SCALES16 = range(4, 16)  # the scales versions 9 and 12 allow, in sixteenths: 1/4 to 15/16
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
@@ -114,6 +132,7 @@ class Header:
     z_coding: str = "context"  # one of Z_CODINGS: how the payload codes z (what the codec writes: "context")
     scale16: int = 16  # versions 9 and 12: coded at `coded_sides` (scale16 / 16 of each side), then resized to height x width
     legacy: bool = False  # versions 3-9: payload counted in words and stored whole, values decoded at their bins' centres
+    long_head: bool = False  # versions 10-12: magic and version in 2 bytes, both sides stored (implied by `legacy`)
 
     @property
     def rescaled(self) -> bool:
@@ -144,9 +163,29 @@ def pack(header: Header, words: np.ndarray) -> bytes:
     trimmed = not header.legacy and version in TRIMMED
     payload = payload_bytes(words, trimmed)
     version, length = (TRIMMED[version], len(payload)) if trimmed else (version, len(words))
-    body = (bytes([MAGIC, version]) + header.model + bytes([header.level16]) + scale + write_varint(header.height)
-            + write_varint(header.width) + write_varint(length) + payload)
+    square = header.height == header.width
+    if trimmed and not header.long_head:  # versions 13-15
+        lead, sides = bytes([LEAD + 2 * (SHORT[version] - VERSION) + square]), write_varint(header.height)
+        sides += b"" if square else write_varint(header.width)
+    else:
+        lead, sides = bytes([MAGIC, version]), write_varint(header.height) + write_varint(header.width)
+    body = lead + header.model + bytes([header.level16]) + scale + sides + write_varint(length) + payload
     return body + bytes([check_byte(body)])
+
+
+def version_of(blob) -> int | None:
+    """The format version a byte string's first bytes name (None: not this codec's), without validating the rest."""
+    blob = bytes(blob[:2])
+    if blob[:1] and blob[0] in LEADS:
+        return LEADS[blob[0]][0]
+    return blob[1] if len(blob) == 2 and blob[0] == MAGIC and blob[1] in KNOWN_VERSIONS else None
+
+
+def model_field(blob) -> bytes | None:
+    """The 2-byte model identity a byte string's header carries (None: not this codec's byte string)."""
+    version = version_of(blob)
+    start = 1 if version in SHORT.values() else 2
+    return None if version is None or len(blob) < start + 2 else bytes(blob[start:start + 2])
 
 
 def payload_bytes(words: np.ndarray, trimmed: bool = True) -> bytes:
@@ -164,24 +203,34 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise CodecError(f"expected a byte string, got {type(blob).__name__}")
     blob = bytes(blob)
-    if len(blob) < 10:
-        raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least 10)")
-    if blob[0] != MAGIC:
-        raise CodecError(f"not a cae_helpers byte string (first byte 0x{blob[0]:02x}, expected 0x{MAGIC:02x})")
-    version = blob[1]
-    if version not in KNOWN_VERSIONS:
-        raise CodecError(f"format version {version}; this decoder reads versions {min(KNOWN_VERSIONS)} to {max(KNOWN_VERSIONS)}")
-    if blob[2:4] != expected_model:
-        raise OtherModelError(f"made by another model (id {blob[2:4].hex()}, this codec is {expected_model.hex()})")
-    trimmed = version in TRIMMED.values()
-    base = next((v for v, t in TRIMMED.items() if t == version), version)  # the word version it trims: 7, 8, 9 or itself
-    scale16, pos = 16, 5
+    if len(blob) < MIN_LENGTH:
+        raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least {MIN_LENGTH})")
+    if blob[0] in LEADS:
+        (version, square), pos = LEADS[blob[0]], 1
+    elif blob[0] == MAGIC:
+        version, square, pos = blob[1], False, 2
+        if version not in KNOWN_VERSIONS - set(SHORT.values()):
+            raise CodecError(f"format version {version} after magic 0x{MAGIC:02x}; this decoder reads versions "
+                             f"{min(KNOWN_VERSIONS)} to {max(TRIMMED.values())} there")
+    else:
+        raise CodecError(f"not a cae_helpers byte string (first byte 0x{blob[0]:02x}, expected 0x{MAGIC:02x} or "
+                         f"0x{min(LEADS):02x}..0x{max(LEADS):02x})")
+    model = blob[pos:pos + 2]
+    if model != expected_model:
+        raise OtherModelError(f"made by another model (id {model.hex()}, this codec is {expected_model.hex()})")
+    short = version in SHORT.values()
+    trimmed = short or version in TRIMMED.values()
+    base = next((v for v, t in TRIMMED.items() if t == version - 3 * short), version)  # the word version it trims: 7, 8, 9 or itself
+    level16, pos = blob[pos + 2], pos + 3
+    scale16 = 16
     if base == WORD_RESCALED:
-        scale16, pos = blob[5], 6
+        scale16, pos = blob[pos], pos + 1
         if scale16 not in SCALES16:
             raise CodecError(f"malformed header: scale {scale16}/16 (version {version} allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
     height, pos = read_varint(blob, pos, "height")
-    width, pos = read_varint(blob, pos, "width")
+    width, pos = (height, pos) if square else read_varint(blob, pos, "width")
+    if short and not square and width == height:
+        raise CodecError("malformed header: a square image's sides stored twice (version 13 onwards stores them once)")
     length, pos = read_varint(blob, pos, "length", max_bytes=5 if trimmed else 3)
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
         raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
@@ -199,4 +248,5 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     data += bytes(-len(data) % 4)  # the trimmed zero high bytes of the last word
     words = np.frombuffer(data, "<u4").astype(np.uint32)
     tiled, z_coding = next((k for k, v in VERSIONS.items() if v == base), (False, "context"))  # 9: as 7
-    return Header(blob[2:4], blob[4], height, width, tiled, z_coding, scale16, legacy=not trimmed), words
+    return Header(model, level16, height, width, tiled, z_coding, scale16, legacy=not trimmed,
+                  long_head=not short), words
