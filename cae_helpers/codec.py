@@ -81,7 +81,7 @@ class HyperpriorCodec:
     z_low: int
     y_tables: list[np.ndarray] = field(default_factory=gaussian_tables)
     batch_size: int = 256
-    # per level, how far versions 10-12 move each value from its bin's centre toward its bin's mean (1: all the way);
+    # per level, how far versions 10-15 move each value from its bin's centre toward its bin's mean (1: all the way);
     # fitted on held-out training images (tools/fit_bin_means.py), shipped in tables.npz; None: 1 at every level
     bin_mean_weights: np.ndarray | None = None
 
@@ -221,7 +221,7 @@ class HyperpriorCodec:
         return out[0], out[1]
 
     def bin_mean_weight(self, level: float) -> float:
-        """How far (0..) versions 10-12 move a value from its bin's centre toward its mean at `level`: linear between levels."""
+        """How far (0..) versions 10-15 move a value from its bin's centre toward its mean at `level`: linear between levels."""
         if self.bin_mean_weights is None:
             return 1.0
         return float(np.interp(level, np.arange(len(self.bin_mean_weights)), self.bin_mean_weights))

@@ -11,7 +11,7 @@ machine, except which table a latent uses (see `scale_indexes`).
   after all the others as two uniform bytes (values beyond +-32767 are clipped).
 - `quantise_pmf`: probabilities -> integer frequencies (each at least 1, summing to 2^16).
 - `bin_mean_offsets`: where a decoder puts a decoded value inside its unit bin: the bin's mean under the
-  same N(0, s^2), not its centre (byte format versions 10 to 12).
+  same N(0, s^2), not its centre (byte format versions 10 to 15).
 """
 
 from __future__ import annotations
