@@ -190,7 +190,7 @@ def model_field(blob) -> bytes | None:
 
 
 def payload_bytes(words: np.ndarray, trimmed: bool = True) -> bytes:
-    """The payload as stored: little-endian words, `trimmed` of the last word's zero high bytes (versions 10-12)."""
+    """The payload as stored: little-endian words, `trimmed` of the last word's zero high bytes (versions 10-15)."""
     payload = np.asarray(words, "<u4").tobytes()
     if not trimmed:
         return payload
