@@ -72,6 +72,7 @@ SHORT = {v: v + 3 for v in TRIMMED.values()}
 VERSION, TILED_VERSION, RESCALED_VERSION = SHORT.values()  # 13, 14, 15
 LEAD = 0xD0  # the lead byte of version 13 for an image that is not square; + 2 per version after 13, + 1 if square
 LEADS = {LEAD + 2 * (v - VERSION) + square: (v, bool(square)) for v in SHORT.values() for square in (0, 1)}  # byte -> (version, square)
+LEAD_OF = {key: byte for byte, key in LEADS.items()}  # (version, square) -> lead byte
 KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values()) | set(SHORT.values())
 MIN_LENGTH = 8  # lead, model id 2, quality, side, length, payload 1, check
 SCALES16 = range(4, 16)  # the scales versions 9 and 12 allow, in sixteenths: 1/4 to 15/16
@@ -166,7 +167,7 @@ def pack(header: Header, words: np.ndarray) -> bytes:
     version, length = (TRIMMED[version], len(payload)) if trimmed else (version, len(words))
     square = header.height == header.width
     if trimmed and not header.long_head:  # versions 13-15
-        lead, sides = bytes([LEAD + 2 * (SHORT[version] - VERSION) + square]), write_varint(header.height)
+        lead, sides = bytes([LEAD_OF[SHORT[version], square]]), write_varint(header.height)
         sides += b"" if square else write_varint(header.width)
     else:
         lead, sides = bytes([MAGIC, version]), write_varint(header.height) + write_varint(header.width)
