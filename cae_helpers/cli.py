@@ -465,7 +465,7 @@ def _train(args, argv) -> int:
           "the time left is printed after each epoch", flush=True)
     from .training import ProgressLog
 
-    result = train(cfg, fit, val, out, verbose=0, callbacks=[ProgressLog(cfg.epochs)])
+    result = train(cfg, fit, val, out, verbose=0, callbacks=[ProgressLog(cfg.epochs)], retrain=args.overwrite)
     kept = result.best_epoch if cfg.keep_best else result.epochs_run
     plot_history(result.history, f"{cfg.model} model, {cfg.protocol} protocol", kept_epoch=kept).savefig(out / "history.png", dpi=80)
     extra = {"config": cfg.to_dict(), "fit_images": len(fit), "validation_images": len(val),

@@ -87,3 +87,29 @@ def test_cli_fresh_moves_the_old_checkpoint_aside(tiny_archive, tmp_path, capsys
     assert main(args) == 2 and "damaged" in capsys.readouterr().err
     assert main(args + ["--fresh"]) == 0
     assert len(list(out.glob("backup-old-*"))) == 1 and (out / "metrics.json").is_file()
+
+
+def test_a_finished_run_is_loaded_not_trained_again(splits, tmp_path):
+    fit, val = splits
+    first = train(TrainConfig(**CFG), fit, val, tmp_path, verbose=0)
+    saved = (tmp_path / "autoencoder.keras").stat().st_mtime_ns, (tmp_path / "history.json").read_text()
+    again = train(TrainConfig(**CFG), fit, val, tmp_path, verbose=0, callbacks=[KillAtSecondEpoch()])  # no epoch runs
+    assert again.loaded_from == str(tmp_path) and "loaded, not trained again" in again.summary(len(fit))
+    assert again.record()["loaded_finished_run_from"] == str(tmp_path) and "loaded_finished_run_from" not in first.record()
+    assert (again.epochs_run, again.best_epoch, again.history) == (first.epochs_run, first.best_epoch, first.history)
+    assert ((tmp_path / "autoencoder.keras").stat().st_mtime_ns, (tmp_path / "history.json").read_text()) == saved
+    x = val.images[:8].astype("float32") / 255
+    np.testing.assert_array_equal(again.autoencoder.predict(x, verbose=0), first.autoencoder.predict(x, verbose=0))
+
+
+def test_a_finished_run_with_other_settings_is_refused_unless_retrained(splits, tmp_path):
+    fit, val = splits
+    train(TrainConfig(**CFG), fit, val, tmp_path, verbose=0)
+    saved = (tmp_path / "history.json").read_text()
+    with pytest.raises(SettingsMismatchError, match="finished run.*epochs: 2 there, 1 now.*retrain=True"):
+        train(TrainConfig(**(CFG | {"epochs": 1})), fit, val, tmp_path, verbose=0)
+    with pytest.raises(SettingsMismatchError, match="fit_images: 192 there, 128 now"):
+        train(TrainConfig(**CFG), Split(fit.images[:128], fit.fine[:128], fit.coarse[:128]), val, tmp_path, verbose=0)
+    assert (tmp_path / "history.json").read_text() == saved
+    redone = train(TrainConfig(**(CFG | {"epochs": 1})), fit, val, tmp_path, verbose=0, retrain=True)
+    assert redone.loaded_from is None and json.loads((tmp_path / "history.json").read_text())["epochs_run"] == 1

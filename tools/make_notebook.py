@@ -100,7 +100,11 @@ bytes is less than 3,072."""),
 Adam (learning rate 1e-3), MSE loss, batch 128, up to 50 epochs, early stopping on the validation
 loss with patience 5: the reference recipe. With `PROTOCOL = "heldout"` the validation images are
 5,000 class-balanced *training* images (45,000 are fitted) and the best epoch's weights are kept;
-the reference instead validated on the test images and kept the last epoch's weights."""),
+the reference instead validated on the test images and kept the last epoch's weights.
+
+The run is checkpointed in `OUT_DIR/run` after every epoch: a stopped notebook resumes where it stopped, and a
+finished run with the same settings is loaded instead of trained again (the line below says which it was); other
+settings in the same folder are refused, so point `OUT_DIR` elsewhere to train afresh."""),
     code("""cfg = cae.TrainConfig(latent_dim=LATENT_DIM, epochs=EPOCHS, batch_size=BATCH_SIZE, protocol=PROTOCOL,
                       seed=SEED, precision=PRECISION, val_size=500 if SMOKE else 5000)
 fit_split, val_split = cae.protocol_splits(train_split, test_split, cfg.protocol, cfg.val_size, cfg.seed)

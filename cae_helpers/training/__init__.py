@@ -2,8 +2,9 @@
 
 from .loop import (PRECISIONS, EpochCounter, FitSettings, ProgressLog, ResumableCheckpoint, TimeLimit,
                    check_resume_settings, fit_resumable, make_dataset, resolve_precision, set_seed, zoom_and_flip)
-from .reference import TrainConfig, TrainResult, compile_model, default_strategy, load_autoencoder, train
+from .reference import (TrainConfig, TrainResult, compile_model, default_strategy, load_autoencoder, load_finished_run,
+                        train)
 
 __all__ = ["PRECISIONS", "EpochCounter", "FitSettings", "ProgressLog", "ResumableCheckpoint", "TimeLimit",
            "check_resume_settings", "fit_resumable", "make_dataset", "resolve_precision", "set_seed", "zoom_and_flip",
-           "TrainConfig", "TrainResult", "compile_model", "default_strategy", "load_autoencoder", "train"]
+           "TrainConfig", "TrainResult", "compile_model", "default_strategy", "load_autoencoder", "load_finished_run", "train"]

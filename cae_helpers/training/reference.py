@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import shutil
 import time
@@ -14,6 +15,7 @@ import keras
 import numpy as np
 
 from ..data import PROTOCOLS, Split
+from ..errors import SettingsMismatchError
 from ..io import atomic_write, save_model, write_json
 from ..models import MODEL_NAMES, build_model
 from ..optimizers import FusedAdam
@@ -72,6 +74,7 @@ class TrainResult:
     wall_time_s: float  # this call (this sitting of a resumed run), setup included
     resumed_from: int = 0  # the epoch a checkpoint was resumed at (0: a fresh run)
     train_seconds: float | None = None  # training time of every sitting; None where an earlier one did not record it
+    loaded_from: str | None = None  # a finished run's folder it was loaded from, not trained again (see `train`)
 
     def images_per_s(self, fit_images: int) -> float | None:
         """Training images/s over every sitting where all were timed, else over this sitting's epochs (None: none ran)."""
@@ -82,8 +85,9 @@ class TrainResult:
 
     def record(self) -> dict:
         """How the run went, as results files record it (history.json, train's and the notebook's metrics.json)."""
+        loaded = {"loaded_finished_run_from": self.loaded_from} if self.loaded_from else {}
         return {"epochs_run": self.epochs_run, "best_epoch": self.best_epoch, "resumed_from_epoch": self.resumed_from,
-                "train_wall_time_s": self.wall_time_s, "train_seconds_all_sittings": self.train_seconds}
+                "train_wall_time_s": self.wall_time_s, "train_seconds_all_sittings": self.train_seconds, **loaded}
 
     def summary(self, fit_images: int) -> str:
         """One line: epochs, training time and images/s, with a resumed run's earlier sittings counted."""
@@ -93,7 +97,8 @@ class TrainResult:
         elif self.epochs_run > self.resumed_from:  # earlier sittings untimed: this sitting's figures only
             line += (f"; this sitting: {self.epochs_run - self.resumed_from} epochs in {self.wall_time_s / 60:.1f} min "
                      f"({self.images_per_s(fit_images):.0f} images/s; earlier sittings not timed)")
-        return f"{line}; best epoch {self.best_epoch}"
+        line += f"; best epoch {self.best_epoch}"
+        return line + (f" (the finished run in {self.loaded_from}, loaded, not trained again)" if self.loaded_from else "")
 
 
 def default_strategy():
@@ -113,14 +118,20 @@ def compile_model(autoencoder: keras.Model, learning_rate: float = 1e-3, fused: 
 
 
 def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str | os.PathLike | None = None,
-          verbose: int | str = "auto", callbacks: list | None = None, strategy=None) -> TrainResult:
+          verbose: int | str = "auto", callbacks: list | None = None, strategy=None, retrain: bool = False) -> TrainResult:
     """Train a fresh model on `fit_split`, early-stopping on `val_split`.
 
     With `out_dir`, every epoch is checkpointed to out_dir/backup and a run started again
     with the same `out_dir` resumes exactly where a killed one stopped; the final model
-    (autoencoder.keras), history.json and history.csv go there too. `strategy` (a
+    (autoencoder.keras), history.json and history.csv go there too. A finished run in
+    `out_dir` with the same settings is loaded instead of trained again (one with other
+    settings is refused); `retrain=True` trains from scratch and replaces it. `strategy` (a
     tf.distribute strategy) defaults to MirroredStrategy when several GPUs are visible.
     """
+    if out_dir is not None and not retrain:
+        finished = load_finished_run(config, out_dir, len(fit_split))
+        if finished is not None:
+            return finished
     set_seed(config.seed, config.deterministic)
     data_parallel(config.batch_size)  # JAX with several devices: keras.distribution.DataParallel
     strategy = strategy if strategy is not None else default_strategy()
@@ -139,14 +150,40 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
     result = TrainResult(autoencoder, encoder, decoder, history, len(val), int(np.argmin(val)) + 1 if val else 0, wall,
                          resumed, seconds)
     if out_dir is not None:
-        _write_run(Path(out_dir), config, result)
+        _write_run(Path(out_dir), config, result, len(fit_split))
     return result
 
 
-def _write_run(out: Path, config: TrainConfig, result: TrainResult) -> None:
+def load_finished_run(config: TrainConfig, out_dir: str | os.PathLike, fit_images: int) -> TrainResult | None:
+    """The finished run `train` left in `out_dir`, loaded; None where there is none (or one still resumable).
+
+    Raises SettingsMismatchError if the finished run was made with other settings.
+    """
+    out = Path(out_dir)
+    if (out / "backup" / "state.json").is_file() or not (out / "autoencoder.keras").is_file() \
+            or not (out / "history.json").is_file():
+        return None
+    saved = json.loads((out / "history.json").read_text())
+    # runs written before a setting existed hold its default; fit_images is recorded since 2026-12-03
+    wanted = dataclasses.asdict(config) | {"fit_images": fit_images}
+    defaults = dataclasses.asdict(TrainConfig()) | {"fit_images": fit_images}
+    stored = defaults | saved.get("config", {}) | ({"fit_images": saved["fit_images"]} if "fit_images" in saved else {})
+    changed = [k for k in wanted if stored[k] != wanted[k]]
+    if changed:
+        raise SettingsMismatchError(
+            f"{out} holds a finished run with other settings ({', '.join(f'{k}: {stored[k]!r} there, {wanted[k]!r} now' for k in changed)}); "
+            "choose another output folder, or pass retrain=True (--overwrite on the command line) to replace it")
+    autoencoder, encoder, decoder = load_autoencoder(out / "autoencoder.keras")
+    return TrainResult(autoencoder, encoder, decoder, saved["history"], saved["epochs_run"], saved["best_epoch"],
+                       saved["train_wall_time_s"], saved.get("resumed_from_epoch", 0),
+                       saved.get("train_seconds_all_sittings"), loaded_from=str(out))
+
+
+def _write_run(out: Path, config: TrainConfig, result: TrainResult, fit_images: int) -> None:
     """The final model, history.json and history.csv; then the backup, no longer needed, goes."""
     save_model(result.autoencoder, out / "autoencoder.keras")
-    write_json(out / "history.json", {"config": config.to_dict(), "history": result.history, **result.record()})
+    write_json(out / "history.json", {"config": config.to_dict(), "fit_images": fit_images, "history": result.history,
+                                      **result.record()})
     keys = list(result.history)
     rows = ["epoch," + ",".join(keys)] + [
         f"{i + 1}," + ",".join(repr(result.history[k][i]) for k in keys) for i in range(result.epochs_run)]
