@@ -33,7 +33,7 @@ from . import tiling
 from .entropy import container
 from .entropy.adaptive import AdaptiveZCoder
 from .entropy.context import ContextZCoder
-from .entropy.tables import TableCoder, bin_mean_offsets, gaussian_tables, quantise_pmf, scale_indexes
+from .entropy.tables import TOTAL, TableCoder, bin_mean_offsets, gaussian_tables, quantise_pmf, scale_indexes
 from .errors import CodecError, OtherModelError
 from .pixels import to_float, to_uint8
 
@@ -84,6 +84,9 @@ class HyperpriorCodec:
     # per level, how far versions 10-15 move each value from its bin's centre toward its bin's mean (1: all the way);
     # fitted on held-out training images (tools/fit_bin_means.py), shipped in tables.npz; None: 1 at every level
     bin_mean_weights: np.ndarray | None = None
+    # per level, z's own integer tables (L, Nz, n), as z_tables; fitted on held-out training images (tools/fit_z_levels.py),
+    # shipped in tables.npz; where present `compress` writes versions 16-18 and codes z under them; None: versions 13-15
+    z_level_tables: np.ndarray | None = None
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -107,7 +110,8 @@ class HyperpriorCodec:
         with np.load(directory / "tables.npz") as f:
             y_tables = [f[f"y{j}"] for j in range(int(f["y_count"]))]
             weights = np.asarray(f["bin_mean_weights"], np.float64) if "bin_mean_weights" in f.files else None
-            return cls(model, f["z"], int(f["z_low"]), y_tables, bin_mean_weights=weights)
+            levels = np.asarray(f["z_levels"], np.int64) if "z_levels" in f.files else None
+            return cls(model, f["z"], int(f["z_low"]), y_tables, bin_mean_weights=weights, z_level_tables=levels)
 
     def save(self, directory, info: dict | None = None) -> None:
         """weights.npz and config.json (float16 weights), tables.npz (the integer tables both sides use)."""
@@ -124,6 +128,8 @@ class HyperpriorCodec:
         arrays |= {f"y{j}": t for j, t in enumerate(self.y_tables)}
         if self.bin_mean_weights is not None:
             arrays["bin_mean_weights"] = np.asarray(self.bin_mean_weights, np.float64)
+        if self.z_level_tables is not None:
+            arrays["z_levels"] = np.asarray(self.z_level_tables, np.int64)
 
         def write(tmp: str) -> None:
             with open(tmp, "wb") as f:
@@ -155,6 +161,53 @@ class HyperpriorCodec:
     def model_id(self) -> bytes:
         weights = [w for part in self.model.parts().values() for w in part.get_weights()]
         return container.model_id(weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables))
+
+    @cached_property
+    def level_model_id(self) -> bytes | None:
+        """The identity versions 16-18 carry: `model_id`'s arrays and the per-level z tables (None: the codec has none)."""
+        if self.z_level_tables is None:
+            return None
+        weights = [w for part in self.model.parts().values() for w in part.get_weights()]
+        return container.model_id(weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables)
+                                  + [np.asarray(self.z_level_tables, np.int64)])
+
+    def z_level_table(self, level16: int) -> np.ndarray:
+        """(Nz, n) int64 z tables at a quality byte: its level's own, or the two levels' around it mixed in sixteenths.
+
+        Integer arithmetic only, so both sides get the same tables on any machine: each entry is
+        ((16 - t) x lower + t x upper) // 16 (at least 1), and what the floors drop goes to each row's largest entry.
+        """
+        lo, t = divmod(int(level16), 16)
+        tables = np.asarray(self.z_level_tables, np.int64)
+        if t == 0:
+            return tables[lo]
+        mixed = ((16 - t) * tables[lo] + t * tables[lo + 1]) // 16
+        mixed[np.arange(len(mixed)), mixed.argmax(axis=1)] += TOTAL - mixed.sum(axis=1)  # each row sums to TOTAL again
+        return mixed
+
+    @cached_property
+    def _level_z_coders(self) -> dict[int, ContextZCoder]:
+        return {}
+
+    def _level_z_coder(self, level16: int) -> ContextZCoder:
+        """z per context under the tables of a quality byte (versions 16-18), built once per quality byte."""
+        if level16 not in self._level_z_coders:
+            self._level_z_coders[level16] = ContextZCoder(self.z_level_table(level16))
+        return self._level_z_coders[level16]
+
+    def _z_writer(self, level16: int) -> ContextZCoder:
+        """The z coder `compress` uses at a quality byte: the level's own tables where the codec has them, else the shared ones."""
+        return self.z_context if self.z_level_tables is None else self._level_z_coder(level16)
+
+    def _z_reader(self, header: container.Header) -> ContextZCoder:
+        """The z coder a byte string of z per context names: its level's tables (versions 16-18) or the shared ones."""
+        return self._level_z_coder(header.level16) if header.level_z else self.z_context
+
+    def _header(self, level16: int, height: int, width: int, tiled: bool = False, scale16: int = 16) -> container.Header:
+        """The header `compress` writes: versions 16-18 (with `level_model_id`) where the codec has per-level z tables."""
+        level_z = self.z_level_tables is not None
+        return container.Header(self.level_model_id if level_z else self.model_id, level16, height, width, tiled,
+                                scale16=scale16, level_z=level_z)
 
     @cached_property
     def y_coder(self) -> TableCoder:
@@ -191,7 +244,7 @@ class HyperpriorCodec:
         """
         y_shape, z_shape = self._latent_shapes(header)
         y_bits, z_floor = self._min_bits
-        z_bits = z_floor[header.z_coding]
+        z_bits = self._z_reader(header).floor_bits if header.z_coding == "context" else z_floor[header.z_coding]
         floor = np.prod(y_shape) * y_bits + np.prod(z_shape[:-1]) * z_bits
         if 32 * len(words) + 64 < 0.99 * floor:
             raise CodecError(f"a {header.height}x{header.width} image needs at least {floor / 8:,.0f} bytes of payload, "
@@ -329,7 +382,7 @@ class HyperpriorCodec:
             tiles = self.tiles_by_default and (height > tiling.TILE or width > tiling.TILE) and scales == (16,)
         if tiles and scales != (16,):
             raise ValueError("rescale codes images whole: it cannot be combined with tiles")
-        header = container.Header(self.model_id, code, height, width, bool(tiles))
+        header = self._header(code, height, width, bool(tiles))
         if tiles:
             return [container.pack(header, self._compress_tiled(image, code / 16, progress, settings)) for image in images]
         if scales != (16,):
@@ -343,8 +396,8 @@ class HyperpriorCodec:
             if settings:
                 raise ValueError(f"latent refinement takes images up to {tiling.NETWORK_STRIP_PIXELS:,} pixels (after padding to "
                                  f"multiples of 16); this one is {height}x{width}: compress it without refinement, or as tiles")
-            return [self._compress_large(image, code / 16, progress) for image in images]
-        return self._payloads(*self._symbols(images, code / 16, settings, progress))
+            return [self._compress_large(image, code, progress) for image in images]
+        return self._payloads(*self._symbols(images, code / 16, settings, progress), code)
 
     def _compress_rescaled(self, images: np.ndarray, code: int, scales: tuple[int, ...], settings: "RefineSettings | None",
                            progress: bool) -> list[bytes]:
@@ -375,7 +428,7 @@ class HyperpriorCodec:
         """(header, copies (N, h, w, 3)) of images resized to k / 16 of each side, the header at the level of lambda / s^2."""
         height, width = images.shape[1:3]
         level16 = code if k == 16 else rescale_.level16_at_scale(self.model.config.lambdas, code, k)
-        header = container.Header(self.model_id, level16, height, width, scale16=k)
+        header = self._header(level16, height, width, scale16=k)
         coded = header.coded()
         return header, np.stack([rescale_.resize(image, coded.height, coded.width) for image in images])
 
@@ -389,14 +442,14 @@ class HyperpriorCodec:
         decoded = self.decompress(blobs)
         return np.array([rescale_.loss(image, back, len(blob), lmbda) for image, back, blob in zip(images, decoded, blobs)])
 
-    def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray) -> list[np.ndarray]:
-        """ANS words of each image of a batch, from `_symbols`' output: each its latent, then all their z together."""
+    def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray, level16: int) -> list[np.ndarray]:
+        """ANS words of each image of a batch at a quality byte, from `_symbols`' output: each its latent, then all their z together."""
         import constriction
 
         coders = [constriction.stream.stack.AnsCoder() for _ in range(len(y_sym))]
         for i, coder in enumerate(coders):
             self._push_strips(coder, lambda a, b: (y_sym[i:i + 1, a:b], y_idx[i:i + 1, a:b]), y_sym.shape[1:])  # noqa: B023 (called now)
-        self.z_context.push_each(coders, z_sym)  # (N, h, w, Nz), pushed last: decoded first
+        self._z_writer(level16).push_each(coders, z_sym)  # (N, h, w, Nz), pushed last: decoded first
         return [coder.get_compressed() for coder in coders]
 
     def _symbols(self, images: np.ndarray, level: float, refine: "RefineSettings | None" = None,
@@ -447,7 +500,8 @@ class HyperpriorCodec:
     def _measured_loss(self, images: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> np.ndarray:
         """Per image (N,): bits as the byte format codes them per pixel + lambda * 255^2 * MSE of the decoded image, before uint8 rounding."""
         y_sym, y_idx, z_sym, mu = self._quantised(y, z, level)
-        rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + self.z_context.bits(z_sym[i:i + 1]) for i in range(len(y))])
+        z_coder = self._z_writer(int(round(16 * level)))
+        rate = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) + z_coder.bits(z_sym[i:i + 1]) for i in range(len(y))])
         x_hat = np.clip(np.asarray(self.model.synthesis.predict(self.synthesis_input(y_sym, y_idx, mu, level),
                                                                 batch_size=self.batch_size, verbose=0)), 0, 1)
         height, width = images.shape[1:3]
@@ -476,17 +530,18 @@ class HyperpriorCodec:
         if _padded_pixels(*images.shape[1:3]) > tiling.NETWORK_STRIP_PIXELS:
             raise ValueError(f"byte_budget takes images up to {tiling.NETWORK_STRIP_PIXELS:,} pixels; got {images.shape[1]}x{images.shape[2]}")
         code = self.level16(quality)
-        header = container.Header(self.model_id, code, *images.shape[1:3])
+        header = self._header(code, *images.shape[1:3])
         y_sym, y_idx, z_sym = self._symbols(images, code / 16)  # one analysis pass serves the bytes and the counts
-        payloads = self._payloads(y_sym, y_idx, z_sym)
-        z = np.array([self.z_context.bits(z_sym[i:i + 1]) for i in range(len(images))]) / 8
+        payloads = self._payloads(y_sym, y_idx, z_sym, code)
+        z = np.array([self._z_writer(code).bits(z_sym[i:i + 1]) for i in range(len(images))]) / 8
         y = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) for i in range(len(images))]) / 8
         total = np.array([len(container.pack(header, w)) for w in payloads], np.float64)
         head = total - np.array([len(container.payload_bytes(w, not header.legacy)) for w in payloads], np.float64)  # header fields, check byte
         return {"total": total, "header": head, "z": z, "y": y, "ans": total - head - z - y}
 
-    def _compress_large(self, image: np.ndarray, level: float, progress: bool = False) -> np.ndarray:
-        """Payload words of one large image, every transform run in strips (peak memory set by the strip size)."""
+    def _compress_large(self, image: np.ndarray, level16: int, progress: bool = False) -> np.ndarray:
+        """Payload words of one large image at a quality byte, every transform run in strips (peak memory set by the strip size)."""
+        level = level16 / 16
         gy, gz = self._all_gains(level)
         x = _pad(to_float(image[None]))  # (1, Hp, Wp, 3)
         hy, wp = x.shape[1] // 4, x.shape[2]
@@ -507,7 +562,7 @@ class HyperpriorCodec:
                 bar.update()
                 return self._latent_symbols(y[:, a:b, :, :coded].astype(np.float64), raw[None], gy[:coded])[:2]
 
-            return self._encode(symbols, y.shape[1:3] + (coded,), z_sym)
+            return self._encode(symbols, y.shape[1:3] + (coded,), z_sym, self._z_writer(level16))
 
     def _compress_tiled(self, image: np.ndarray, level: float, progress: bool = False, refine: "RefineSettings | None" = None) -> np.ndarray:
         """Payload words of one image coded as independent 32x32 tiles (format versions 8 and 11), `TILE_GROUP` tiles at a time."""
@@ -523,20 +578,21 @@ class HyperpriorCodec:
                 z_parts.append(z_sym)
                 bar.update()
         z_tiles = np.concatenate(z_parts[::-1])  # (T, 2, 2, Nz) in tile order
-        self.z_context.push(coder, _tile_z_grid(z_tiles, *image.shape[:2]))  # one (1, 2 rows, 2 columns, Nz) grid; decoded first
+        z_grid = _tile_z_grid(z_tiles, *image.shape[:2])  # one (1, 2 rows, 2 columns, Nz) grid; decoded first
+        self._z_writer(int(round(16 * level))).push(coder, z_grid)
         return coder.get_compressed()
 
     def _z_symbols(self, z: np.ndarray) -> np.ndarray:
         """Integer symbols of the gained hyper-latent z, clipped to the z tables."""
         return np.clip(np.rint(z) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
 
-    def _encode(self, symbols, y_shape: tuple, z_sym: np.ndarray) -> np.ndarray:
-        """ANS words of one image: the latent strip by strip, then its z (h, w, Nz)."""
+    def _encode(self, symbols, y_shape: tuple, z_sym: np.ndarray, z_coder: ContextZCoder) -> np.ndarray:
+        """ANS words of one image: the latent strip by strip, then its z (h, w, Nz) under `z_coder`."""
         import constriction
 
         coder = constriction.stream.stack.AnsCoder()
         self._push_strips(coder, symbols, y_shape)
-        self.z_context.push_each([coder], z_sym[None])  # pushed last: decoded first
+        z_coder.push_each([coder], z_sym[None])  # pushed last: decoded first
         return coder.get_compressed()
 
     def _push_strips(self, coder, symbols, y_shape: tuple) -> None:
@@ -599,7 +655,7 @@ class HyperpriorCodec:
     def _unpack(self, blob) -> tuple[container.Header, np.ndarray]:
         """container.unpack against this model; a byte string of another shipped codec is refused with that codec's name."""
         try:
-            return container.unpack(blob, self.model_id)
+            return container.unpack(blob, self.model_id, self.level_model_id)
         except OtherModelError as err:
             maker = zoo_model_for(blob)
             if maker is not None:
@@ -677,11 +733,14 @@ class HyperpriorCodec:
             coders.append(constriction.stream.stack.AnsCoder(words))
         z_shape = self._latent_shapes(parsed[0][0])[1]
         z_sym = np.zeros((len(parsed),) + z_shape, np.int64)
-        batch = [i for i, (h, _) in enumerate(parsed) if h.z_coding == "context" and not h.tiled]
+        whole = [i for i, (h, _) in enumerate(parsed) if h.z_coding == "context" and not h.tiled]
+        tables = [(parsed[i][0].level_z, parsed[i][0].level16 if parsed[i][0].level_z else 0) for i in whole]
         try:
-            if batch:
-                z_sym[batch] = self.z_context.pop_each([coders[i] for i in batch], (len(batch),) + z_shape)
-            for i in sorted(set(range(len(parsed))) - set(batch)):
+            for key in sorted(set(tables)):  # one batch per z table: the shared one, or each quality byte's own
+                batch = [i for i, k in zip(whole, tables) if k == key]
+                z_coder = self._z_reader(parsed[batch[0]][0])
+                z_sym[batch] = z_coder.pop_each([coders[i] for i in batch], (len(batch),) + z_shape)
+            for i in sorted(set(range(len(parsed))) - set(whole)):
                 z_sym[i] = self._pop_z(coders[i], parsed[i][0], z_shape)
         except (ValueError, RuntimeError, AssertionError) as err:
             raise CodecError(f"corrupt payload ({err})") from err
@@ -691,10 +750,10 @@ class HyperpriorCodec:
         """One byte string's z symbols (h, w, Nz), or (T, 2, 2, Nz) for tiles, by the coding its header names."""
         if header.z_coding == "context" and header.tiled:  # the tiles' z as one grid
             rows, cols = tiling.tile_grid(header.height, header.width)
-            grid = self.z_context.pop(coder, (1, 2 * rows, 2 * cols, z_shape[-1]))[0]
+            grid = self._z_reader(header).pop(coder, (1, 2 * rows, 2 * cols, z_shape[-1]))[0]
             return tiling.to_tiles(grid, tiling.TILE // 16)  # (T, 2, 2, Nz) in tile order
         if header.z_coding == "context":
-            return self.z_context.pop(coder, (1,) + z_shape)[0]
+            return self._z_reader(header).pop(coder, (1,) + z_shape)[0]
         if header.z_coding == "rows":
             return self.z_rows.pop(coder, z_shape if header.tiled else (1,) + z_shape).reshape(z_shape)
         return self.z_coder.pop(coder, np.broadcast_to(np.arange(z_shape[-1]), z_shape))
@@ -855,7 +914,7 @@ def zoo_model_for(blob) -> str | None:
     model = container.model_field(blob) if isinstance(blob, (bytes, bytearray, memoryview)) else None
     if model is None:
         return None
-    return next((n for n in zoo_names() if shipped_codec(n).model_id == model), None)
+    return next((n for n in zoo_names() if model in (shipped_codec(n).model_id, shipped_codec(n).level_model_id)), None)
 
 
 @dataclass

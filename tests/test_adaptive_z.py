@@ -11,11 +11,13 @@ import pytest
 from cae_helpers.entropy import adaptive, container
 from cae_helpers.entropy.adaptive import AdaptiveZCoder
 from cae_helpers.entropy.tables import quantise_pmf
+from tiny import without_level_z
 
 FORMAT34 = Path(__file__).parent / "data" / "format34.npz"  # made by the codec as of commit 0c1ada5 (versions 3 and 4)
 FORMAT56 = Path(__file__).parent / "data" / "format56.npz"  # the same image, made as of commit d33bb52 (versions 5 and 6)
 FORMAT789 = Path(__file__).parent / "data" / "format789.npz"  # the same image's byte strings as of commit 2a7f4b2 (versions 7 to 9)
 FORMAT101112 = Path(__file__).parent / "data" / "format101112.npz"  # the same image as of commit df2c10c (versions 10 to 12), and its pixels
+FORMAT131415 = Path(__file__).parent / "data" / "format131415.npz"  # the same image as of commit 51bcddc (versions 13 to 15), and its pixels
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,7 @@ def test_files_in_the_earlier_formats_decode_as_before_and_the_new_format_decode
 
     pixels, rows, words = np.load(FORMAT34), np.load(FORMAT56), np.load(FORMAT789)
     image = pixels["image"]
-    codec = pretrained_codec(quality=2, name=name).codec
+    codec = without_level_z(pretrained_codec(quality=2, name=name).codec)  # versions 13-15 (16-18: below)
     for layout, tiles in (("whole", False), ("tiles", True)):
         expected = pixels[f"{name}/{layout}/decoded"]
         for data, version in ((pixels, 3), (rows, 5), (words, 7)):
@@ -94,7 +96,7 @@ def test_versions_10_to_12_decode_as_before_and_13_to_15_hold_the_same_payload_i
     from cae_helpers.codec import pretrained_codec
 
     old_files, image = np.load(FORMAT101112), np.load(FORMAT34)["image"]  # (48, 80, 3): not square, so one byte saved
-    codec = pretrained_codec(quality=2, name=name).codec
+    codec = without_level_z(pretrained_codec(quality=2, name=name).codec)  # versions 13-15 (16-18: below)
     for layout, kw, version in (("whole", {"tiles": False}, 10), ("tiles", {"tiles": True}, 11), ("half", {"rescale": 0.5}, 12)):
         old = old_files[f"{name}/{layout}/blob"].tobytes()
         assert old[:2] == bytes([container.MAGIC, version]) and container.version_of(old) == version
@@ -105,6 +107,27 @@ def test_versions_10_to_12_decode_as_before_and_13_to_15_hold_the_same_payload_i
         np.testing.assert_array_equal(w_old, w_new)
         assert (h_old.long_head, h_new.long_head) == (True, False) and replace(h_old, long_head=False) == h_new
         np.testing.assert_array_equal(codec.decompress_image(new), old_files[f"{name}/{layout}/decoded"])
+
+
+@pytest.mark.skipif(not FORMAT131415.is_file(), reason="tests/data/format131415.npz is missing")
+@pytest.mark.parametrize("name", ["hyperprior", "hyperprior-coded"])
+def test_versions_13_to_15_decode_as_before_and_16_to_18_carry_the_same_symbols(name):
+    """Byte strings of versions 13-15 still decode to their pixels; a codec with per-level z tables writes 16-18, same pixels."""
+    from cae_helpers.codec import pretrained_codec
+
+    old_files, image = np.load(FORMAT131415), np.load(FORMAT34)["image"]
+    codec = pretrained_codec(quality=2, name=name).codec
+    level_z = codec.z_level_tables is not None
+    for layout, kw, version in (("whole", {"tiles": False}, 13), ("tiles", {"tiles": True}, 14), ("half", {"rescale": 0.5}, 15)):
+        old = old_files[f"{name}/{layout}/blob"].tobytes()
+        assert container.version_of(old) == version
+        np.testing.assert_array_equal(codec.decompress_image(old), old_files[f"{name}/{layout}/decoded"])
+        new = codec.compress_image(image, 2, **kw)
+        assert container.version_of(new) == version + 3 * level_z
+        np.testing.assert_array_equal(codec.decompress_image(new), old_files[f"{name}/{layout}/decoded"])  # only z's coding differs
+        both = codec.decompress([old, new]) if layout != "tiles" else None  # one batch, two z tables
+        if both is not None:
+            np.testing.assert_array_equal(both[0], both[1])
 
 
 def _mse(a: np.ndarray, b: np.ndarray) -> float:
@@ -118,11 +141,13 @@ def test_a_large_declared_size_needs_payload_under_the_adaptive_floors():
 
     codec = pretrained_codec(quality=1)
     blob = codec.compress_image(np.zeros((32, 32, 3), np.uint8))
-    hdr, words = container.unpack(blob, codec.codec.model_id)
-    assert hdr.z_coding == "context"
+    hdr, words = container.unpack(blob, codec.codec.model_id, codec.codec.level_model_id)
+    assert hdr.z_coding == "context" and hdr.level_z
     for tiled in (False, True):
         for z_coding in container.Z_CODINGS:
-            big = container.pack(container.Header(hdr.model, hdr.level16, 3000, 4000, tiled, z_coding), words)
+            level_z = z_coding == "context"  # versions 16-18 (per-level z tables) code z per context only
+            model = hdr.model if level_z else codec.codec.model_id
+            big = container.pack(container.Header(model, hdr.level16, 3000, 4000, tiled, z_coding, level_z=level_z), words)
             with pytest.raises(CodecError, match="needs at least"):
                 codec.decompress_image(big)
 

@@ -15,7 +15,7 @@ from cae_helpers.entropy.tables import TOTAL, TableCoder, gaussian_tables, quant
 from cae_helpers.errors import CodecError, SettingsMismatchError
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior, load_hyperprior
 
-from tiny import TINY, as_legacy, random_images as _images
+from tiny import TINY, as_legacy, random_images as _images, without_level_z
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +249,7 @@ def test_new_byte_strings_decode_nearer_than_their_bins_centres():
     from cae_helpers.data import photo_crops
 
     images = photo_crops()[0][::8][:64]
-    codec = pretrained_codec(quality=2).codec
+    codec = without_level_z(pretrained_codec(quality=2).codec)  # versions 13-15: their words also read as 7-9
     blobs = codec.compress(images, 2)
     legacy = as_legacy(codec, blobs)
     assert {b[1] for b in legacy} == {7} and {container.version_of(b) for b in blobs} == {container.VERSION}
@@ -348,8 +348,8 @@ def test_the_lead_byte_names_version_and_squareness_in_one_spelling():
         container.unpack(twice, model)
     with pytest.raises(CodecError, match="format version 13 after magic"):
         container.unpack(seal(bytes([container.MAGIC, 13]) + model + bytes([16, 32, 32, 6]) + b"\xff" * 4 + b"\x34\x12"), model)
-    with pytest.raises(CodecError, match="first byte 0xd6"):
-        container.unpack(seal(bytes([0xD6]) + model + bytes([16, 32, 6]) + b"\xff" * 4 + b"\x34\x12"), model)
+    with pytest.raises(CodecError, match="first byte 0xdc"):
+        container.unpack(seal(bytes([0xDC]) + model + bytes([16, 32, 6]) + b"\xff" * 4 + b"\x34\x12"), model)
     assert container.version_of(b"\x89PNG") is None and container.model_field(b"\xd1") is None
 
 
@@ -478,3 +478,50 @@ def test_an_unknown_or_retired_zoo_name_says_what_ships_and_how_to_get_it_back()
         forged = blob[:1] + bytes.fromhex(model_id) + blob[3:]  # the header of a byte string that model made (version 13: lead, model id)
         with pytest.raises(CodecError, match=f"made by another model.*the retired codec '{name}' made it; `git checkout {commit}"):
             codec.decompress_image(forged)
+
+
+def test_versions_16_to_18_are_13_to_15_with_z_under_per_level_tables_and_their_own_model_id():
+    """A level-z header takes the lead byte three versions on and is read only against the identity covering those tables."""
+    from cae_helpers.errors import OtherModelError
+
+    model, level_model, words = b"\x01\x02", b"\x03\x04", np.array([0xFFFFFFFF, 0x1234], np.uint32)
+    for h, w, tiled, scale16 in ((32, 32, False, 16), (32, 48, False, 16), (64, 64, True, 16), (40, 56, False, 8)):
+        plain = container.Header(level_model, 16, h, w, tiled, scale16=scale16)
+        header = replace(plain, level_z=True)
+        blob = container.pack(header, words)
+        version = container.VERSION + tiled + 2 * (scale16 != 16) + 3
+        assert blob[0] == container.LEAD + 2 * (version - 13) + (h == w) and container.version_of(blob) == version
+        assert len(blob) == len(container.pack(plain, words)) and container.model_field(blob) == level_model
+        got, back = container.unpack(blob, model, level_model)
+        assert got == header and np.array_equal(back, words)
+        with pytest.raises(OtherModelError, match="per-level tables, which this codec does not have"):
+            container.unpack(blob, model)  # a codec without per-level z tables
+        with pytest.raises(OtherModelError, match="another model"):
+            container.unpack(blob, level_model, model)  # the plain identity is not the level one
+    with pytest.raises(ValueError, match="versions 16 to 18 only"):
+        container.pack(container.Header(model, 16, 32, 32, long_head=True, level_z=True), words)
+    assert len(container.LEADS) == len(set(container.LEADS)) == 12 and max(container.LEADS) == 0xDB
+
+
+def test_per_level_z_tables_mix_in_integers_and_other_tables_are_refused():
+    """Between levels the z tables mix in sixteenths in integers (rows sum to 2^16, no zero); a codec with other level tables refuses the bytes."""
+    from cae_helpers.codec import pretrained_codec
+
+    codec = pretrained_codec(quality=1).codec
+    assert codec.z_level_tables is not None and codec.z_level_tables.shape == (codec.levels,) + codec.z_tables.shape
+    for level16 in (0, 5, 16, 40, 16 * (codec.levels - 1)):
+        t = codec.z_level_table(level16)
+        assert t.dtype == np.int64 and (t.sum(axis=1) == TOTAL).all() and t.min() >= 1
+        if level16 % 16 == 0:
+            np.testing.assert_array_equal(t, codec.z_level_tables[level16 // 16])
+        else:  # between its two levels, entry by entry (up to the rounding handed to each row's largest entry)
+            lo, hi = codec.z_level_tables[level16 // 16], codec.z_level_tables[level16 // 16 + 1]
+            assert (np.minimum(lo, hi) - codec.z_tables.shape[1] <= t).all() and (t <= np.maximum(lo, hi) + codec.z_tables.shape[1]).all()
+    images = np.random.default_rng(3).integers(0, 256, (2, 32, 32, 3), np.uint8)
+    blobs = codec.compress(images, 1.5)
+    assert {container.version_of(b) for b in blobs} == {container.VERSION + 3}
+    np.testing.assert_array_equal(codec.decompress(blobs), codec.decompress(codec.compress(images, 1.5)))
+    other = replace(codec, z_level_tables=codec.z_level_tables[::-1].copy())
+    assert other.model_id == codec.model_id and other.level_model_id != codec.level_model_id
+    with pytest.raises(CodecError, match="another model"):
+        other.decompress(blobs)

@@ -22,6 +22,11 @@ def as_legacy(codec, blobs: list[bytes]) -> list[bytes]:
 
     out = []
     for b in blobs:
-        header, words = container.unpack(b, codec.model_id)
+        header, words = container.unpack(b, codec.model_id)  # versions 16-18 (z under per-level tables) have no word version
         out.append(container.pack(dataclasses.replace(header, legacy=True), words))
     return out
+
+
+def without_level_z(codec):
+    """The same codec without per-level z tables: it writes versions 13-15 (z under the shared tables), as before them."""
+    return dataclasses.replace(codec, z_level_tables=None)

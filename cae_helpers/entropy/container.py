@@ -67,13 +67,18 @@ VERSIONS = {(tiled, z): 3 + 2 * i + tiled for i, z in enumerate(Z_CODINGS) for t
 WORD_RESCALED = 9  # version 7 with a scale byte: the image coded at a smaller size
 # versions 7, 8, 9 with the payload in bytes (its last word trimmed of zero high bytes): what the codec writes
 TRIMMED = {VERSIONS[False, "context"]: 10, VERSIONS[True, "context"]: 11, WORD_RESCALED: 12}
-# versions 10, 11, 12 with one lead byte for magic and version, and a square image's side once: what the codec writes
+# versions 10, 11, 12 with one lead byte for magic and version, and a square image's side once
 SHORT = {v: v + 3 for v in TRIMMED.values()}
 VERSION, TILED_VERSION, RESCALED_VERSION = SHORT.values()  # 13, 14, 15
+# versions 13, 14, 15 with z coded under its quality level's own tables: what a codec with such tables writes
+LEVEL_Z = {v: v + 3 for v in SHORT.values()}  # 16, 17, 18
 LEAD = 0xD0  # the lead byte of version 13 for an image that is not square; + 2 per version after 13, + 1 if square
-LEADS = {LEAD + 2 * (v - VERSION) + square: (v, bool(square)) for v in SHORT.values() for square in (0, 1)}  # byte -> (version, square)
+ONE_BYTE = (*SHORT.values(), *LEVEL_Z.values())  # versions with a lead byte: 13 to 18
+LEADS = {LEAD + 2 * (v - VERSION) + square: (v, bool(square)) for v in ONE_BYTE for square in (0, 1)}  # byte -> (version, square)
 LEAD_OF = {key: byte for byte, key in LEADS.items()}  # (version, square) -> lead byte
-KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values()) | set(SHORT.values())
+KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values()) | set(ONE_BYTE)
+# the word version (7, 8 or 9) each trimmed version carries: its z coding, tiling and scale byte
+WORD_OF = {t: w for w, t in TRIMMED.items()} | {s: w for w, t in TRIMMED.items() for s in (SHORT[t], LEVEL_Z[SHORT[t]])}
 MIN_LENGTH = 8  # lead, model id 2, quality, side, length, payload 1, check
 SCALES16 = range(4, 16)  # the scales versions 9 and 12 allow, in sixteenths: 1/4 to 15/16
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
@@ -135,6 +140,7 @@ class Header:
     scale16: int = 16  # versions 9 and 12: coded at `coded_sides` (scale16 / 16 of each side), then resized to height x width
     legacy: bool = False  # versions 3-9: payload counted in words and stored whole, values decoded at their bins' centres
     long_head: bool = False  # versions 10-12: magic and version in 2 bytes, both sides stored (implied by `legacy`)
+    level_z: bool = False  # versions 16-18: z coded under the quality level's own tables (`HyperpriorCodec.z_level_tables`)
 
     @property
     def rescaled(self) -> bool:
@@ -166,8 +172,11 @@ def pack(header: Header, words: np.ndarray) -> bytes:
     payload = payload_bytes(words, trimmed)
     version, length = (TRIMMED[version], len(payload)) if trimmed else (version, len(words))
     square = header.height == header.width
-    if trimmed and not header.long_head:  # versions 13-15
-        lead, sides = bytes([LEAD_OF[SHORT[version], square]]), write_varint(header.height)
+    if header.level_z and (not trimmed or header.long_head):
+        raise ValueError("z under per-level tables is written in versions 16 to 18 only: a short header, z per context")
+    if trimmed and not header.long_head:  # versions 13-18
+        version = LEVEL_Z[SHORT[version]] if header.level_z else SHORT[version]
+        lead, sides = bytes([LEAD_OF[version, square]]), write_varint(header.height)
         sides += b"" if square else write_varint(header.width)
     else:
         lead, sides = bytes([MAGIC, version]), write_varint(header.height) + write_varint(header.width)
@@ -186,7 +195,7 @@ def version_of(blob) -> int | None:
 def model_field(blob) -> bytes | None:
     """The 2-byte model identity a byte string's header carries (None: not this codec's byte string)."""
     version = version_of(blob)
-    start = 1 if version in SHORT.values() else 2
+    start = 1 if version in ONE_BYTE else 2
     return None if version is None or len(blob) < start + 2 else bytes(blob[start:start + 2])
 
 
@@ -200,8 +209,11 @@ def payload_bytes(words: np.ndarray, trimmed: bool = True) -> bytes:
     return payload.rstrip(b"\0")
 
 
-def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
-    """Validate every field before anything large is allocated; (header, payload words) or CodecError."""
+def unpack(blob, expected_model: bytes, level_z_model: bytes | None = None) -> tuple[Header, np.ndarray]:
+    """Validate every field before anything large is allocated; (header, payload words) or CodecError.
+
+    `level_z_model`: the model identity versions 16-18 carry (it covers the per-level z tables too); None: refused.
+    """
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise CodecError(f"expected a byte string, got {type(blob).__name__}")
     blob = bytes(blob)
@@ -211,18 +223,22 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
         (version, square), pos = LEADS[blob[0]], 1
     elif blob[0] == MAGIC:
         version, square, pos = blob[1], False, 2
-        if version not in KNOWN_VERSIONS - set(SHORT.values()):
+        if version not in KNOWN_VERSIONS - set(ONE_BYTE):
             raise CodecError(f"format version {version} after magic 0x{MAGIC:02x}; this decoder reads versions "
                              f"{min(KNOWN_VERSIONS)} to {max(TRIMMED.values())} there")
     else:
         raise CodecError(f"not a cae_helpers byte string (first byte 0x{blob[0]:02x}, expected 0x{MAGIC:02x} or "
                          f"0x{min(LEADS):02x}..0x{max(LEADS):02x})")
-    model = blob[pos:pos + 2]
-    if model != expected_model:
-        raise OtherModelError(f"made by another model (id {model.hex()}, this codec is {expected_model.hex()})")
-    short = version in SHORT.values()
+    model, level_z = blob[pos:pos + 2], version in LEVEL_Z.values()
+    expected = level_z_model if level_z else expected_model
+    if expected is None:  # a codec without per-level tables made none of these
+        raise OtherModelError(f"made by another model (id {model.hex()}, format version {version}: z under per-level tables, "
+                              "which this codec does not have)")
+    if model != expected:
+        raise OtherModelError(f"made by another model (id {model.hex()}, this codec is {expected.hex()})")
+    short = version in ONE_BYTE
     trimmed = short or version in TRIMMED.values()
-    base = next((v for v, t in TRIMMED.items() if t == version - 3 * short), version)  # the word version it trims: 7, 8, 9 or itself
+    base = WORD_OF.get(version, version)  # the word version it trims: 7, 8, 9 or itself
     level16, pos = blob[pos + 2], pos + 3
     scale16 = 16
     if base == WORD_RESCALED:
@@ -251,4 +267,4 @@ def unpack(blob, expected_model: bytes) -> tuple[Header, np.ndarray]:
     words = np.frombuffer(data, "<u4").astype(np.uint32)
     tiled, z_coding = next((k for k, v in VERSIONS.items() if v == base), (False, "context"))  # 9: as 7
     return Header(model, level16, height, width, tiled, z_coding, scale16, legacy=not trimmed,
-                  long_head=not short), words
+                  long_head=not short, level_z=level_z), words
