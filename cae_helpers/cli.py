@@ -591,7 +591,6 @@ def _compress(args, argv) -> int:
     from tqdm.auto import tqdm
 
     from .codec import HyperpriorCodec
-    from .entropy import container
     from .errors import CodecError
     from .files import SUFFIXES, read_image
     from .metrics import psnr_per_image
@@ -620,7 +619,7 @@ def _compress(args, argv) -> int:
         dst.write_bytes(blob)
         h, w = image.shape[:2]
         psnr = float(psnr_per_image(image[None], codec.decompress_image(blob, progress=True)[None])[0])
-        header = container.unpack(blob, codec.model_id)[0]
+        header = codec.read_header(blob)
         size = f"{h}x{w}" + (f" (coded at {header.coded().height}x{header.coded().width})" if header.rescaled else "")
         line = f"{src} -> {dst}: {size}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
         if args.compare == "webp":

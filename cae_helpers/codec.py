@@ -356,8 +356,8 @@ class HyperpriorCodec:
                  refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
-        `tiles`: code each image as independent 32x32 tiles (byte format version 14) or whole
-        (version 13); None: whole, except that a codec trained on 32x32 inputs alone
+        `tiles`: code each image as independent 32x32 tiles (byte format version 14; 17 with per-level z
+        tables) or whole (version 13; 16); None: whole, except that a codec trained on 32x32 inputs alone
         (`tiles_by_default`) codes images larger than one tile as tiles. Whole images up to one
         megapixel go through the networks in batches; larger ones
         one at a time in strips (`tiling`), so memory stays bounded by the strip size, not the image
@@ -368,7 +368,7 @@ class HyperpriorCodec:
         the cost of a training step per image per step (images up to one megapixel).
 
         `rescale`: code each image whole at a smaller size, resized back by the decoder (byte format
-        version 15, `rescale`): a scale such as 0.75 or 0.5, or "auto" to let the encoder choose per
+        version 15, 18 with per-level z tables, `rescale`): a scale such as 0.75 or 0.5, or "auto" to let the encoder choose per
         image among full size, 3/4 and 1/2 by rate-distortion cost, less a size that pads to the same
         latent grid as a larger one (3/4 of a 32x32 image; `rescale.distinct_grids`): about 2.5x the
         encoding time; pays at low rates, most on photographs. None: full size.
@@ -651,6 +651,10 @@ class HyperpriorCodec:
             _check_empty(coder)
         x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
         return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
+
+    def read_header(self, blob) -> container.Header:
+        """A byte string's header, validated against this codec (CodecError if it is not this model's, or damaged)."""
+        return self._unpack(blob)[0]
 
     def _unpack(self, blob) -> tuple[container.Header, np.ndarray]:
         """container.unpack against this model; a byte string of another shipped codec is refused with that codec's name."""

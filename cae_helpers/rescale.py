@@ -1,4 +1,4 @@
-"""Coding an image at a smaller size and resizing it back (byte format version 15; 12 before the one-byte lead, 9 before payloads were counted in bytes), and choosing that size.
+"""Coding an image at a smaller size and resizing it back (byte format version 15, or 18 with per-level z tables; 12 before the one-byte lead, 9 before payloads were counted in bytes), and choosing that size.
 
 At low rates a photograph's fine detail costs more bits than it gives back in PSNR; coding a smaller
 copy and resizing the decoded one to full size (Pillow's Lanczos filter both ways) can then give a

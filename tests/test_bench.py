@@ -84,6 +84,17 @@ def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_ar
     assert all(again[name] == curves[name] for name in curves)  # the same records, timings too
 
 
+def test_rd_measures_the_default_codec_in_its_own_byte_format(tiny_archive, tmp_path):
+    """The default codec writes versions 16-18 (per-level z tables): the benchmark reads their headers against it."""
+    from cae_helpers.codec import DEFAULT_MODEL, ZOO
+
+    assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / DEFAULT_MODEL), "--qualities", "1",
+                 "--rescale", "--per-class", "1", "--no-classic", "--out", str(tmp_path / "rd")]) == 0
+    curves = json.loads((tmp_path / "rd" / "rd.json").read_text())["curves"]
+    shares = sorted(c[0]["smaller_copy_share"] for c in curves.values() if c and "smaller_copy_share" in c[0])
+    assert len(shares) == 2 and shares[0] == 0 and 0 < shares[1] <= 1
+
+
 def test_equal_epochs_quality_runs_both_paths(monkeypatch):
     """One model with stock float32 layers, one with the fast layers in the automatic precision, each trained."""
     from cae_helpers import models

@@ -29,7 +29,7 @@ CODEC = shipped_codec()
 
 def resealed(blob: bytes, payload: bytes) -> bytes:
     """blob's header fields before the length, then `payload` with its own length field and a matching check byte."""
-    _, words = container.unpack(blob, CODEC.model_id)
+    _, words = container.unpack(blob, CODEC.model_id, CODEC.level_model_id)
     old = container.payload_bytes(words)
     head = blob[:len(blob) - 1 - len(old) - len(container.write_varint(len(old)))]
     body = head + container.write_varint(len(payload)) + payload
@@ -38,7 +38,7 @@ def resealed(blob: bytes, payload: bytes) -> bytes:
 
 def damaged(blob: bytes, rng: np.random.Generator):
     """(kind, damaged byte string with a valid length field and check byte) pairs."""
-    header, words = container.unpack(blob, CODEC.model_id)
+    header, words = container.unpack(blob, CODEC.model_id, CODEC.level_model_id)
     p = container.payload_bytes(words)
     for k in (1, 2, 3, 4, 8):
         if len(p) > k and p[-k - 1]:  # a payload never ends in a zero byte: the format refuses that before decoding

@@ -38,7 +38,7 @@ def refined_candidates(codec, images: np.ndarray, q: int, steps: int) -> tuple[l
 
 def scale(blob: bytes, codec) -> int:
     """The size a byte string was coded at, in sixteenths."""
-    return container.unpack(blob, codec.model_id)[0].scale16
+    return codec.read_header(blob).scale16
 
 
 def line(name: str, images: np.ndarray, blobs: list[bytes], codec, lmbda: float, seconds: float) -> str:

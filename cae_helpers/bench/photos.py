@@ -21,8 +21,8 @@ from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
 from .curves import codec_name, refined_name, rescaled_name
 
-OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 14 (4, 6, 8, 11 before): independent tiles
-OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 13 (3, 5, 7, 10 before): one pass over the photo (the default for a codec trained on larger inputs)
+OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 14 or 17 (4, 6, 8, 11 before): independent tiles
+OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 13 or 16 (3, 5, 7, 10 before): one pass over the photo (the default for a codec trained on larger inputs)
 
 
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")  # ordinary colour photographs bundled with scikit-image
@@ -74,7 +74,6 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
     """Our codec at each quality on every photo, through real bytes: in 32x32 tiles, whole, whole refined (`refine` > 0 steps),
     and with `rescale` whole at the size chosen per photo (`rescale="auto"`; refined too if `refine`)."""
     from ..codec import HyperpriorCodec
-    from ..entropy import container
 
     codec = HyperpriorCodec.load(folder)
     curves = {}
@@ -90,7 +89,7 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
                 start = time.perf_counter()
                 blob = codec.compress_image(img, q, tiles=tiles, refine=steps, rescale=scale)
                 dec = codec.decompress_image(blob)
-                per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start) | {"scale16": container.unpack(blob, codec.model_id)[0].scale16}
+                per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start) | {"scale16": codec.read_header(blob).scale16}
             points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps, rescale=scale))
         curves[name] = points
     return curves

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from .classic import classic_curves
-from ..entropy import container
 from .curves import bd_rate, codec_name, psnr_at_rates, published_curves, rd_point, refined_name, rescaled_name, PUBLISHED_SOURCE
 
 
@@ -86,7 +85,7 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
             return blobs
 
         point = timed_point(images, compress, codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale)
-        smaller = [container.unpack(b, codec.model_id)[0].rescaled for b in blobs]
+        smaller = [codec.read_header(b).rescaled for b in blobs]
         points.append(point | {"smaller_copy_share": float(np.mean(smaller))})
         bar.set_postfix_str(f"q{q}: {point['bpp']:.3f} bpp, {point['psnr_mean_uint8']:.2f} dB")
     return {name: points}

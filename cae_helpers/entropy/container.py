@@ -1,12 +1,14 @@
-"""The hyperprior codec's byte format (versions 3 to 15): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (versions 3 to 18): a compact header, one ANS payload, a check byte.
 
-What the codec writes (versions 13 to 15; each is version 10, 11 or 12 with a header 2 bytes shorter for a
-square image, 1 for any other):
+What the codec writes (versions 13 to 18; 13 to 15 are version 10, 11 or 12 with a header 2 bytes shorter for a
+square image, 1 for any other; 16 to 18 are 13 to 15 with z coded under its quality level's own tables, written by
+a codec that ships them, `HyperpriorCodec.z_level_tables`):
     byte 0        lead: magic and version in one byte, 0xD0 + 2 x (version - 13) + (1 if the image is square):
-                  13 = the image coded whole, 14 = coded as independent 32x32 tiles, 15 = coded whole at a
-                  smaller size (`rescale`)
-    bytes 1-2     model identity (as bytes 2-3 below)
-    byte 3        quality (as byte 4 below); version 15: then the scale byte (as byte 5 below)
+                  13 (16) = the image coded whole, 14 (17) = coded as independent 32x32 tiles, 15 (18) = coded
+                  whole at a smaller size (`rescale`)
+    bytes 1-2     model identity (as bytes 2-3 below); versions 16-18: over the per-level z tables too, so
+                  a codec whose level tables differ refuses the bytes instead of decoding z under other tables
+    byte 3        quality (as byte 4 below); versions 15 and 18: then the scale byte (as byte 5 below)
     varint        height; width: a second varint unless the lead byte says the image is square
     varint        payload length in bytes, payload, check byte: as versions 10 to 12
 
@@ -41,7 +43,7 @@ Versions 3 to 12 (still decoded):
                   tiles' z as one grid, (2 x tile rows, 2 x tile columns), so neighbours across tiles are contexts
     last byte     check: the low byte of CRC-32 over everything before it
 
-For a 32x32 image the overhead is 7 bytes (0.055 bpp; 9 in versions 10 to 12): lead 1, model id 2,
+For a 32x32 image the overhead is 7 bytes (0.055 bpp; 9 in versions 10 to 12; 16-18 as 13-15): lead 1, model id 2,
 quality 1, side 1, length 1 (payloads up to 127 bytes; 2 above), check 1. Any truncation or extension
 contradicts the declared length, and a dropped prefix the lead byte (or magic and version) or model id: each
 raises `CodecError` before decoding. The ANS decoder ending empty is checked too (`codec._check_empty`) but
