@@ -159,17 +159,20 @@ class HyperpriorCodec:
 
     @cached_property
     def model_id(self) -> bytes:
-        weights = [w for part in self.model.parts().values() for w in part.get_weights()]
-        return container.model_id(weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables))
+        return container.model_id(self._identity_arrays)
 
     @cached_property
     def level_model_id(self) -> bytes | None:
         """The identity versions 16-18 carry: `model_id`'s arrays and the per-level z tables (None: the codec has none)."""
         if self.z_level_tables is None:
             return None
+        return container.model_id(self._identity_arrays + [np.asarray(self.z_level_tables, np.int64)])
+
+    @property
+    def _identity_arrays(self) -> list[np.ndarray]:
+        """What `model_id` hashes: every weight, the z tables and offset, the y tables."""
         weights = [w for part in self.model.parts().values() for w in part.get_weights()]
-        return container.model_id(weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables)
-                                  + [np.asarray(self.z_level_tables, np.int64)])
+        return weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables)
 
     def z_level_table(self, level16: int) -> np.ndarray:
         """(Nz, n) int64 z tables at a quality byte: its level's own, or the two levels' around it mixed in sixteenths.

@@ -12,17 +12,16 @@ The bytes do not change; `--write` stores the weights in the codec's tables.npz 
 decoder reads, so a shipped codec's pixels change only when this is run with --write.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from cae_helpers.codec import HyperpriorCodec
-from cae_helpers.data import load_cifar100, protocol_splits
 from cae_helpers.io import command_line, versions, write_json
 from cae_helpers.metrics import mean_psnr
 from cae_helpers.pixels import to_float, to_uint8
+from heldout_fit import fit_parser, heldout_start
 
 GRID = tuple(np.round(np.arange(0, 1.3001, 0.125), 3))  # w from 0 (the centres, as versions 3-9) to 1.25
 
@@ -39,19 +38,11 @@ def psnr_by_weight(codec: HyperpriorCodec, images: np.ndarray, level: float) -> 
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
-    p.add_argument("--codec", required=True, help="a codec folder saved by HyperpriorCodec.save")
+    p = fit_parser(__doc__, "weights")
     p.add_argument("--images", type=int, default=2000, help="held-out training images to fit on (default 2000)")
-    p.add_argument("--out", required=True, help="JSON file for the record (refused if it exists)")
-    p.add_argument("--write", action="store_true", help="store the fitted weights in the codec's tables.npz")
     args = p.parse_args()
-    if Path(args.out).exists():
-        raise SystemExit(f"error: {args.out} exists; remove it first")
-    data = load_cifar100(args.data)
-    _, val = protocol_splits(data.train, data.test, "heldout", 5000, 0)
-    images = val.images[:args.images]
-    codec = HyperpriorCodec.load(args.codec)
+    codec, heldout = heldout_start(args)
+    images = heldout[:args.images]
     table, weights = {}, []
     for level in range(codec.levels):
         table[level + 1] = psnr_by_weight(codec, images, float(level))
