@@ -575,9 +575,14 @@ def check_resume_settings(backup: str | os.PathLike, settings: dict) -> None:
     path = Path(backup) / "settings.json"
     settings = json.loads(json.dumps(settings))  # tuples -> lists, as they come back from the file
     if (Path(backup) / "state.json").is_file() and path.is_file():
-        saved = json.loads(path.read_text())
-        changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k))
-        if changed:
-            raise SettingsMismatchError(f"{backup} holds a run with other settings ({', '.join(f'{k}: {saved.get(k)!r} there, {settings.get(k)!r} now' for k in changed)}); "
-                             "use the same settings to resume, --fresh to start over (the old run is moved aside), or another output folder")
+        refuse_other_settings(json.loads(path.read_text()), settings, f"{backup} holds a run",
+                              "use the same settings to resume, --fresh to start over (the old run is moved aside), or another output folder")
     write_json(path, settings)
+
+
+def refuse_other_settings(saved: dict, wanted: dict, what: str, ways_out: str) -> None:
+    """SettingsMismatchError naming every setting that differs between `saved` (what `what` holds) and `wanted`."""
+    changed = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+    if changed:
+        diffs = ", ".join(f"{k}: {saved.get(k)!r} there, {wanted.get(k)!r} now" for k in changed)
+        raise SettingsMismatchError(f"{what} with other settings ({diffs}); {ways_out}")

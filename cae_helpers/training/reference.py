@@ -15,11 +15,10 @@ import keras
 import numpy as np
 
 from ..data import PROTOCOLS, Split
-from ..errors import SettingsMismatchError
 from ..io import atomic_write, save_model, write_json
 from ..models import MODEL_NAMES, build_model
 from ..optimizers import FusedAdam
-from .loop import PRECISIONS, FitSettings, data_parallel, fit_resumable, resolve_precision, set_seed
+from .loop import PRECISIONS, FitSettings, data_parallel, fit_resumable, refuse_other_settings, resolve_precision, set_seed
 
 
 @dataclass
@@ -157,7 +156,7 @@ def train(config: TrainConfig, fit_split: Split, val_split: Split, out_dir: str 
 def load_finished_run(config: TrainConfig, out_dir: str | os.PathLike, fit_images: int) -> TrainResult | None:
     """The finished run `train` left in `out_dir`, loaded; None where there is none (or one still resumable).
 
-    Raises SettingsMismatchError if the finished run was made with other settings.
+    Raises SettingsMismatchError (`loop.refuse_other_settings`) if the finished run was made with other settings.
     """
     out = Path(out_dir)
     if (out / "backup" / "state.json").is_file() or not (out / "autoencoder.keras").is_file() \
@@ -168,11 +167,8 @@ def load_finished_run(config: TrainConfig, out_dir: str | os.PathLike, fit_image
     wanted = dataclasses.asdict(config) | {"fit_images": fit_images}
     defaults = dataclasses.asdict(TrainConfig()) | {"fit_images": fit_images}
     stored = defaults | saved.get("config", {}) | ({"fit_images": saved["fit_images"]} if "fit_images" in saved else {})
-    changed = [k for k in wanted if stored[k] != wanted[k]]
-    if changed:
-        raise SettingsMismatchError(
-            f"{out} holds a finished run with other settings ({', '.join(f'{k}: {stored[k]!r} there, {wanted[k]!r} now' for k in changed)}); "
-            "choose another output folder, or pass retrain=True (--overwrite on the command line) to replace it")
+    refuse_other_settings({k: stored[k] for k in wanted}, wanted, f"{out} holds a finished run",  # not keep_best etc.: derived
+                          "choose another output folder, or pass retrain=True (--overwrite on the command line) to replace it")
     autoencoder, encoder, decoder = load_autoencoder(out / "autoencoder.keras")
     return TrainResult(autoencoder, encoder, decoder, saved["history"], saved["epochs_run"], saved["best_epoch"],
                        saved["train_wall_time_s"], saved.get("resumed_from_epoch", 0),
