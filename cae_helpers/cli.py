@@ -633,6 +633,7 @@ def _decompress(args, argv) -> int:
     from tqdm.auto import tqdm
 
     from .codec import DEFAULT_MODEL, HyperpriorCodec, shipped_codec, zoo_model_for
+    from .entropy import container
     from .errors import CodecError
     from .files import write_png
 
@@ -641,9 +642,16 @@ def _decompress(args, argv) -> int:
     failed = 0
     for src, dst in tqdm(jobs, desc="decompress", unit="file", disable=len(jobs) < 2):
         blob = src.read_bytes()
-        codec = chosen or shipped_codec(zoo_model_for(blob) or DEFAULT_MODEL)
+        named = None if container.version_of(blob) in container.IN_STATE.values() else zoo_model_for(blob)  # 19-21 name no model
+        codec = chosen or shipped_codec(named or DEFAULT_MODEL)
         try:
-            image = codec.decompress_image(blob, progress=True)
+            try:
+                image = codec.decompress_image(blob, progress=True)
+            except CodecError:
+                maker = None if chosen else zoo_model_for(blob, exclude=codec)  # another shipped codec made it (19-21)
+                if maker is None:
+                    raise
+                image = shipped_codec(maker).decompress_image(blob, progress=True)
         except CodecError as err:
             tqdm.write(f"skipped {src}: {err}")
             failed += 1

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +34,7 @@ from .entropy import container
 from .entropy.adaptive import AdaptiveZCoder
 from .entropy.context import ContextZCoder
 from .entropy.tables import TOTAL, TableCoder, bin_mean_offsets, gaussian_tables, quantise_pmf, scale_indexes
-from .errors import CodecError, OtherModelError
+from .errors import CodecError, OtherModelError, StateCheckError
 from .pixels import to_float, to_uint8
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class HyperpriorCodec:
     # fitted on held-out training images (tools/fit_bin_means.py), shipped in tables.npz; None: 1 at every level
     bin_mean_weights: np.ndarray | None = None
     # per level, z's own integer tables (L, Nz, n), as z_tables; fitted on held-out training images (tools/fit_z_levels.py),
-    # shipped in tables.npz; where present `compress` writes versions 16-18 and codes z under them; None: versions 13-15
+    # shipped in tables.npz; where present `compress` writes versions 19-21 and codes z under them; None: versions 13-15
     z_level_tables: np.ndarray | None = None
 
     # --- construction -----------------------------------------------------------------
@@ -163,10 +163,40 @@ class HyperpriorCodec:
 
     @cached_property
     def level_model_id(self) -> bytes | None:
-        """The identity versions 16-18 carry: `model_id`'s arrays and the per-level z tables (None: the codec has none)."""
+        """The identity versions 16-18 carry: the first 2 bytes of `level_identity` (None: the codec has no per-level tables)."""
+        return None if self.level_identity is None else self.level_identity[:2]
+
+    @cached_property
+    def level_identity(self) -> bytes | None:
+        """SHA-256 over `model_id`'s arrays and the per-level z tables: what versions 19-21's check word covers (None: no such tables)."""
         if self.z_level_tables is None:
             return None
-        return container.model_id(self._identity_arrays + [np.asarray(self.z_level_tables, np.int64)])
+        return container.identity_digest(self._identity_arrays + [np.asarray(self.z_level_tables, np.int64)])
+
+    def _coder(self, header: container.Header):
+        """An ANS coder to push a byte string's values onto: started from the check word in versions 19-21, else empty."""
+        import constriction
+
+        if not header.state_check:
+            return constriction.stream.stack.AnsCoder()
+        return constriction.stream.stack.AnsCoder(np.array([self._state_word(header)], np.uint32))
+
+    def _state_word(self, header: container.Header) -> int:
+        """The check word a byte string of versions 19-21 with this header starts from (and its decoder must end at)."""
+        if self.level_identity is None:
+            raise CodecError("versions 19 to 21 need per-level z tables, which this codec does not have")
+        return container.state_word(self.level_identity, header)
+
+    def _check_end(self, coder, header: container.Header) -> None:
+        """CodecError unless the decoder used exactly the payload: left empty (versions 3-18) or holding only the check word (19-21)."""
+        if not header.state_check:
+            _check_empty(coder)
+            return
+        left = [int(w) for w in coder.get_compressed()]
+        if left != [self._state_word(header)]:
+            raise StateCheckError(f"the byte string fails its check (format version {container.version_of(header.head) or 'of this header'}: "
+                                  "the decoder did not end at the check word the model and header give): it is damaged, truncated "
+                                  "or extended, or was made by another model than this codec's")
 
     @property
     def _identity_arrays(self) -> list[np.ndarray]:
@@ -193,7 +223,7 @@ class HyperpriorCodec:
         return {}
 
     def _level_z_coder(self, level16: int) -> ContextZCoder:
-        """z per context under the tables of a quality byte (versions 16-18), built once per quality byte."""
+        """z per context under the tables of a quality byte (versions 16-21), built once per quality byte."""
         if level16 not in self._level_z_coders:
             self._level_z_coders[level16] = ContextZCoder(self.z_level_table(level16))
         return self._level_z_coders[level16]
@@ -203,14 +233,15 @@ class HyperpriorCodec:
         return self.z_context if self.z_level_tables is None else self._level_z_coder(level16)
 
     def _z_reader(self, header: container.Header) -> ContextZCoder:
-        """The z coder a byte string of z per context names: its level's tables (versions 16-18) or the shared ones."""
+        """The z coder a byte string of z per context names: its level's tables (versions 16-21) or the shared ones."""
         return self._level_z_coder(header.level16) if header.level_z else self.z_context
 
     def _header(self, level16: int, height: int, width: int, tiled: bool = False, scale16: int = 16) -> container.Header:
-        """The header `compress` writes: versions 16-18 (with `level_model_id`) where the codec has per-level z tables."""
-        level_z = self.z_level_tables is not None
-        return container.Header(self.level_model_id if level_z else self.model_id, level16, height, width, tiled,
-                                scale16=scale16, level_z=level_z)
+        """The header `compress` writes: versions 19-21 (check word under the ANS state) where the codec has per-level z tables, else 13-15."""
+        if self.z_level_tables is None:
+            return container.Header(self.model_id, level16, height, width, tiled, scale16=scale16)
+        header = container.Header(b"", level16, height, width, tiled, scale16=scale16, level_z=True, state_check=True)
+        return replace(header, head=container.state_head(header))
 
     @cached_property
     def y_coder(self) -> TableCoder:
@@ -387,20 +418,22 @@ class HyperpriorCodec:
             raise ValueError("rescale codes images whole: it cannot be combined with tiles")
         header = self._header(code, height, width, bool(tiles))
         if tiles:
-            return [container.pack(header, self._compress_tiled(image, code / 16, progress, settings)) for image in images]
+            return [container.pack(header, self._compress_tiled(image, header, progress, settings)) for image in images]
         if scales != (16,):
             return self._compress_rescaled(images, code, scales, settings, progress)
-        return [container.pack(header, words) for words in self._whole_words(images, code, settings, progress)]
+        return [container.pack(header, words) for words in self._whole_words(images, header, settings, progress)]
 
-    def _whole_words(self, images: np.ndarray, code: int, settings: "RefineSettings | None", progress: bool) -> list[np.ndarray]:
-        """Payload words of images (N, H, W, 3) coded whole at quality byte `code`: batched, or one by one in strips if large."""
+    def _whole_words(self, images: np.ndarray, header: container.Header, settings: "RefineSettings | None",
+                     progress: bool) -> list[np.ndarray]:
+        """Payload words of images (N, H, W, 3) coded whole under `header` (its quality byte, its check word): batched, or in strips if large."""
         height, width = images.shape[1:3]
+        code = header.level16
         if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             if settings:
                 raise ValueError(f"latent refinement takes images up to {tiling.NETWORK_STRIP_PIXELS:,} pixels (after padding to "
                                  f"multiples of 16); this one is {height}x{width}: compress it without refinement, or as tiles")
-            return [self._compress_large(image, code, progress) for image in images]
-        return self._payloads(*self._symbols(images, code / 16, settings, progress), code)
+            return [self._compress_large(image, header, progress) for image in images]
+        return self._payloads(*self._symbols(images, code / 16, settings, progress), header)
 
     def _compress_rescaled(self, images: np.ndarray, code: int, scales: tuple[int, ...], settings: "RefineSettings | None",
                            progress: bool) -> list[bytes]:
@@ -412,7 +445,7 @@ class HyperpriorCodec:
         scales = rescale_.distinct_grids(scales, *images.shape[1:3], PAD_MULTIPLE)
         if len(scales) == 1:  # a fixed scale: nothing to choose, so each copy is coded once (refined or not)
             header, smalls = self._rescaled_copies(images, code, scales[0])
-            return [container.pack(header, words) for words in self._whole_words(smalls, header.level16, settings, progress)]
+            return [container.pack(header, words) for words in self._whole_words(smalls, header, settings, progress)]
         candidates = [self._rescaled_candidate(images, code, k, progress) for k in scales]  # [(header, copies, byte strings)]
         lmbda = self.lmbda(code / 16)
         costs = np.stack([self._rescaled_losses(images, blobs, lmbda) for _, _, blobs in candidates])  # (S, N)
@@ -421,7 +454,7 @@ class HyperpriorCodec:
         for c, (header, smalls, blobs) in enumerate(candidates):
             rows = np.flatnonzero(choice == c)
             if settings and len(rows):  # refine the chosen copies (the choice is made on plain latents: refinement costs far more)
-                refined = self._whole_words(smalls[rows], header.level16, settings, progress)
+                refined = self._whole_words(smalls[rows], header, settings, progress)
                 blobs = dict(zip(rows, (container.pack(header, words) for words in refined)))
             for i in rows:
                 chosen[i] = blobs[i]
@@ -438,18 +471,17 @@ class HyperpriorCodec:
     def _rescaled_candidate(self, images: np.ndarray, code: int, k: int, progress: bool) -> tuple:
         """(header, copies (N, h, w, 3), byte strings) of images coded plain at k / 16 of each side (`_rescaled_copies`)."""
         header, smalls = self._rescaled_copies(images, code, k)
-        return header, smalls, [container.pack(header, words) for words in self._whole_words(smalls, header.level16, None, progress)]
+        return header, smalls, [container.pack(header, words) for words in self._whole_words(smalls, header, None, progress)]
 
     def _rescaled_losses(self, images: np.ndarray, blobs: list[bytes], lmbda: float) -> np.ndarray:
         """Per image (N,): bpp + lambda x 255^2 x MSE of each image's byte string, decoded as the decoder would."""
         decoded = self.decompress(blobs)
         return np.array([rescale_.loss(image, back, len(blob), lmbda) for image, back, blob in zip(images, decoded, blobs)])
 
-    def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray, level16: int) -> list[np.ndarray]:
-        """ANS words of each image of a batch at a quality byte, from `_symbols`' output: each its latent, then all their z together."""
-        import constriction
-
-        coders = [constriction.stream.stack.AnsCoder() for _ in range(len(y_sym))]
+    def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray, header: container.Header) -> list[np.ndarray]:
+        """ANS words of each image of a batch under one header, from `_symbols`' output: each its latent, then all their z together."""
+        level16 = header.level16
+        coders = [self._coder(header) for _ in range(len(y_sym))]
         for i, coder in enumerate(coders):
             self._push_strips(coder, lambda a, b: (y_sym[i:i + 1, a:b], y_idx[i:i + 1, a:b]), y_sym.shape[1:])  # noqa: B023 (called now)
         self._z_writer(level16).push_each(coders, z_sym)  # (N, h, w, Nz), pushed last: decoded first
@@ -522,7 +554,7 @@ class HyperpriorCodec:
         return (y_hat / self.gains(level)[0]).astype(np.float32)
 
     def byte_budget(self, images: np.ndarray, quality: float = 4) -> dict[str, np.ndarray]:
-        """Where each image's bytes go (float64 arrays (N,)): header and check byte, hyper-latent z, latent y, ANS rounding.
+        """Where each image's bytes go (float64 arrays (N,)): header (with the check byte before version 19), hyper-latent z, latent y, ANS.
 
         z and y are the exact information content under the tables the byte format uses (z's adapted
         per context, `entropy.context`; y's the shipped ones); "ans" is what the
@@ -535,15 +567,16 @@ class HyperpriorCodec:
         code = self.level16(quality)
         header = self._header(code, *images.shape[1:3])
         y_sym, y_idx, z_sym = self._symbols(images, code / 16)  # one analysis pass serves the bytes and the counts
-        payloads = self._payloads(y_sym, y_idx, z_sym, code)
+        payloads = self._payloads(y_sym, y_idx, z_sym, header)
         z = np.array([self._z_writer(code).bits(z_sym[i:i + 1]) for i in range(len(images))]) / 8
         y = np.array([self.y_coder.bits(y_sym[i], y_idx[i]) for i in range(len(images))]) / 8
         total = np.array([len(container.pack(header, w)) for w in payloads], np.float64)
-        head = total - np.array([len(container.payload_bytes(w, not header.legacy)) for w in payloads], np.float64)  # header fields, check byte
+        head = total - np.array([len(container.payload_bytes(w, not header.legacy)) for w in payloads], np.float64)  # header fields (and the check byte before version 19)
         return {"total": total, "header": head, "z": z, "y": y, "ans": total - head - z - y}
 
-    def _compress_large(self, image: np.ndarray, level16: int, progress: bool = False) -> np.ndarray:
-        """Payload words of one large image at a quality byte, every transform run in strips (peak memory set by the strip size)."""
+    def _compress_large(self, image: np.ndarray, header: container.Header, progress: bool = False) -> np.ndarray:
+        """Payload words of one large image under a header, every transform run in strips (peak memory set by the strip size)."""
+        level16 = header.level16
         level = level16 / 16
         gy, gz = self._all_gains(level)
         x = _pad(to_float(image[None]))  # (1, Hp, Wp, 3)
@@ -565,15 +598,15 @@ class HyperpriorCodec:
                 bar.update()
                 return self._latent_symbols(y[:, a:b, :, :coded].astype(np.float64), raw[None], gy[:coded])[:2]
 
-            return self._encode(symbols, y.shape[1:3] + (coded,), z_sym, self._z_writer(level16))
+            return self._encode(symbols, y.shape[1:3] + (coded,), z_sym, header)
 
-    def _compress_tiled(self, image: np.ndarray, level: float, progress: bool = False, refine: "RefineSettings | None" = None) -> np.ndarray:
-        """Payload words of one image coded as independent 32x32 tiles (format versions 8 and 11), `TILE_GROUP` tiles at a time."""
-        import constriction
-
+    def _compress_tiled(self, image: np.ndarray, header: container.Header, progress: bool = False,
+                        refine: "RefineSettings | None" = None) -> np.ndarray:
+        """Payload words of one image coded as independent 32x32 tiles under a tiled header, `TILE_GROUP` tiles at a time."""
+        level = header.level16 / 16
         tiles = tiling.to_tiles(image)  # (T, 32, 32, 3) uint8, raster order
         groups = tiling.spans(len(tiles), tiling.TILE_GROUP)
-        coder, z_parts = constriction.stream.stack.AnsCoder(), []
+        coder, z_parts = self._coder(header), []
         with _strip_bar(len(groups), "compress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in reversed(groups):  # a stack: the last group is pushed first, decoded last
                 y_sym, y_idx, z_sym = self._symbols(tiles[a:b], level, refine)  # (n, 8, 8, C) twice, (n, 2, 2, Nz)
@@ -582,20 +615,18 @@ class HyperpriorCodec:
                 bar.update()
         z_tiles = np.concatenate(z_parts[::-1])  # (T, 2, 2, Nz) in tile order
         z_grid = _tile_z_grid(z_tiles, *image.shape[:2])  # one (1, 2 rows, 2 columns, Nz) grid; decoded first
-        self._z_writer(int(round(16 * level))).push(coder, z_grid)
+        self._z_writer(header.level16).push(coder, z_grid)
         return coder.get_compressed()
 
     def _z_symbols(self, z: np.ndarray) -> np.ndarray:
         """Integer symbols of the gained hyper-latent z, clipped to the z tables."""
         return np.clip(np.rint(z) - self.z_low, 0, self.z_tables.shape[1] - 1).astype(np.int64)
 
-    def _encode(self, symbols, y_shape: tuple, z_sym: np.ndarray, z_coder: ContextZCoder) -> np.ndarray:
-        """ANS words of one image: the latent strip by strip, then its z (h, w, Nz) under `z_coder`."""
-        import constriction
-
-        coder = constriction.stream.stack.AnsCoder()
+    def _encode(self, symbols, y_shape: tuple, z_sym: np.ndarray, header: container.Header) -> np.ndarray:
+        """ANS words of one image under a header: the latent strip by strip, then its z (h, w, Nz) under the header's z tables."""
+        coder = self._coder(header)
         self._push_strips(coder, symbols, y_shape)
-        z_coder.push_each([coder], z_sym[None])  # pushed last: decoded first
+        self._z_writer(header.level16).push_each([coder], z_sym[None])  # pushed last: decoded first
         return coder.get_compressed()
 
     def _push_strips(self, coder, symbols, y_shape: tuple) -> None:
@@ -615,6 +646,18 @@ class HyperpriorCodec:
         blobs = list(blobs)
         if not blobs:
             raise ValueError("no byte strings to decompress")
+        try:
+            return self._decompress(blobs, progress)
+        except CodecError as err:  # versions 19-21 carry no model identity: name a shipped codec that decodes the string
+            if len(blobs) == 1 and container.version_of(blobs[0]) in container.IN_STATE.values():
+                maker = zoo_model_for(blobs[0], exclude=self)
+                if maker is not None:
+                    raise CodecError(f"{err}: the shipped codec {maker!r} decodes it; decode it with pretrained_codec(name={maker!r}) "
+                                     f"or --codec {ZOO / maker}") from None
+            raise
+
+    def _decompress(self, blobs: list, progress: bool = False) -> np.ndarray:
+        """`decompress` without the search for another shipped codec on failure."""
         parsed = [self._unpack(b) for b in blobs]
         sizes = {(h.height, h.width) for h, _ in parsed}
         if len(sizes) > 1:
@@ -650,8 +693,8 @@ class HyperpriorCodec:
             if y_hat is None:
                 y_hat = np.zeros((len(parsed),) + y.shape[1:], np.float32)
             y_hat[rows] = y
-        for coder in coders:
-            _check_empty(coder)
+        for (header, _), coder in zip(parsed, coders):
+            self._check_end(coder, header)
         x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
         return to_uint8(np.asarray(x, np.float32))[:, :height, :width]
 
@@ -664,6 +707,8 @@ class HyperpriorCodec:
         try:
             return container.unpack(blob, self.model_id, self.level_model_id)
         except OtherModelError as err:
+            if container.version_of(blob) in container.IN_STATE.values():
+                raise  # no model named in the header: `decompress` looks for a shipped codec that decodes it
             maker = zoo_model_for(blob)
             if maker is not None:
                 raise CodecError(f"{err}: the shipped codec {maker!r} made it; decode it with pretrained_codec(name={maker!r}) "
@@ -699,7 +744,7 @@ class HyperpriorCodec:
                 x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
                 tiles[a:b] = to_uint8(np.asarray(x, np.float32))
                 bar.update()
-        _check_empty(coder)
+        self._check_end(coder, header)
         return tiling.from_tiles(tiles, header.height, header.width)
 
     def _decompress_large(self, header: container.Header, words: np.ndarray, progress: bool = False) -> np.ndarray:
@@ -715,7 +760,7 @@ class HyperpriorCodec:
             for a, b in tiling.coding_strips(*y_shape):
                 y_hat[a:b] = self._pop_y([coder], self.hyper_rows(z_hat, level, a, b)[None], gy, self._shift_weight(header))[0]
                 bar.update()
-            _check_empty(coder)
+            self._check_end(coder, header)
             g_s = lambda t: self.model.synthesis(t, training=False)  # noqa: E731
             x = tiling.map_rows(g_s, y_hat[None], 4, rows_s, halo=32, tick=bar.update)  # receptive radius 4 y rows
         return to_uint8(x[0])[:header.height, :header.width]
@@ -916,9 +961,26 @@ def zoo_names() -> list[str]:
     return sorted(names, key=lambda n: n != DEFAULT_MODEL)
 
 
-def zoo_model_for(blob) -> str | None:
-    """The name of the shipped codec whose model id the byte string's header carries (None: no shipped codec's)."""
-    model = container.model_field(blob) if isinstance(blob, (bytes, bytearray, memoryview)) else None
+def zoo_model_for(blob, exclude: HyperpriorCodec | None = None) -> str | None:
+    """The name of the shipped codec that made a byte string (None: no shipped codec's; `exclude`: one not to try).
+
+    Versions 3-18 name it in their header (the model identity); 19-21 carry none, so each shipped codec with
+    per-level z tables tries to decode the string and the first whose check word it ends at is the one.
+    """
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        return None
+    if container.version_of(blob) in container.IN_STATE.values():
+        for name in zoo_names():
+            codec = shipped_codec(name)
+            if codec.level_identity is None or (exclude is not None and codec.level_identity == exclude.level_identity):
+                continue
+            try:
+                codec._decompress([bytes(blob)])
+            except CodecError:
+                continue
+            return name
+        return None
+    model = container.model_field(blob)
     if model is None:
         return None
     return next((n for n in zoo_names() if model in (shipped_codec(n).model_id, shipped_codec(n).level_model_id)), None)

@@ -13,6 +13,10 @@ class OtherModelError(CodecError):
     """A well-formed byte string that another model made (its header's model identity is not this codec's)."""
 
 
+class StateCheckError(CodecError):
+    """A byte string of versions 19-21 whose decoder did not end at its check word: damaged, or another model's."""
+
+
 class CheckpointError(RuntimeError):
     """A resumable training checkpoint that cannot be read back."""
 

@@ -18,6 +18,7 @@ FORMAT56 = Path(__file__).parent / "data" / "format56.npz"  # the same image, ma
 FORMAT789 = Path(__file__).parent / "data" / "format789.npz"  # the same image's byte strings as of commit 2a7f4b2 (versions 7 to 9)
 FORMAT101112 = Path(__file__).parent / "data" / "format101112.npz"  # the same image as of commit df2c10c (versions 10 to 12), and its pixels
 FORMAT131415 = Path(__file__).parent / "data" / "format131415.npz"  # the same image as of commit 51bcddc (versions 13 to 15), and its pixels
+FORMAT161718 = Path(__file__).parent / "data" / "format161718.npz"  # the default codec's, as of commit dc99715 (versions 16 to 18), and its pixels
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +112,8 @@ def test_versions_10_to_12_decode_as_before_and_13_to_15_hold_the_same_payload_i
 
 @pytest.mark.skipif(not FORMAT131415.is_file(), reason="tests/data/format131415.npz is missing")
 @pytest.mark.parametrize("name", ["hyperprior", "hyperprior-coded"])
-def test_versions_13_to_15_decode_as_before_and_16_to_18_carry_the_same_symbols(name):
-    """Byte strings of versions 13-15 still decode to their pixels; a codec with per-level z tables writes 16-18, same pixels."""
+def test_versions_13_to_15_decode_as_before_and_19_to_21_carry_the_same_symbols(name):
+    """Byte strings of versions 13-15 still decode to their pixels; a codec with per-level z tables writes 19-21, same pixels."""
     from cae_helpers.codec import pretrained_codec
 
     old_files, image = np.load(FORMAT131415), np.load(FORMAT34)["image"]
@@ -123,10 +124,32 @@ def test_versions_13_to_15_decode_as_before_and_16_to_18_carry_the_same_symbols(
         assert container.version_of(old) == version
         np.testing.assert_array_equal(codec.decompress_image(old), old_files[f"{name}/{layout}/decoded"])
         new = codec.compress_image(image, 2, **kw)
-        assert container.version_of(new) == version + 3 * level_z
+        assert container.version_of(new) == version + 6 * level_z
         np.testing.assert_array_equal(codec.decompress_image(new), old_files[f"{name}/{layout}/decoded"])  # only z's coding differs
         both = codec.decompress([old, new]) if layout != "tiles" else None  # one batch, two z tables
         if both is not None:
+            np.testing.assert_array_equal(both[0], both[1])
+
+
+@pytest.mark.skipif(not FORMAT161718.is_file(), reason="tests/data/format161718.npz is missing")
+def test_versions_16_to_18_decode_as_before_and_19_to_21_are_them_less_5_bytes():
+    """The default codec's strings of versions 16-18 still decode to their pixels; 19-21 give the same pixels in 5 bytes fewer.
+
+    The image's payloads pass 127 bytes, so 16-18 spent 2 bytes on the length, 2 on the model id and 1 on the check byte.
+    """
+    from cae_helpers.codec import pretrained_codec
+
+    old_files, image = np.load(FORMAT161718), np.load(FORMAT34)["image"]
+    codec = pretrained_codec(quality=2).codec
+    for layout, kw, version in (("whole", {"tiles": False}, 16), ("tiles", {"tiles": True}, 17), ("half", {"rescale": 0.5}, 18)):
+        old, pixels = old_files[f"hyperprior-coded/{layout}/blob"].tobytes(), old_files[f"hyperprior-coded/{layout}/decoded"]
+        assert container.version_of(old) == version
+        np.testing.assert_array_equal(codec.decompress_image(old), pixels)
+        new = codec.compress_image(image, 2, **kw)
+        assert container.version_of(new) == version + 3 and len(new) == len(old) - 5
+        np.testing.assert_array_equal(codec.decompress_image(new), pixels)
+        if layout != "tiles":  # one batch, both versions
+            both = codec.decompress([old, new])
             np.testing.assert_array_equal(both[0], both[1])
 
 
@@ -142,12 +165,14 @@ def test_a_large_declared_size_needs_payload_under_the_adaptive_floors():
     codec = pretrained_codec(quality=1)
     blob = codec.compress_image(np.zeros((32, 32, 3), np.uint8))
     hdr, words = container.unpack(blob, codec.codec.model_id, codec.codec.level_model_id)
-    assert hdr.z_coding == "context" and hdr.level_z
+    assert hdr.z_coding == "context" and hdr.level_z and hdr.state_check
+    plain, level_model = codec.codec.model_id, codec.codec.level_model_id
     for tiled in (False, True):
-        for z_coding in container.Z_CODINGS:
-            level_z = z_coding == "context"  # versions 16-18 (per-level z tables) code z per context only
-            model = hdr.model if level_z else codec.codec.model_id
-            big = container.pack(container.Header(model, hdr.level16, 3000, 4000, tiled, z_coding, level_z=level_z), words)
+        headers = [container.Header(plain, hdr.level16, 3000, 4000, tiled, z) for z in container.Z_CODINGS]  # 3-15
+        headers += [container.Header(level_model, hdr.level16, 3000, 4000, tiled, level_z=True),  # 16-18
+                    container.Header(b"", hdr.level16, 3000, 4000, tiled, level_z=True, state_check=True)]  # 19-21
+        for header in headers:
+            big = container.pack(header, words)
             with pytest.raises(CodecError, match="needs at least"):
                 codec.decompress_image(big)
 

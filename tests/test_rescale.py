@@ -153,7 +153,7 @@ def test_the_pretrained_codec_takes_rescale_and_checks_it(photo):
 
     codec = pretrained_codec(quality=1, rescale=0.5)
     blob = codec.compress(photo[None])[0]
-    assert container.version_of(blob) == container.LEVEL_Z[container.RESCALED_VERSION] and codec.decompress([blob]).shape == (1, 40, 56, 3)
+    assert container.version_of(blob) == container.IN_STATE[container.LEVEL_Z[container.RESCALED_VERSION]] and codec.decompress([blob]).shape == (1, 40, 56, 3)
     with pytest.raises(ValueError, match="rescale must be"):
         pretrained_codec(quality=1, rescale=0.3)
 

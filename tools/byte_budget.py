@@ -1,4 +1,4 @@
-"""Where the hyperprior codec's bytes go, per quality: header and check byte, hyper-latent z, latent y, ANS rounding.
+"""Where the hyperprior codec's bytes go, per quality: header (and check byte before version 19), hyper-latent z, latent y, ANS.
 
     python tools/byte_budget.py --data ../shared/data/cifar-100-python.tar.gz --out results/rd-hyperprior/byte_budget
 
@@ -54,7 +54,8 @@ def main() -> int:
     write_json(args.out / "byte_budget.json", {
         "command": command_line("python tools/byte_budget.py", sys.argv[1:]),
         "meaning": "mean bytes per 32x32 image (per 1,024 pixels for whole photographs); z, y: information content under the shipped tables; "
-                   "header: lead byte (magic and version), model id, quality, size, payload length, check byte; ans: the coder's final state and word rounding",
+                   "header: lead byte (magic and version), quality, size (versions 13-18 also model id, payload length, check byte); "
+                   "ans: the coder's final state (from version 19 with the check word under it) and word rounding",
         "codec": args.codec, "parts": table, "versions": versions()})
     plot_byte_budget(table, PARTS).savefig(args.out / "byte_budget.png", dpi=100, bbox_inches="tight")
     print(f"wrote {args.out / 'byte_budget.json'} and {args.out / 'byte_budget.png'}")

@@ -31,7 +31,7 @@ def refined_candidates(codec, images: np.ndarray, q: int, steps: int) -> tuple[l
     for k in distinct_grids(AUTO_SCALES16, *images.shape[1:3], PAD_MULTIPLE):
         start = time.perf_counter()
         header, smalls = codec._rescaled_copies(images, code, k)
-        out.append([container.pack(header, w) for w in codec._whole_words(smalls, header.level16, RefineSettings(steps), False)])
+        out.append([container.pack(header, w) for w in codec._whole_words(smalls, header, RefineSettings(steps), False)])
         seconds.append(time.perf_counter() - start)
     return out, seconds
 

@@ -1,6 +1,27 @@
-"""The hyperprior codec's byte format (versions 3 to 18): a compact header, one ANS payload, a check byte.
+"""The hyperprior codec's byte format (versions 3 to 21): a compact header and one ANS payload.
 
-What the codec writes (versions 13 to 18; 13 to 15 are version 10, 11 or 12 with a header 2 bytes shorter for a
+What the codec writes (versions 19 to 21, since 2026-12-04; a codec without per-level z tables writes 13 to 15):
+    byte 0        lead: 0xD0 + 2 x (version - 13) + (1 if the image is square): 19 = the image coded whole,
+                  20 = coded as independent 32x32 tiles, 21 = coded whole at a smaller size (`rescale`)
+    byte 1        quality: the level times 16; version 21: then the scale byte (as byte 5 of versions 3-12)
+    varint        height; width: a second varint unless the lead byte says the image is square
+    payload       the rest of the byte string: the ANS words of versions 16 to 18, the last word trimmed of its
+                  zero high bytes (so the last byte is never zero)
+Versions 19 to 21 are 16 to 18 without the model identity, the payload length and the check byte (4 bytes for
+a 32x32 image, 5 where the payload passes 127 bytes). In their place the ANS coder starts from a check word,
+`state_word`: 1 to 65,535, from SHA-256 over the model's whole identity (`identity_digest`: weights, tables,
+per-level tables) and the header's bytes. The coder's first-pushed values sit on top of it, so the decoder,
+having decoded every value, must be left holding exactly that word and nothing else (`HyperpriorCodec`'s end
+check). An empty ANS coder's state has room for about 16 bits below its first values: starting from the check
+word costs 0.003 to 0.025 bytes per CIFAR image on average (measured at qualities 1, 1.375, 4 and 8 on 1,000
+test images, `results/state-check/probe.log`), where the fields it replaces cost 4 to 5. A byte string that is
+damaged, truncated, extended, given another header, or made by another model decodes to some other end state
+and is refused, except by chance (1 in 65,535 for a value-like end state; `tools/state_check_probe.py`
+counts it on damaged strings). What is lost: a foreign model's bytes are refused after entropy decoding, not
+from the header, and the error cannot tell a foreign model from damage (`zoo_model_for` tries the shipped
+codecs); strings of these versions are not self-delimiting (their length is the container's: a file, a list).
+
+Versions 13 to 18 (still decoded; 13 to 15 are version 10, 11 or 12 with a header 2 bytes shorter for a
 square image, 1 for any other; 16 to 18 are 13 to 15 with z coded under its quality level's own tables, written by
 a codec that ships them, `HyperpriorCodec.z_level_tables`):
     byte 0        lead: magic and version in one byte, 0xD0 + 2 x (version - 13) + (1 if the image is square):
@@ -74,27 +95,43 @@ SHORT = {v: v + 3 for v in TRIMMED.values()}
 VERSION, TILED_VERSION, RESCALED_VERSION = SHORT.values()  # 13, 14, 15
 # versions 13, 14, 15 with z coded under its quality level's own tables: what a codec with such tables writes
 LEVEL_Z = {v: v + 3 for v in SHORT.values()}  # 16, 17, 18
+# versions 16, 17, 18 with the model identity, length and check byte replaced by a check word under the ANS state
+IN_STATE = {v: v + 3 for v in LEVEL_Z.values()}  # 19, 20, 21: what a codec with per-level z tables writes
 LEAD = 0xD0  # the lead byte of version 13 for an image that is not square; + 2 per version after 13, + 1 if square
-ONE_BYTE = (*SHORT.values(), *LEVEL_Z.values())  # versions with a lead byte: 13 to 18
+ONE_BYTE = (*SHORT.values(), *LEVEL_Z.values(), *IN_STATE.values())  # versions with a lead byte: 13 to 21
 LEADS = {LEAD + 2 * (v - VERSION) + square: (v, bool(square)) for v in ONE_BYTE for square in (0, 1)}  # byte -> (version, square)
 LEAD_OF = {key: byte for byte, key in LEADS.items()}  # (version, square) -> lead byte
 KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values()) | set(ONE_BYTE)
 # the word version (7, 8 or 9) each trimmed version carries: its z coding, tiling and scale byte
-WORD_OF = {t: w for w, t in TRIMMED.items()} | {s: w for w, t in TRIMMED.items() for s in (SHORT[t], LEVEL_Z[SHORT[t]])}
+WORD_OF = {t: w for w, t in TRIMMED.items()} | {s: w for w, t in TRIMMED.items()
+                                                 for s in (SHORT[t], LEVEL_Z[SHORT[t]], IN_STATE[LEVEL_Z[SHORT[t]]])}
 MIN_LENGTH = 8  # lead, model id 2, quality, side, length, payload 1, check
+MIN_LENGTH_IN_STATE = 4  # versions 19-21: lead, quality, side, payload 1
+CHECK_WORDS = 65535  # versions 19-21: the check word is 1..65,535 (0 would be an empty coder)
 SCALES16 = range(4, 16)  # the scales versions 9 and 12 allow, in sixteenths: 1/4 to 15/16
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
 MAX_PIXELS = 1 << 28  # 268 megapixels
 
 
-def model_id(arrays: list[np.ndarray]) -> bytes:
-    """2 bytes identifying a model: SHA-256 over its arrays' bytes, shapes and dtypes."""
+def identity_digest(arrays: list[np.ndarray]) -> bytes:
+    """SHA-256 (32 bytes) over a model's arrays' bytes, shapes and dtypes: what identifies it."""
     h = hashlib.sha256()
     for a in arrays:
         a = np.ascontiguousarray(a)
         h.update(str((a.shape, a.dtype.str)).encode())
         h.update(a.tobytes())
-    return h.digest()[:2]
+    return h.digest()
+
+
+def model_id(arrays: list[np.ndarray]) -> bytes:
+    """2 bytes identifying a model (the first of `identity_digest`): what versions 3 to 18 carry."""
+    return identity_digest(arrays)[:2]
+
+
+def state_word(identity: bytes, header: "Header") -> int:
+    """The check word versions 19-21 start the ANS coder from: 1..65,535 from SHA-256 over the identity digest and the header's bytes."""
+    digest = hashlib.sha256(identity + (header.head or state_head(header))).digest()
+    return 1 + int.from_bytes(digest[:4], "little") % CHECK_WORDS
 
 
 def write_varint(n: int) -> bytes:
@@ -143,6 +180,8 @@ class Header:
     legacy: bool = False  # versions 3-9: payload counted in words and stored whole, values decoded at their bins' centres
     long_head: bool = False  # versions 10-12: magic and version in 2 bytes, both sides stored (implied by `legacy`)
     level_z: bool = False  # versions 16-18: z coded under the quality level's own tables (`HyperpriorCodec.z_level_tables`)
+    state_check: bool = False  # versions 19-21: 16-18 with a check word under the ANS state instead of model id, length, check byte
+    head: bytes = b""  # versions 19-21: the header's bytes as written (what the check word covers; kept by `coded`)
 
     @property
     def rescaled(self) -> bool:
@@ -159,10 +198,29 @@ def coded_side(side: int, scale16: int) -> int:
     return max(1, (side * scale16 + 8) // 16)
 
 
+def state_head(header: Header) -> bytes:
+    """The header bytes of versions 19-21: lead, quality, the scale byte if rescaled, the side(s)."""
+    if not header.level_z or header.legacy or header.long_head or header.z_coding != "context":
+        raise ValueError("versions 19 to 21 code z per context under per-level tables, with a short header")
+    if header.rescaled and (header.scale16 not in SCALES16 or header.tiled):
+        raise ValueError(f"a rescaled image is coded whole at {SCALES16.start}..{SCALES16.stop - 1} sixteenths, got {header.scale16}")
+    version = IN_STATE[LEVEL_Z[SHORT[TRIMMED[WORD_RESCALED if header.rescaled else VERSIONS[header.tiled, "context"]]]]]
+    square = header.height == header.width
+    scale = bytes([header.scale16]) if header.rescaled else b""
+    sides = write_varint(header.height) + (b"" if square else write_varint(header.width))
+    return bytes([LEAD_OF[version, square], header.level16]) + scale + sides
+
+
 def pack(header: Header, words: np.ndarray) -> bytes:
-    """header + payload (trimmed bytes, or whole words for `header.legacy` and the z codings before "context") + check byte."""
+    """header + payload (trimmed bytes, or whole words for `header.legacy` and the z codings before "context") + check byte.
+
+    Versions 19-21 (`header.state_check`): header + trimmed payload; the words must come from a coder started
+    from `state_word` (the codec's job: this function cannot check it).
+    """
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ValueError(f"image sides must be 1..{MAX_SIDE}, got {header.height}x{header.width}")
+    if header.state_check:
+        return state_head(header) + payload_bytes(words)
     version = VERSIONS[header.tiled, header.z_coding]
     scale = b""
     if header.rescaled:
@@ -195,10 +253,12 @@ def version_of(blob) -> int | None:
 
 
 def model_field(blob) -> bytes | None:
-    """The 2-byte model identity a byte string's header carries (None: not this codec's byte string)."""
+    """The 2-byte model identity a byte string's header carries (None: not this codec's byte string, or of versions 19-21, which carry none)."""
     version = version_of(blob)
     start = 1 if version in ONE_BYTE else 2
-    return None if version is None or len(blob) < start + 2 else bytes(blob[start:start + 2])
+    if version is None or version in IN_STATE.values():
+        return None
+    return None if len(blob) < start + 2 else bytes(blob[start:start + 2])
 
 
 def payload_bytes(words: np.ndarray, trimmed: bool = True) -> bytes:
@@ -219,8 +279,12 @@ def unpack(blob, expected_model: bytes, level_z_model: bytes | None = None) -> t
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise CodecError(f"expected a byte string, got {type(blob).__name__}")
     blob = bytes(blob)
-    if len(blob) < MIN_LENGTH:
-        raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least {MIN_LENGTH})")
+    in_state = bool(blob) and blob[0] in LEADS and LEADS[blob[0]][0] in IN_STATE.values()
+    shortest = MIN_LENGTH_IN_STATE if in_state else MIN_LENGTH
+    if len(blob) < shortest:
+        raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least {shortest})")
+    if in_state:
+        return _unpack_in_state(blob, *LEADS[blob[0]], level_z_model)
     if blob[0] in LEADS:
         (version, square), pos = LEADS[blob[0]], 1
     elif blob[0] == MAGIC:
@@ -270,3 +334,30 @@ def unpack(blob, expected_model: bytes, level_z_model: bytes | None = None) -> t
     tiled, z_coding = next((k for k, v in VERSIONS.items() if v == base), (False, "context"))  # 9: as 7
     return Header(model, level16, height, width, tiled, z_coding, scale16, legacy=not trimmed,
                   long_head=not short, level_z=level_z), words
+
+
+def _unpack_in_state(blob: bytes, version: int, square: bool, level_z_model: bytes | None) -> tuple[Header, np.ndarray]:
+    """Versions 19-21: (header, payload words); the check word is the codec's to verify once everything is decoded."""
+    if level_z_model is None:  # a codec without per-level tables made none of these
+        raise OtherModelError(f"made by another model (format version {version}: z under per-level tables, which this codec "
+                              "does not have)")
+    level16, pos, scale16 = blob[1], 2, 16
+    if WORD_OF[version] == WORD_RESCALED:
+        scale16, pos = blob[2], 3
+        if scale16 not in SCALES16:
+            raise CodecError(f"malformed header: scale {scale16}/16 (version {version} allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
+    height, pos = read_varint(blob, pos, "height")
+    width, pos = (height, pos) if square else read_varint(blob, pos, "width")
+    if not square and width == height:
+        raise CodecError("malformed header: a square image's sides stored twice (version 13 onwards stores them once)")
+    if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
+        raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
+                         f"at most {MAX_PIXELS:,} pixels)")
+    data = blob[pos:]
+    if not data:
+        raise CodecError("truncated: the byte string ends after its header, with no payload")
+    if data[-1] == 0:
+        raise CodecError("malformed payload: it ends in a zero byte, which this format never writes")
+    words = np.frombuffer(data + bytes(-len(data) % 4), "<u4").astype(np.uint32)
+    tiled = WORD_OF[version] == VERSIONS[True, "context"]
+    return Header(b"", level16, height, width, tiled, "context", scale16, level_z=True, state_check=True, head=blob[:pos]), words
