@@ -264,6 +264,10 @@ def _file_parsers(sub) -> None:
                    help="codec folder (weights.npz, tables.npz); default: the shipped codec that made each file "
                         f"(its header names the model), else {ZOO / DEFAULT_MODEL}")
     c.add_argument("-q", "--quality", type=_number(float, 1), default=4, help="1 (fewest bytes) .. 8 (best quality); fractions allowed")
+    c.add_argument("--max-bytes", type=_number(int, 1), default=None, metavar="N",
+                   help="a budget per file: each image at the highest quality up to --quality (in 1/16 steps) whose "
+                        "byte string fits in N bytes, found by bisection (about 7 codings instead of 1); an image that "
+                        "does not fit even at quality 1 is skipped with a message")
     c.add_argument("--compare", choices=("none", "webp"), default="webp",
                    help="also report WebP (method 6) at the same number of bytes or fewer")
     c.add_argument("--drop-alpha", action="store_true", help="code only the colours of images with an alpha channel")
@@ -325,6 +329,9 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--rescale", action="store_true",
                     help="also the hyperprior choosing each image's coding size (compress --rescale auto): a curve of its own "
                          "(with --refine, refined too: a fourth curve)")
+    rd.add_argument("--max-bytes", type=_number(int, 1), default=None, metavar="N",
+                    help="code the hyperprior's images within N bytes each: at each --qualities value as the highest "
+                         "quality, each image at the highest quality that fits (compress --max-bytes; its curves are named so)")
     rd.add_argument("--images", choices=("cifar", "photos"), default="cifar",
                     help="cifar: the CIFAR-100 test images; photos: 32x32 crops of scikit-learn's sample photographs")
     rd.add_argument("--steps", type=POSITIVE, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.4, 0.8],
@@ -392,6 +399,8 @@ def _check_combinations(args, p: argparse.ArgumentParser) -> None:
         p.error("--refine refines the hyperprior codec's latents: it needs --hyperprior")
     if args.command == "bench" and getattr(args, "rescale", False) and not args.hyperprior:
         p.error("--rescale chooses the hyperprior codec's coding size: it needs --hyperprior")
+    if args.command == "bench" and getattr(args, "max_bytes", None) and not args.hyperprior:
+        p.error("--max-bytes sets the hyperprior codec's byte budget: it needs --hyperprior")
     if args.command == "compress" and getattr(args, "rescale", 1) != 1 and args.layout == "tiles":
         p.error("--rescale codes each image whole: it cannot be combined with --layout tiles")
     if args.command == "train-codec" and args.init_partial and not args.init_from:
@@ -610,7 +619,7 @@ def _compress(args, argv) -> int:
             continue
         try:
             blob = codec.compress_image(image, args.quality, progress=True, tiles={"auto": None, "tiles": True, "whole": False}[args.layout],
-                                        refine=args.refine, rescale=rescale)
+                                        refine=args.refine, rescale=rescale, max_bytes=args.max_bytes)
         except ValueError as err:  # an image the chosen options cannot code (for example too large to refine)
             tqdm.write(f"skipped {src}: {err}")
             failed += 1

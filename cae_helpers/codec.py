@@ -387,8 +387,12 @@ class HyperpriorCodec:
 
     # --- coding ---------------------------------------------------------------------------------
     def compress(self, images: np.ndarray, quality: float = 4, progress: bool = False, tiles: bool | None = None,
-                 refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> list[bytes]:
+                 refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None,
+                 max_bytes: int | None = None) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
+
+        `max_bytes`: a budget per image: each image is coded at the highest quality, in 1/16 steps up to
+        `quality`, whose byte string a bisection finds within it (`compress_within`).
 
         `tiles`: code each image as independent 32x32 tiles (byte format version 14; 17 with per-level z
         tables) or whole (version 13; 16); None: whole, except that a codec trained on 32x32 inputs alone
@@ -407,6 +411,8 @@ class HyperpriorCodec:
         latent grid as a larger one (3/4 of a 32x32 image; `rescale.distinct_grids`): about 2.5x the
         encoding time; pays at low rates, most on photographs. None: full size.
         """
+        if max_bytes is not None:
+            return self.compress_within(images, max_bytes, quality, progress=progress, tiles=tiles, refine=refine, rescale=rescale)
         images = _checked_batch(images)
         code = self.level16(quality)
         settings = _refine_settings(refine)
@@ -422,6 +428,38 @@ class HyperpriorCodec:
         if scales != (16,):
             return self._compress_rescaled(images, code, scales, settings, progress)
         return [container.pack(header, words) for words in self._whole_words(images, header, settings, progress)]
+
+    def compress_within(self, images: np.ndarray, max_bytes: int, quality: float | None = None, **options) -> list[bytes]:
+        """One byte string per image, each at most `max_bytes` long: the highest quality up to `quality` (default: the top) that fits.
+
+        Per image, a bisection over the quality bytes 0 .. (quality - 1) x 16 (1/16 steps): about 7 codings of
+        each image instead of 1. Bytes grow with quality almost always; where they do not, the string found
+        still fits, at a quality that may not be the highest that would. `options`: `compress`'s tiles,
+        refine, rescale, progress. ValueError, naming them, if some images do not fit even at quality 1.
+        """
+        images = _checked_batch(images)
+        if int(max_bytes) != max_bytes or max_bytes < 1:
+            raise ValueError(f"max_bytes must be a positive whole number of bytes, got {max_bytes!r}")
+        top = self.level16(self.levels if quality is None else quality)
+        found: list[bytes | None] = [None] * len(images)
+        low = np.full(len(images), -1)  # the highest quality byte known to fit (-1: none yet)
+        high = np.full(len(images), top + 1)  # the lowest known not to
+        todo, mid = np.arange(len(images)), np.full(len(images), top)  # first every image at the top quality
+        while todo.size:
+            for level16 in np.unique(mid):
+                rows = todo[mid == level16]
+                for i, blob in zip(rows, self.compress(images[rows], 1 + level16 / 16, **options)):
+                    if len(blob) <= max_bytes:
+                        low[i], found[i] = level16, blob
+                    else:
+                        high[i] = level16
+            todo = np.flatnonzero(high - low > 1)
+            mid = (low[todo] + high[todo]) // 2
+        misses = [i for i, blob in enumerate(found) if blob is None]
+        if misses:
+            raise ValueError(f"{len(misses)} of {len(images)} images do not fit in {max_bytes} bytes even at quality 1 "
+                             f"(images {misses[:10]}{' ...' if len(misses) > 10 else ''}): give them more bytes")
+        return found
 
     def _whole_words(self, images: np.ndarray, header: container.Header, settings: "RefineSettings | None",
                      progress: bool) -> list[np.ndarray]:
@@ -843,13 +881,14 @@ class HyperpriorCodec:
         return (y + weight.reshape(weight.shape + (1,) * (y.ndim - weight.ndim)) * np.concatenate(shifts, -1) / gy).astype(np.float32)
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
-                       refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None) -> bytes:
-        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles`, `refine`, `rescale`: as in `compress`)."""
+                       refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None,
+                       max_bytes: int | None = None) -> bytes:
+        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles` ... `max_bytes`: as in `compress`)."""
         if isinstance(image, (str, os.PathLike)):
             from .files import read_image
 
             image = read_image(image)
-        return self.compress(np.asarray(image)[None], quality, progress, tiles, refine, rescale)[0]
+        return self.compress(np.asarray(image)[None], quality, progress, tiles, refine, rescale, max_bytes)[0]
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
@@ -922,15 +961,16 @@ def _pad(x: np.ndarray, multiple: int = PAD_MULTIPLE) -> np.ndarray:
 
 
 def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refine: int = 0,
-                     rescale: "str | float | None" = None) -> "QualityCodec":
+                     rescale: "str | float | None" = None, max_bytes: int | None = None) -> "QualityCodec":
     """The shipped hyperprior codec at a quality from 1 (fewest bytes) to 8 (best), loaded with no network.
 
     `refine`: encoder-side latent refinement steps (0: none; about 100 pays on photographs, at the
     cost of about a training step per image per step). `rescale`: "auto" or a scale to code images
-    whole at a smaller size (`HyperpriorCodec.compress`; None: full size).
+    whole at a smaller size (`HyperpriorCodec.compress`; None: full size). `max_bytes`: a budget per
+    image, each coded at the highest quality up to `quality` that fits (`HyperpriorCodec.compress_within`).
     """
     codec = shipped_codec(name)
-    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine, rescale)
+    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine, rescale, max_bytes)
 
 
 _CACHE: dict[str, HyperpriorCodec] = {}
@@ -995,15 +1035,18 @@ class QualityCodec:
     folder: Path | None = None  # where its weights came from (for `info`)
     refine: int = 0  # encoder-side latent refinement steps (`HyperpriorCodec.compress`); 0: none
     rescale: "str | float | None" = None  # "auto" or a scale: coded whole at a smaller size (`HyperpriorCodec.compress`)
+    max_bytes: int | None = None  # a budget per image: the highest quality up to `quality` that fits (None: `quality` itself)
 
     def __post_init__(self) -> None:
         self.codec.level16(self.quality)  # checks the range
         _refine_settings(self.refine)  # and the refinement steps
         rescale_.candidate_scales(self.rescale)  # and the scale
+        if self.max_bytes is not None and (int(self.max_bytes) != self.max_bytes or self.max_bytes < 1):
+            raise ValueError(f"max_bytes must be a positive whole number of bytes, got {self.max_bytes!r}")
 
     def compress(self, images: np.ndarray) -> list[bytes]:
         """uint8 (N, H, W, 3) -> one byte string per image."""
-        return self.codec.compress(images, self.quality, refine=self.refine, rescale=self.rescale)
+        return self.codec.compress(images, self.quality, refine=self.refine, rescale=self.rescale, max_bytes=self.max_bytes)
 
     def decompress(self, blobs) -> np.ndarray:
         """Byte strings (any quality of this model) -> uint8 (N, H, W, 3)."""
@@ -1011,7 +1054,8 @@ class QualityCodec:
 
     def compress_image(self, image, progress: bool = False) -> bytes:
         """uint8 (H, W, 3), or an image file's path, -> one byte string."""
-        return self.codec.compress_image(image, self.quality, progress, refine=self.refine, rescale=self.rescale)
+        return self.codec.compress_image(image, self.quality, progress, refine=self.refine, rescale=self.rescale,
+                                         max_bytes=self.max_bytes)
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
