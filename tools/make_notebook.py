@@ -35,11 +35,11 @@ REFERENCE_RUN = "results/reference/metrics.json"  # written by: python -m cae_he
 RD_RESULTS = "results/rd/rd.json"                 # written by: python -m cae_helpers bench rd ... (see README)
 LEARNED_WEIGHTS = "weights/learned"               # shipped learned codecs (tools/train_learned_codecs.sh made them)
 RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_helpers bench rd --learned ... (see README)
-RD_HYPERPRIOR = "results/rd-format19-cifar10000/rd.json"  # the hyperprior codecs (byte format 19) next to everything else, all 10,000 test images
-RD_PHOTOS = "results/rd-format19-photos/rd.json"  # the same codecs on 520 32x32 crops of two photographs
+RD_HYPERPRIOR = "results/rd-format16-cifar10000/rd.json"  # the hyperprior codecs (byte format 16) next to everything else, all 10,000 test images
+RD_PHOTOS = "results/rd-format16-photos/rd.json"  # the same codecs on 520 32x32 crops of two photographs
 PHOTOS = "results/photos-format10-refine100/photos.json"  # full-size photographs (bench photos), plain and refined (byte format 10)
 PHOTOS_RESCALE = "results/photos-skimage-rescale-refine100/photos.json"  # scikit-image's photographs, the size chosen per photo too
-BYTE_BUDGET = "results/rd-format19-cifar10000/byte_budget/byte_budget.json"  # where the bytes go (tools/byte_budget.py)
+BYTE_BUDGET = "results/rd-format16-cifar10000/byte_budget/byte_budget.json"  # where the bytes go (tools/byte_budget.py)
 REF_STEP = 0.5          # quantisation step of the reference model's entropy-coded latent, in latent standard deviations
 SMOKE = None            # None: read the CAE_SMOKE environment variable"""),
     code("""import json
@@ -186,14 +186,13 @@ density gives each latent value's probability, and the loss is *bits per pixel +
   it replaced the first shipped model (`hyperprior`, all 128 coded; the other hyperprior curve below) as
   the default, equal on CIFAR and ahead on photographs with 17 % fewer multiply-adds.
 
-The default codec's curves are in byte format 19: its hyper-latent coded per context of its neighbours under
+The default codec's curves are in byte format 16: its hyper-latent coded per context of its neighbours under
 tables of its quality level's own, its payload stored in whole bytes, each latent value decoded toward the mean of
-its quantisation bin under the Gaussian it was coded with, and a 3-byte header on a 32x32 image (magic and version in
-one byte, the quality, the side); the check that refuses damaged or foreign bytes is a 16-bit word under the
-entropy coder's state, which the decoder must end at. The level tables and the bin-mean weights were fitted on held-out *training*
+its quantisation bin under the Gaussian it was coded with, and a 7-byte header on a 32x32 image (magic and version in
+one byte, a square image's side once). The level tables and the bin-mean weights were fitted on held-out *training*
 images. Same model, no new training; the first shipped model's curve (`hyperprior`) is from byte format 7. The
 "size chosen per image" curve lets the encoder code a half-size copy where that costs less
-(`rescale="auto"`, byte format 21).
+(`rescale="auto"`, byte format 18).
 
 Every rate below is whole byte strings (header included), every quality the mean per-image PSNR on
 uint8. The curves come from the committed benchmark files (their commands are inside, with the files
