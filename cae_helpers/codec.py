@@ -438,8 +438,7 @@ class HyperpriorCodec:
         refine, rescale, progress. ValueError, naming them, if some images do not fit even at quality 1.
         """
         images = _checked_batch(images)
-        if int(max_bytes) != max_bytes or max_bytes < 1:
-            raise ValueError(f"max_bytes must be a positive whole number of bytes, got {max_bytes!r}")
+        _check_max_bytes(max_bytes)
         top = self.level16(self.levels if quality is None else quality)
         found: list[bytes | None] = [None] * len(images)
         low = np.full(len(images), -1)  # the highest quality byte known to fit (-1: none yet)
@@ -913,6 +912,12 @@ def _check_empty(coder) -> None:
         raise CodecError("corrupt payload: the decoder did not end where the data does")
 
 
+def _check_max_bytes(value) -> None:
+    """ValueError unless a byte budget is a positive whole number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or value != int(value) or value < 1:
+        raise ValueError(f"max_bytes must be a positive whole number of bytes, got {value!r}")
+
+
 def _refine_settings(refine) -> "RefineSettings | None":
     """None for no refinement (0), else RefineSettings (an int is the number of steps)."""
     from .refine import RefineSettings
@@ -1041,8 +1046,8 @@ class QualityCodec:
         self.codec.level16(self.quality)  # checks the range
         _refine_settings(self.refine)  # and the refinement steps
         rescale_.candidate_scales(self.rescale)  # and the scale
-        if self.max_bytes is not None and (int(self.max_bytes) != self.max_bytes or self.max_bytes < 1):
-            raise ValueError(f"max_bytes must be a positive whole number of bytes, got {self.max_bytes!r}")
+        if self.max_bytes is not None:
+            _check_max_bytes(self.max_bytes)
 
     def compress(self, images: np.ndarray) -> list[bytes]:
         """uint8 (N, H, W, 3) -> one byte string per image."""

@@ -76,6 +76,14 @@ def real_data(real_archive):
     return load_cifar100(real_archive)
 
 
+@pytest.fixture(scope="session")
+def default_codec():
+    """The shipped default HyperpriorCodec (every quality), loaded once."""
+    from cae_helpers.codec import pretrained_codec
+
+    return pretrained_codec(quality=1).codec
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Every test starts and ends with no open Matplotlib figure (they are never shown here)."""

@@ -6,21 +6,17 @@ import numpy as np
 import pytest
 
 from cae_helpers.entropy import container
+from tiny import blocky_images
 
 
 @pytest.fixture(scope="module")
-def codec():
-    from cae_helpers.codec import pretrained_codec
-
-    return pretrained_codec(quality=1).codec
+def codec(default_codec):
+    return default_codec
 
 
 @pytest.fixture(scope="module")
 def images():
-    rng = np.random.default_rng(7)
-    coarse = rng.integers(0, 256, (6, 4, 4, 3))
-    smooth = np.repeat(np.repeat(coarse, 8, axis=1), 8, axis=2)  # 8x8 blocks: cheap at low qualities, costly at high ones
-    return np.clip(smooth + rng.normal(0, 6, smooth.shape), 0, 255).astype(np.uint8)
+    return blocky_images(6, cells=4, seed=7, noise=6)  # 8x8 blocks: cheap at low qualities, costly at high ones
 
 
 def test_each_string_fits_and_the_next_quality_up_would_not(codec, images):

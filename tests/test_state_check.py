@@ -10,21 +10,17 @@ import pytest
 from cae_helpers.codec import DEFAULT_MODEL
 from cae_helpers.entropy import container
 from cae_helpers.errors import CodecError, OtherModelError, StateCheckError
-from tiny import without_level_z
+from tiny import blocky_images, random_images, without_level_z
 
 
 @pytest.fixture(scope="module")
-def codec():
-    from cae_helpers.codec import pretrained_codec
-
-    return pretrained_codec(quality=1).codec
+def codec(default_codec):
+    return default_codec
 
 
 @pytest.fixture(scope="module")
 def images():
-    rng = np.random.default_rng(5)
-    smooth = np.repeat(np.repeat(rng.integers(0, 256, (6, 8, 8, 3)), 4, axis=1), 4, axis=2)  # blocky, like upscaled content
-    return np.concatenate([smooth, rng.integers(0, 256, (2, 32, 32, 3))]).astype(np.uint8)
+    return np.concatenate([blocky_images(6, cells=8, seed=5), random_images(2, seed=5)])  # smooth, like upscaled content; noise
 
 
 def test_a_32x32_image_has_a_3_byte_header_and_decodes_as_version_16_did(codec, images):

@@ -16,6 +16,14 @@ def random_images(n: int = 6, h: int = 32, w: int = 32, seed: int = 0) -> np.nda
     return np.random.default_rng(seed).integers(0, 256, (n, h, w, 3), dtype=np.uint8)
 
 
+def blocky_images(n: int = 6, cells: int = 8, seed: int = 0, noise: float = 0.0) -> np.ndarray:
+    """(n, 32, 32, 3) uint8 images of cells x cells random colour blocks, plus Gaussian noise of std `noise`: smooth content."""
+    rng = np.random.default_rng(seed)
+    side = 32 // cells
+    blocks = np.repeat(np.repeat(rng.integers(0, 256, (n, cells, cells, 3)), side, axis=1), side, axis=2)
+    return np.clip(blocks + rng.normal(0, noise, blocks.shape), 0, 255).astype(np.uint8) if noise else blocks.astype(np.uint8)
+
+
 def as_legacy(codec, blobs: list[bytes]) -> list[bytes]:
     """The same payload words in the word-counted versions (7, 8, 9), which decode each value at its bin's centre."""
     from cae_helpers.entropy import container

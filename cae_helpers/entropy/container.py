@@ -306,19 +306,8 @@ def unpack(blob, expected_model: bytes, level_z_model: bytes | None = None) -> t
     trimmed = short or version in TRIMMED.values()
     base = WORD_OF.get(version, version)  # the word version it trims: 7, 8, 9 or itself
     level16, pos = blob[pos + 2], pos + 3
-    scale16 = 16
-    if base == WORD_RESCALED:
-        scale16, pos = blob[pos], pos + 1
-        if scale16 not in SCALES16:
-            raise CodecError(f"malformed header: scale {scale16}/16 (version {version} allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
-    height, pos = read_varint(blob, pos, "height")
-    width, pos = (height, pos) if square else read_varint(blob, pos, "width")
-    if short and not square and width == height:
-        raise CodecError("malformed header: a square image's sides stored twice (version 13 onwards stores them once)")
+    scale16, height, width, pos = _read_size(blob, pos, version, square)
     length, pos = read_varint(blob, pos, "length", max_bytes=5 if trimmed else 3)
-    if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
-        raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
-                         f"at most {MAX_PIXELS:,} pixels)")
     payload = len(blob) - pos - 1
     n_bytes, unit = (length, "bytes") if trimmed else (4 * length, "words")
     if payload != n_bytes or length == 0:
@@ -336,23 +325,32 @@ def unpack(blob, expected_model: bytes, level_z_model: bytes | None = None) -> t
                   long_head=not short, level_z=level_z), words
 
 
+def _read_size(blob: bytes, pos: int, version: int, square: bool) -> tuple[int, int, int, int]:
+    """(scale16, height, width, next position) from the header fields at `pos`: the scale byte (rescaled versions), the sides."""
+    scale16 = 16
+    if WORD_OF.get(version, version) == WORD_RESCALED:
+        if pos >= len(blob):
+            raise CodecError("truncated header: the scale field runs past the end")
+        scale16, pos = blob[pos], pos + 1
+        if scale16 not in SCALES16:
+            raise CodecError(f"malformed header: scale {scale16}/16 (version {version} allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
+    height, pos = read_varint(blob, pos, "height")
+    width, pos = (height, pos) if square else read_varint(blob, pos, "width")
+    if version in ONE_BYTE and not square and width == height:
+        raise CodecError("malformed header: a square image's sides stored twice (version 13 onwards stores them once)")
+    if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
+        raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
+                         f"at most {MAX_PIXELS:,} pixels)")
+    return scale16, height, width, pos
+
+
 def _unpack_in_state(blob: bytes, version: int, square: bool, level_z_model: bytes | None) -> tuple[Header, np.ndarray]:
     """Versions 19-21: (header, payload words); the check word is the codec's to verify once everything is decoded."""
     if level_z_model is None:  # a codec without per-level tables made none of these
         raise OtherModelError(f"made by another model (format version {version}: z under per-level tables, which this codec "
                               "does not have)")
-    level16, pos, scale16 = blob[1], 2, 16
-    if WORD_OF[version] == WORD_RESCALED:
-        scale16, pos = blob[2], 3
-        if scale16 not in SCALES16:
-            raise CodecError(f"malformed header: scale {scale16}/16 (version {version} allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
-    height, pos = read_varint(blob, pos, "height")
-    width, pos = (height, pos) if square else read_varint(blob, pos, "width")
-    if not square and width == height:
-        raise CodecError("malformed header: a square image's sides stored twice (version 13 onwards stores them once)")
-    if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
-        raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
-                         f"at most {MAX_PIXELS:,} pixels)")
+    level16 = blob[1]
+    scale16, height, width, pos = _read_size(blob, 2, version, square)
     data = blob[pos:]
     if not data:
         raise CodecError("truncated: the byte string ends after its header, with no payload")
