@@ -261,8 +261,9 @@ def _file_parsers(sub) -> None:
         s.add_argument("--overwrite", action="store_true", help="replace existing output files")
     c.add_argument("--codec", type=Path, default=ZOO / DEFAULT_MODEL, help="codec folder (weights.npz, tables.npz)")
     d.add_argument("--codec", type=Path, default=None,
-                   help="codec folder (weights.npz, tables.npz); default: the shipped codec that made each file "
-                        f"(its header names the model), else {ZOO / DEFAULT_MODEL}")
+                   help=f"codec folder (weights.npz, tables.npz); default: {ZOO / DEFAULT_MODEL}, or for a file it does not "
+                        "decode, the shipped codec that made it (named in the header of format versions 3-18; "
+                        "found by trial decoding for 19-21)")
     c.add_argument("-q", "--quality", type=_number(float, 1), default=4, help="1 (fewest bytes) .. 8 (best quality); fractions allowed")
     c.add_argument("--max-bytes", type=_number(int, 1), default=None, metavar="N",
                    help="a budget per file: each image at the highest quality up to --quality (in 1/16 steps) whose "
@@ -641,26 +642,22 @@ def _decompress(args, argv) -> int:
     """Decompress .cae files to PNG."""
     from tqdm.auto import tqdm
 
-    from .codec import DEFAULT_MODEL, HyperpriorCodec, shipped_codec, zoo_model_for
-    from .entropy import container
-    from .errors import CodecError
+    from .codec import DEFAULT_MODEL, HyperpriorCodec, shipped_codec
+    from .errors import CodecError, OtherModelError
     from .files import write_png
 
     jobs = _file_jobs(args, (".cae",), ".png")
-    chosen = HyperpriorCodec.load(args.codec) if args.codec else None
+    codec = HyperpriorCodec.load(args.codec) if args.codec else shipped_codec(DEFAULT_MODEL)
     failed = 0
     for src, dst in tqdm(jobs, desc="decompress", unit="file", disable=len(jobs) < 2):
         blob = src.read_bytes()
-        named = None if container.version_of(blob) in container.IN_STATE.values() else zoo_model_for(blob)  # 19-21 name no model
-        codec = chosen or shipped_codec(named or DEFAULT_MODEL)
         try:
             try:
                 image = codec.decompress_image(blob, progress=True)
-            except CodecError:
-                maker = None if chosen else zoo_model_for(blob, exclude=codec)  # another shipped codec made it (19-21)
-                if maker is None:
+            except OtherModelError as err:  # another shipped codec made it: its header names it (3-18) or it decodes it (19-21)
+                if args.codec or err.maker is None:
                     raise
-                image = shipped_codec(maker).decompress_image(blob, progress=True)
+                image = shipped_codec(err.maker).decompress_image(blob, progress=True)
         except CodecError as err:
             tqdm.write(f"skipped {src}: {err}")
             failed += 1

@@ -687,10 +687,10 @@ class HyperpriorCodec:
             return self._decompress(blobs, progress)
         except CodecError as err:  # versions 19-21 carry no model identity: name a shipped codec that decodes the string
             if len(blobs) == 1 and container.version_of(blobs[0]) in container.IN_STATE.values():
-                maker = zoo_model_for(blobs[0], exclude=self)
+                maker = zoo_model_decoding(blobs[0], exclude=self)
                 if maker is not None:
-                    raise CodecError(f"{err}: the shipped codec {maker!r} decodes it; decode it with pretrained_codec(name={maker!r}) "
-                                     f"or --codec {ZOO / maker}") from None
+                    raise OtherModelError(f"{err}: the shipped codec {maker!r} decodes it; decode it with "
+                                          f"pretrained_codec(name={maker!r}) or --codec {ZOO / maker}", maker) from None
             raise
 
     def _decompress(self, blobs: list, progress: bool = False) -> np.ndarray:
@@ -746,10 +746,10 @@ class HyperpriorCodec:
         except OtherModelError as err:
             if container.version_of(blob) in container.IN_STATE.values():
                 raise  # no model named in the header: `decompress` looks for a shipped codec that decodes it
-            maker = zoo_model_for(blob)
+            maker = zoo_model_named_in(blob)
             if maker is not None:
-                raise CodecError(f"{err}: the shipped codec {maker!r} made it; decode it with pretrained_codec(name={maker!r}) "
-                                 f"or --codec {ZOO / maker}") from None
+                raise OtherModelError(f"{err}: the shipped codec {maker!r} made it; decode it with pretrained_codec(name={maker!r}) "
+                                      f"or --codec {ZOO / maker}", maker) from None
             found = container.model_field(blob)
             retired = next((n for n, (_, mid) in RETIRED.items() if found is not None and found.hex() == mid), None)
             if retired is None:
@@ -1009,26 +1009,36 @@ def zoo_names() -> list[str]:
 def zoo_model_for(blob, exclude: HyperpriorCodec | None = None) -> str | None:
     """The name of the shipped codec that made a byte string (None: no shipped codec's; `exclude`: one not to try).
 
-    Versions 3-18 name it in their header (the model identity); 19-21 carry none, so each shipped codec with
-    per-level z tables tries to decode the string and the first whose check word it ends at is the one.
+    Versions 3-18 name it in their header (`zoo_model_named_in`); 19-21 carry none, so the shipped codecs
+    try to decode the string (`zoo_model_decoding`).
     """
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         return None
     if container.version_of(blob) in container.IN_STATE.values():
-        for name in zoo_names():
-            codec = shipped_codec(name)
-            if codec.level_identity is None or (exclude is not None and codec.level_identity == exclude.level_identity):
-                continue
-            try:
-                codec._decompress([bytes(blob)])
-            except CodecError:
-                continue
-            return name
-        return None
+        return zoo_model_decoding(blob, exclude)
+    return zoo_model_named_in(blob)
+
+
+def zoo_model_named_in(blob) -> str | None:
+    """The shipped codec whose model identity a byte string's header (versions 3-18) carries, else None: no decoding."""
     model = container.model_field(blob)
     if model is None:
         return None
     return next((n for n in zoo_names() if model in (shipped_codec(n).model_id, shipped_codec(n).level_model_id)), None)
+
+
+def zoo_model_decoding(blob, exclude: HyperpriorCodec | None = None) -> str | None:
+    """The first shipped codec with per-level z tables (not `exclude`) that decodes a byte string of versions 19-21 to its check word."""
+    for name in zoo_names():
+        codec = shipped_codec(name)
+        if codec.level_identity is None or (exclude is not None and codec.level_identity == exclude.level_identity):
+            continue
+        try:
+            codec._decompress([bytes(blob)])
+        except CodecError:
+            continue
+        return name
+    return None
 
 
 @dataclass

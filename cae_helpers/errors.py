@@ -10,7 +10,11 @@ class CodecError(ValueError):
 
 
 class OtherModelError(CodecError):
-    """A well-formed byte string that another model made (its header's model identity is not this codec's)."""
+    """A byte string that another model made; `maker`: the shipped codec that did, where one is known (else None)."""
+
+    def __init__(self, message: str, maker: str | None = None):
+        super().__init__(message)
+        self.maker = maker
 
 
 class StateCheckError(CodecError):

@@ -445,7 +445,7 @@ def test_bytes_of_a_shipped_codec_name_it_and_decompress_finds_it(tmp_path, caps
 
     from cae_helpers.cli import main
     from cae_helpers.codec import DEFAULT_MODEL, ZOO, pretrained_codec, zoo_model_for, zoo_names
-    from cae_helpers.errors import CodecError
+    from cae_helpers.errors import OtherModelError
 
     others = [n for n in zoo_names() if n != DEFAULT_MODEL]
     if DEFAULT_MODEL not in zoo_names() or not others:
@@ -454,8 +454,9 @@ def test_bytes_of_a_shipped_codec_name_it_and_decompress_finds_it(tmp_path, caps
     blob = pretrained_codec(quality=2, name=others[0]).compress_image(image)
     assert zoo_model_for(blob) == others[0] and zoo_model_for(pretrained_codec().compress_image(image)) == DEFAULT_MODEL
     assert zoo_model_for(b"\x00" + blob[1:]) is None and zoo_model_for(blob[:2]) is None and zoo_model_for(blob[:3]) == others[0]
-    with pytest.raises(CodecError, match=f"made by another model.*'{others[0]}' made it"):
+    with pytest.raises(OtherModelError, match=f"made by another model.*'{others[0]}' made it") as err:
         pretrained_codec().decompress_image(blob)
+    assert err.value.maker == others[0]  # what the CLI decodes it with
     (tmp_path / "a.cae").write_bytes(blob)
     assert main(["decompress", str(tmp_path / "a.cae")]) == 0
     expected = pretrained_codec(name=others[0]).decompress_image(blob)

@@ -95,8 +95,9 @@ def test_another_models_bytes_fail_the_check_and_name_no_model(codec, images):
         pytest.fail("another model's bytes decoded")
     with pytest.raises(OtherModelError, match="per-level tables, which this codec does not have"):
         without_level_z(codec)._decompress([blob])
-    with pytest.raises(CodecError, match=f"which this codec does not have\\): the shipped codec '{DEFAULT_MODEL}' decodes it"):
+    with pytest.raises(OtherModelError, match=f"which this codec does not have\\): the shipped codec '{DEFAULT_MODEL}' decodes it") as err:
         without_level_z(codec).decompress([blob])
+    assert err.value.maker == DEFAULT_MODEL
 
 
 def test_the_header_is_validated_before_decoding(codec):

@@ -18,7 +18,7 @@ test images, `results/state-check/probe.log`), where the fields it replaces cost
 damaged, truncated, extended, given another header, or made by another model decodes to some other end state
 and is refused, except by chance (1 in 65,535 for a value-like end state; `tools/state_check_probe.py`
 counts it on damaged strings). What is lost: a foreign model's bytes are refused after entropy decoding, not
-from the header, and the error cannot tell a foreign model from damage (`zoo_model_for` tries the shipped
+from the header, and the error cannot tell a foreign model from damage (`codec.zoo_model_decoding` tries the shipped
 codecs); strings of these versions are not self-delimiting (their length is the container's: a file, a list).
 
 Versions 13 to 18 (still decoded; 13 to 15 are version 10, 11 or 12 with a header 2 bytes shorter for a
