@@ -35,21 +35,33 @@ class RefineSettings:
     """How long and how fast to refine: Adam steps on the gained latents, temperature schedule, noise seed."""
 
     steps: int = 100
-    learning_rate: float = 0.02  # in gained-latent units, where one quantisation bin is 1 at every level
+    learning_rate: float = 0.04  # in gained-latent units, where one quantisation bin is 1 at every level
     tau_start: float = 0.5
     tau_end: float = 0.01  # the temperature falls exponentially from tau_start to tau_end over the steps
     seed: int = 0
+    learning_rate_end: float | None = 0.005  # it falls exponentially to this over the steps (None: constant; 0.02 until 2026-12-04)
 
     def __post_init__(self) -> None:
         if int(self.steps) < 1:
             raise ValueError(f"refinement steps must be a positive integer, got {self.steps!r}")
         if not (self.learning_rate > 0 and 0 < self.tau_end <= self.tau_start):
             raise ValueError(f"need learning_rate > 0 and 0 < tau_end <= tau_start, got {self}")
+        if self.learning_rate_end is not None and not 0 < self.learning_rate_end <= self.learning_rate:
+            raise ValueError(f"need 0 < learning_rate_end <= learning_rate, got {self}")
 
     def tau(self, step: int) -> float:
         """Temperature at a step: tau_start * (tau_end / tau_start) ** (step / (steps - 1))."""
-        frac = step / max(self.steps - 1, 1)
-        return float(self.tau_start * (self.tau_end / self.tau_start) ** frac)
+        return _geometric(self.tau_start, self.tau_end, step, self.steps)
+
+    def lr(self, step: int) -> float:
+        """Adam's step size at a step: constant, or falling as the temperature does to learning_rate_end."""
+        end = self.learning_rate if self.learning_rate_end is None else self.learning_rate_end
+        return _geometric(self.learning_rate, end, step, self.steps)
+
+
+def _geometric(start: float, end: float, step: int, steps: int) -> float:
+    """start at step 0, end at step steps - 1, exponential between."""
+    return float(start * (end / start) ** (step / max(steps - 1, 1)))
 
 
 def soft_round(v, tau, noise):
@@ -140,9 +152,9 @@ class _Adam:
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float | None = None) -> None:
         self.t += 1
-        scale = self.lr * np.sqrt(1 - self.b2**self.t) / (1 - self.b1**self.t)  # bias corrections folded into the step
+        scale = (self.lr if lr is None else lr) * np.sqrt(1 - self.b2**self.t) / (1 - self.b1**self.t)  # bias corrections folded into the step
         for p, g, m, v in zip(params, grads, self.m, self.v):
             m += (1 - self.b1) * (g - m)
             v += (1 - self.b2) * (g * g - v)
@@ -168,7 +180,7 @@ def refine_latents(model, x: np.ndarray, y: np.ndarray, z: np.ndarray, gains: tu
     for t in range(settings.steps):
         noise = [rng.logistic(size=p.shape).astype(np.float32) for p in params]
         _, grads = step(*params, np.float32(settings.tau(t)), *noise, *fixed)
-        adam.step(params, [np.asarray(ops.convert_to_numpy(g), np.float32) for g in grads])
+        adam.step(params, [np.asarray(ops.convert_to_numpy(g), np.float32) for g in grads], settings.lr(t))
         if tick:
             tick()
     return params[0].astype(np.float64), params[1].astype(np.float64)

@@ -25,9 +25,17 @@ def photo():
 def test_settings_are_checked_and_the_temperature_anneals():
     s = RefineSettings(steps=11, tau_start=0.5, tau_end=0.005)
     assert s.tau(0) == pytest.approx(0.5) and s.tau(10) == pytest.approx(0.005) and s.tau(5) == pytest.approx(0.05)
-    for bad in (dict(steps=0), dict(learning_rate=0), dict(tau_end=0.0), dict(tau_start=0.1, tau_end=0.2)):
+    for bad in (dict(steps=0), dict(learning_rate=0), dict(tau_end=0.0), dict(tau_start=0.1, tau_end=0.2),
+                dict(learning_rate=0.01, learning_rate_end=0.02), dict(learning_rate_end=0.0)):
         with pytest.raises(ValueError):
             RefineSettings(**bad)
+
+
+def test_the_step_size_falls_from_learning_rate_to_its_end_or_stays():
+    s = RefineSettings(steps=11, learning_rate=0.04, learning_rate_end=0.004)
+    assert s.lr(0) == pytest.approx(0.04) and s.lr(10) == pytest.approx(0.004) and s.lr(5) == pytest.approx(0.04 / 10**0.5)
+    flat = RefineSettings(steps=11, learning_rate=0.02, learning_rate_end=None)
+    assert [flat.lr(t) for t in range(11)] == [pytest.approx(0.02)] * 11
 
 
 def test_refinement_sees_each_value_where_the_decoder_puts_it():
@@ -74,6 +82,11 @@ def test_adam_matches_keras_adam():
         adam.step(mine, [g])
         ref.apply_gradients([(keras.ops.convert_to_tensor(g), var)])
     np.testing.assert_allclose(mine[0], np.asarray(var), rtol=1e-5, atol=1e-6)
+    halved, full = [start.copy()], [start.copy()]
+    a, b = _Adam(halved, 0.05), _Adam(full, 0.05)
+    a.step(halved, [grads[0]], lr=0.025)  # a step size given per step replaces the constant one
+    b.step(full, [grads[0]])
+    np.testing.assert_allclose(halved[0] - start, (full[0] - start) / 2, rtol=1e-5, atol=1e-7)
 
 
 def test_better_of_keeps_each_images_lower_loss():
