@@ -23,16 +23,16 @@ def images():
     return np.concatenate([blocky_images(6, cells=8, seed=5), random_images(2, seed=5)])  # smooth, like upscaled content; noise
 
 
-def test_a_32x32_image_has_a_3_byte_header_and_decodes_as_version_16_did(codec, images):
-    """Lead, quality, side, then the payload; the same pixels as the version-16 string, 4 or 5 bytes shorter."""
+def test_a_32x32_image_has_a_2_byte_header_and_decodes_as_version_16_did(codec, images):
+    """Lead, quality, then the payload; the same pixels as the version-16 string, 5 or 6 bytes shorter."""
     old = without_level_z(codec)  # writes 13; 16 has 13's header with z coded as 19 codes it
     for quality in (1, 4):
         blobs = codec.compress(images, quality)
         level16 = codec.level16(quality)
         for blob in blobs:
-            assert blob[0] == container.LEAD + 2 * (19 - 13) + 1 and blob[1] == level16 and blob[2] == 32 and blob[-1] != 0
+            assert blob[0] == container.LEAD_ONE_TILE and blob[1] == level16 and blob[-1] != 0
             header, words = container.unpack(blob, codec.model_id, codec.level_model_id)
-            assert header.state_check and header.level_z and header.head == blob[:3] and not header.model
+            assert header.state_check and header.level_z and header.head == blob[:2] and not header.model
             assert container.pack(header, words) == blob
         pixels = codec.decompress(blobs)
         # the same symbols as version 16 (z under the level's tables), from an empty coder, with its 7-byte header
@@ -44,7 +44,7 @@ def test_a_32x32_image_has_a_3_byte_header_and_decodes_as_version_16_did(codec, 
             sixteen = container.pack(v16, words)
             assert container.version_of(sixteen) == 16
             np.testing.assert_array_equal(codec.decompress([sixteen])[0], pixels[i])
-            assert len(sixteen) - len(blob) in (3, 4, 5, 6)  # 4 (5 past 127 payload bytes) give or take ANS's byte rounding
+            assert len(sixteen) - len(blob) in (4, 5, 6, 7)  # 5 (6 past 127 payload bytes) give or take ANS's byte rounding
         assert old.compress(images, quality)[0][0] == container.LEAD + 1  # version 13, square
 
 
@@ -104,15 +104,35 @@ def test_the_header_is_validated_before_decoding(codec):
     """Too short, no payload, a payload ending in a zero byte, a square image's sides twice: refused by unpack."""
     header = container.Header(b"", 16, 32, 48, level_z=True, state_check=True)
     head = container.state_head(header)
-    assert head == bytes([container.LEAD + 2 * 6, 16, 32, 48]) and len(container.state_head(replace(header, width=32))) == 3
+    assert head == bytes([container.LEAD + 2 * 6, 16, 32, 48]) and len(container.state_head(replace(header, width=48, height=48))) == 3
+    assert container.state_head(replace(header, width=32)) == bytes([container.LEAD_ONE_TILE, 16])  # 32x32: no size field
     words = np.array([0x01020304, 0x05], np.uint32)
     blob = container.pack(header, words)
     assert blob == head + bytes([4, 3, 2, 1, 5])
     got, back = container.unpack(blob, codec.model_id, codec.level_model_id)
     assert replace(got, head=b"") == header and got.head == head and np.array_equal(back, words)
-    for bad, why in ((head[:3], "too short"), (head, "no payload"), (head + b"\x05\x00", "ends in a zero byte"),
+    for bad, why in ((head[:2], "too short"), (head, "no payload"), (head + b"\x05\x00", "ends in a zero byte"),
                      (bytes([container.LEAD + 12, 16, 32, 32, 9]), "sides stored twice")):
         with pytest.raises(CodecError, match=why):
             container.unpack(bad, codec.model_id, codec.level_model_id)
     with pytest.raises(ValueError, match="versions 19 to 21"):
         container.state_head(replace(header, level_z=False))
+
+
+def test_a_32x32_image_has_a_lead_byte_of_its_own_and_the_older_spelling_still_decodes(codec, monkeypatch):
+    """One tile (32x32): lead 0xE2-0xE4 and no size field, 2 header bytes; bytes written before (square lead, side 32) still decode."""
+    from cae_helpers import tiling
+
+    assert container.TILE_SIDE == tiling.TILE
+    images = np.random.default_rng(3).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    for rescale, lead in ((None, container.LEAD_ONE_TILE), (0.5, container.LEAD_ONE_TILE + 2)):
+        blobs = codec.compress(images, 2, rescale=rescale)
+        assert {b[0] for b in blobs} == {lead} and container.version_of(blobs[0]) == 19 + 2 * (rescale is not None)
+        with monkeypatch.context() as m:
+            m.setattr(container, "TILE_SIDE", 0)  # no image is one tile: the encoder before 2026-12-04
+            older = codec.compress(images, 2, rescale=rescale)
+        assert all(o[0] == container.LEAD_OF[container.version_of(o), 1] and len(o) == len(b) + 1 for o, b in zip(older, blobs))
+        np.testing.assert_array_equal(codec.decompress(older), codec.decompress(blobs))
+        assert all(codec.read_header(b).height == codec.read_header(b).width == 32 for b in blobs + older)
+    tiled = codec.compress(images[:1], 2, tiles=True)[0]
+    assert tiled[0] == container.LEAD_ONE_TILE + 1 and codec.decompress([tiled]).shape == (1, 32, 32, 3)

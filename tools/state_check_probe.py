@@ -55,8 +55,8 @@ def cost(codec, images: np.ndarray) -> None:
 
 
 def damaged(blob: bytes, other: bytes, rng) -> dict[str, bytes]:
-    """Eight damaged copies of a version-19 string of a 32x32 image (header: lead, quality, side); `other`: the image at another quality."""
-    head = 3
+    """Eight damaged copies of a version-19 string of a 32x32 image (header: lead, quality; the side too before 2026-12-04); `other`: the image at another quality."""
+    head = 2 if container.LEADS[blob[0]][1] == container.ONE_TILE else 3
     flip, spot = rng.integers(head, len(blob)), rng.integers(head, len(blob))
     bit = bytearray(blob)
     bit[flip] ^= 1 << int(rng.integers(8))

@@ -1,10 +1,12 @@
 """The hyperprior codec's byte format (versions 3 to 21): a compact header and one ANS payload.
 
 What the codec writes (versions 19 to 21, since 2026-12-04; a codec without per-level z tables writes 13 to 15):
-    byte 0        lead: 0xD0 + 2 x (version - 13) + (1 if the image is square): 19 = the image coded whole,
-                  20 = coded as independent 32x32 tiles, 21 = coded whole at a smaller size (`rescale`)
+    byte 0        lead: 0xD0 + 2 x (version - 13) + (1 if the image is square), or for a 32x32 image (one tile)
+                  0xE2 + (version - 19): 19 = the image coded whole, 20 = coded as independent 32x32 tiles,
+                  21 = coded whole at a smaller size (`rescale`)
     byte 1        quality: the level times 16; version 21: then the scale byte (as byte 5 of versions 3-12)
-    varint        height; width: a second varint unless the lead byte says the image is square
+    varint        height; width: a second varint unless the lead byte says the image is square; neither for 32x32
+                  (written since 2026-12-04; a 32x32 image under the square lead with its side still decodes)
     payload       the rest of the byte string: the ANS words of versions 16 to 18, the last word trimmed of its
                   zero high bytes (so the last byte is never zero)
 Versions 19 to 21 are 16 to 18 without the model identity, the payload length and the check byte (4 bytes for
@@ -99,14 +101,19 @@ LEVEL_Z = {v: v + 3 for v in SHORT.values()}  # 16, 17, 18
 IN_STATE = {v: v + 3 for v in LEVEL_Z.values()}  # 19, 20, 21: what a codec with per-level z tables writes
 LEAD = 0xD0  # the lead byte of version 13 for an image that is not square; + 2 per version after 13, + 1 if square
 ONE_BYTE = (*SHORT.values(), *LEVEL_Z.values(), *IN_STATE.values())  # versions with a lead byte: 13 to 21
-LEADS = {LEAD + 2 * (v - VERSION) + square: (v, bool(square)) for v in ONE_BYTE for square in (0, 1)}  # byte -> (version, square)
+LEADS = {LEAD + 2 * (v - VERSION) + square: (v, square) for v in ONE_BYTE for square in (0, 1)}  # byte -> (version, square)
+# versions 19-21: an image of exactly one tile (32x32, `tiling.TILE`) has a lead byte of its own and no size field;
+# its "square" value is ONE_TILE (2), truthy as a square's. Before 2026-12-04 such images had the square lead and
+# their side: still decoded (each spelling under its own check word)
+ONE_TILE, TILE_SIDE, LEAD_ONE_TILE = 2, 32, 0xE2
+LEADS |= {LEAD_ONE_TILE + v - min(IN_STATE.values()): (v, ONE_TILE) for v in IN_STATE.values()}  # 0xE2, 0xE3, 0xE4
 LEAD_OF = {key: byte for byte, key in LEADS.items()}  # (version, square) -> lead byte
 KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values()) | set(ONE_BYTE)
 # the word version (7, 8 or 9) each trimmed version carries: its z coding, tiling and scale byte
 WORD_OF = {t: w for w, t in TRIMMED.items()} | {s: w for w, t in TRIMMED.items()
                                                  for s in (SHORT[t], LEVEL_Z[SHORT[t]], IN_STATE[LEVEL_Z[SHORT[t]]])}
 MIN_LENGTH = 8  # lead, model id 2, quality, side, length, payload 1, check
-MIN_LENGTH_IN_STATE = 4  # versions 19-21: lead, quality, side, payload 1
+MIN_LENGTH_IN_STATE = 3  # versions 19-21: lead, quality, payload 1 (a 32x32 image: no side)
 CHECK_WORDS = 65535  # versions 19-21: the check word is 1..65,535 (0 would be an empty coder)
 SCALES16 = range(4, 16)  # the scales versions 9 and 12 allow, in sixteenths: 1/4 to 15/16
 MAX_SIDE = 1 << 16  # 65,536 pixels: larger sides are refused before any allocation
@@ -205,9 +212,9 @@ def state_head(header: Header) -> bytes:
     if header.rescaled and (header.scale16 not in SCALES16 or header.tiled):
         raise ValueError(f"a rescaled image is coded whole at {SCALES16.start}..{SCALES16.stop - 1} sixteenths, got {header.scale16}")
     version = IN_STATE[LEVEL_Z[SHORT[TRIMMED[WORD_RESCALED if header.rescaled else VERSIONS[header.tiled, "context"]]]]]
-    square = header.height == header.width
+    square = ONE_TILE if header.height == header.width == TILE_SIDE else int(header.height == header.width)
     scale = bytes([header.scale16]) if header.rescaled else b""
-    sides = write_varint(header.height) + (b"" if square else write_varint(header.width))
+    sides = b"" if square == ONE_TILE else write_varint(header.height) + (b"" if square else write_varint(header.width))
     return bytes([LEAD_OF[version, square], header.level16]) + scale + sides
 
 
@@ -325,7 +332,7 @@ def unpack(blob, expected_model: bytes, level_z_model: bytes | None = None) -> t
                   long_head=not short, level_z=level_z), words
 
 
-def _read_size(blob: bytes, pos: int, version: int, square: bool) -> tuple[int, int, int, int]:
+def _read_size(blob: bytes, pos: int, version: int, square: int) -> tuple[int, int, int, int]:
     """(scale16, height, width, next position) from the header fields at `pos`: the scale byte (rescaled versions), the sides."""
     scale16 = 16
     if WORD_OF.get(version, version) == WORD_RESCALED:
@@ -334,6 +341,8 @@ def _read_size(blob: bytes, pos: int, version: int, square: bool) -> tuple[int, 
         scale16, pos = blob[pos], pos + 1
         if scale16 not in SCALES16:
             raise CodecError(f"malformed header: scale {scale16}/16 (version {version} allows {SCALES16.start}..{SCALES16.stop - 1} sixteenths)")
+    if square == ONE_TILE:  # versions 19-21: the lead byte says 32x32
+        return scale16, TILE_SIDE, TILE_SIDE, pos
     height, pos = read_varint(blob, pos, "height")
     width, pos = (height, pos) if square else read_varint(blob, pos, "width")
     if version in ONE_BYTE and not square and width == height:
@@ -344,7 +353,7 @@ def _read_size(blob: bytes, pos: int, version: int, square: bool) -> tuple[int, 
     return scale16, height, width, pos
 
 
-def _unpack_in_state(blob: bytes, version: int, square: bool, level_z_model: bytes | None) -> tuple[Header, np.ndarray]:
+def _unpack_in_state(blob: bytes, version: int, square: int, level_z_model: bytes | None) -> tuple[Header, np.ndarray]:
     """Versions 19-21: (header, payload words); the check word is the codec's to verify once everything is decoded."""
     if level_z_model is None:  # a codec without per-level tables made none of these
         raise OtherModelError(f"made by another model (format version {version}: z under per-level tables, which this codec "
