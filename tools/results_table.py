@@ -31,9 +31,9 @@ LABELS = {SHIPPED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 4
           HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02; byte format 7)"}
 SIZED = rescaled_name(SHIPPED)  # the default codec choosing each image's coding size (the command line's default)
 LABELS[SIZED] = f"learned codec (`{DEFAULT_MODEL}`, the size chosen per image: `rescale=\"auto\"`, the command line's default)"
-# the default codec's curves in today's byte format (19 and 21) come from these runs on the same images; the rest
+# the default codec's curves in today's byte format (19 and 21, the 2-byte header at 32x32) come from these runs on the same images; the rest
 # of each table (WebP, the other codecs, the first model in format 7) from the older run
-DEFAULT_FROM = {"rd-hyperprior-coded": "rd-format19-cifar10000", "rd-photos-coded": "rd-format19-photos"}
+DEFAULT_FROM = {"rd-hyperprior-coded": "rd-format19-2byte-cifar10000", "rd-photos-coded": "rd-format19-2byte-photos"}
 HEADLINE = (SHIPPED, SIZED, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)", "WebP",
             "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
 
