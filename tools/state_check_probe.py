@@ -1,6 +1,7 @@
 """Probe: what byte format 19's check word under the ANS state costs, and how often a damaged string gets past it.
 
     CIFAR100_PATH=/path/to/cifar-100-python.tar.gz python tools/state_check_probe.py > results/state-check/probe.log
+    CIFAR100_PATH=... python tools/state_check_probe.py --damage-only > results/state-check/damage-2byte.log  # (2) only
 
 (1) Cost: the default codec's payloads of every 10th CIFAR-100 test image (1,000) at qualities 1, 1.375, 4
 and 8, coded from an empty ANS coder (as versions 16-18) and from a check word of 8, 16, 20, 24 and 32 bits
@@ -15,6 +16,7 @@ how many damaged strings still decode without an error (the format's promise: ab
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 
@@ -93,8 +95,13 @@ def damage(codec, images: np.ndarray) -> None:
 def main() -> None:
     codec = shipped_codec()
     images = load_cifar100().test.images[::10]  # 1,000, 10 per class
-    print("# command: CIFAR100_PATH=... python tools/state_check_probe.py; default codec; every 10th CIFAR-100 test image")
-    cost(codec, images)
+    only_damage = sys.argv[1:] == ["--damage-only"]
+    if sys.argv[1:] and not only_damage:
+        raise SystemExit(f"usage: state_check_probe.py [--damage-only]; got {' '.join(sys.argv[1:])}")
+    print(f"# command: CIFAR100_PATH=... python tools/state_check_probe.py{' --damage-only' if only_damage else ''}; "
+          "default codec; every 10th CIFAR-100 test image")
+    if not only_damage:
+        cost(codec, images)
     damage(codec, images[:300])
     print(f"# versions: {json.dumps(versions())}")
 
