@@ -5,7 +5,8 @@
     python tools/refine_sweep.py photos 1,5 100,200 0.01,0.02        # 256x256 crops of scikit-learn's two photographs
     python tools/refine_sweep.py photos-full 1,5 0,25,50 0.02,0.05   # scikit-learn's two photographs, whole (640x427)
 
-Arguments: image set, qualities, steps (0: no refinement), learning rates. Never run on scikit-image's photos
+Arguments: image set, qualities, steps (0: no refinement), learning rates (each held constant over the steps, as
+these logs were made; `tools/refine_schedules.py` tries falling ones). Never run on scikit-image's photos
 (the independent check). Prints one line per setting: bpp of whole byte strings, mean PSNR (uint8), seconds.
 """
 
@@ -45,7 +46,7 @@ def main() -> None:
         for s in (int(a) for a in steps.split(",")):
             for lr in ([float(a) for a in lrs.split(",")] if s else [0.0]):
                 t0 = time.time()
-                blobs = codec.compress(images, q, refine=RefineSettings(steps=s, learning_rate=lr) if s else 0)
+                blobs = codec.compress(images, q, refine=RefineSettings(steps=s, learning_rate=lr, learning_rate_end=None) if s else 0)
                 seconds = time.time() - t0
                 psnr = mean_psnr(images, codec.decompress(blobs))
                 bpp = 8 * sum(map(len, blobs)) / images[..., 0].size
