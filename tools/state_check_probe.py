@@ -15,8 +15,8 @@ how many damaged strings still decode without an error (the format's promise: ab
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 
 import numpy as np
 
@@ -93,14 +93,14 @@ def damage(codec, images: np.ndarray) -> None:
 
 
 def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--damage-only", action="store_true", help="only (2), the damaged strings; skip (1), the cost")
+    args = p.parse_args()  # before loading anything: a mistyped option fails at once
     codec = shipped_codec()
     images = load_cifar100().test.images[::10]  # 1,000, 10 per class
-    only_damage = sys.argv[1:] == ["--damage-only"]
-    if sys.argv[1:] and not only_damage:
-        raise SystemExit(f"usage: state_check_probe.py [--damage-only]; got {' '.join(sys.argv[1:])}")
-    print(f"# command: CIFAR100_PATH=... python tools/state_check_probe.py{' --damage-only' if only_damage else ''}; "
+    print(f"# command: CIFAR100_PATH=... python tools/state_check_probe.py{' --damage-only' if args.damage_only else ''}; "
           "default codec; every 10th CIFAR-100 test image")
-    if not only_damage:
+    if not args.damage_only:
         cost(codec, images)
     damage(codec, images[:300])
     print(f"# versions: {json.dumps(versions())}")
