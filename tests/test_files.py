@@ -121,7 +121,7 @@ def test_damaged_cae_file_is_skipped_with_a_message(codec_dir, tmp_path, capsys)
         main(["decompress", str(tmp_path / "a.cae"), "--codec", str(codec_dir)])
 
 
-def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
+def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch, capsys):
     import json
 
     from cae_helpers.bench import photos
@@ -151,6 +151,8 @@ def test_photo_benchmark_counts_whole_files(codec_dir, tmp_path, monkeypatch):
     assert refined_name(rescaled_name(whole_name), 3) in result["curves"]
     per_photo = result["summary"][whole_name]["bd_rate_vs_webp_per_photo"]
     assert set(per_photo) == set(fake)  # each photograph's own BD-rate (None where the curves do not overlap)
+    bars = capsys.readouterr().err  # a progress bar per layout, one tick per photo coded (2 qualities x 2 photos)
+    assert all(f"{name}: 100%" in bars for name in (tiled, whole_name, refined_name(whole_name, 3))) and "4/4" in bars
 
 
 def test_the_independent_photo_set_is_scikit_images():

@@ -56,10 +56,12 @@ def _figures(image: np.ndarray, nbytes: int, decoded: np.ndarray, seconds: float
 
 def classic_photo_curves(photos: dict[str, np.ndarray]) -> dict[str, list[dict]]:
     """Each classic codec's quality sweep on every photo."""
+    from tqdm.auto import tqdm
+
     curves = {}
     for name, (fmt, knob, values, fixed) in CLASSIC.items():
         points = []
-        for v in values:
+        for v in tqdm(values, desc=name, unit="setting", dynamic_ncols=True):
             per = {}
             for pname, img in photos.items():
                 files, dec, enc_s, dec_s = pillow_round_trip(img[None], fmt, **{knob: v}, **fixed)
@@ -73,6 +75,8 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
                            rescale: bool = False) -> dict[str, list[dict]]:
     """Our codec at each quality on every photo, through real bytes: in 32x32 tiles, whole, whole refined (`refine` > 0 steps),
     and with `rescale` whole at the size chosen per photo (`rescale="auto"`; refined too if `refine`)."""
+    from tqdm.auto import tqdm
+
     from ..codec import HyperpriorCodec
 
     codec = HyperpriorCodec.load(folder)
@@ -81,16 +85,22 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
     layouts = [(tiled, True, 0, None), (whole, False, 0, None)] + ([(refined_name(whole, refine), False, refine, None)] if refine else [])
     if rescale:
         layouts += [(rescaled_name(whole), False, 0, "auto")] + ([(refined_name(rescaled_name(whole), refine), False, refine, "auto")] if refine else [])
+    levels = list(qualities or range(1, codec.levels + 1))
     for name, tiles, steps, scale in layouts:
         points = []
-        for q in qualities or range(1, codec.levels + 1):
+        # one bar per layout, one tick per photo coded (refined, a photo takes a minute or more)
+        bar = tqdm(total=len(levels) * len(photos), desc=name, unit="photo", dynamic_ncols=True)
+        for q in levels:
             per = {}
             for pname, img in photos.items():
                 start = time.perf_counter()
                 blob = codec.compress_image(img, q, tiles=tiles, refine=steps, rescale=scale)
                 dec = codec.decompress_image(blob)
                 per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start) | {"scale16": codec.read_header(blob).scale16}
+                bar.update()
             points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps, rescale=scale))
+            bar.set_postfix_str(f"q{q}: {points[-1]['bpp']:.3f} bpp, {points[-1]['psnr_mean_uint8']:.2f} dB")
+        bar.close()
         curves[name] = points
     return curves
 
