@@ -37,7 +37,7 @@ LEARNED_WEIGHTS = "weights/learned"               # shipped learned codecs (tool
 RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_helpers bench rd --learned ... (see README)
 RD_HYPERPRIOR = "results/rd-format19-2byte-cifar10000/rd.json"  # the hyperprior codecs (byte format 19) next to everything else, all 10,000 test images
 RD_PHOTOS = "results/rd-format19-2byte-photos/rd.json"  # the same codecs on 520 32x32 crops of two photographs
-PHOTOS = "results/photos-format10-refine100/photos.json"  # full-size photographs (bench photos), plain and refined (byte format 10)
+PHOTOS = "results/photos-format19-refine100/photos.json"  # full-size photographs (bench photos), plain and refined (byte format 19)
 PHOTOS_RESCALE = "results/photos-skimage-rescale-refine100/photos.json"  # scikit-image's photographs, the size chosen per photo too
 BYTE_BUDGET = "results/rd-format19-2byte-cifar10000/byte_budget/byte_budget.json"  # where the bytes go (tools/byte_budget.py)
 RD_REFINED = "results/rd-format19-2byte-refine400-cifar10000/rd.json"  # all 10,000 test images near 0.5 bpp, plain and refined 400 steps
@@ -305,7 +305,7 @@ if Path(RD_HYPERPRIOR).is_file() and Path(RD_PHOTOS).is_file():
   lowest quality the header, the ANS coder's final state and the hyper-latent z take about 45 % of a CIFAR
   image's bytes, and z's cost hardly shrinks with the rate, so 0.5 bpp and 128-byte targets suffer first.
 - **Large photographs**: coded whole at full size without refinement (the fast default), scikit-learn's two
-  photographs are level with WebP at 0.25 to 0.5 bpp (0.02 to 0.04 dB under) and ahead above, -3.9 % BD-rate (section 10).
+  photographs are level with WebP at 0.25 to 0.5 bpp (0.03 to 0.04 dB under) and ahead above, -3.8 % BD-rate (section 10).
   Letting the encoder code a smaller copy (`rescale="auto"`, about 2.5 times the encoding time) and refinement
   (`refine=100`, about 40 times) each take it ahead; AVIF stays ahead at the lowest rates. The model saw inputs up to 64x64 only in a short
   fine-tune on 15,000 CIFAR images; before it, coded whole, photos cost three times WebP's bytes.
