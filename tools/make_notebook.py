@@ -38,7 +38,7 @@ RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_he
 RD_HYPERPRIOR = "results/rd-format19-2byte-cifar10000/rd.json"  # the hyperprior codecs (byte format 19) next to everything else, all 10,000 test images
 RD_PHOTOS = "results/rd-format19-2byte-photos/rd.json"  # the same codecs on 520 32x32 crops of two photographs
 PHOTOS = "results/photos-format19-refine100/photos.json"  # full-size photographs (bench photos), plain and refined (byte format 19)
-PHOTOS_RESCALE = "results/photos-skimage-rescale-refine100/photos.json"  # scikit-image's photographs, the size chosen per photo too
+PHOTOS_RESCALE = "results/photos-skimage-format19-rescale-refine100/photos.json"  # scikit-image's photographs, the size chosen per photo too
 BYTE_BUDGET = "results/rd-format19-2byte-cifar10000/byte_budget/byte_budget.json"  # where the bytes go (tools/byte_budget.py)
 RD_REFINED = "results/rd-format19-2byte-refine400-cifar10000/rd.json"  # all 10,000 test images near 0.5 bpp, plain and refined 400 steps
 REF_STEP = 0.5          # quantisation step of the reference model's entropy-coded latent, in latent standard deviations
@@ -271,7 +271,7 @@ bytes on smooth crops than on busy CIFAR images at the same quality, which a fix
 
 Last, scikit-image's four photographs, which no training or design choice looked at, coded whole at full size and
 with the size chosen per photograph (`rescale="auto"`: full size, 3/4 or 1/2 of each side, whichever has the least
-rate + lambda x distortion; byte format 9), each also refined. The last column of that table is each photograph's own
+rate + lambda x distortion; byte format 21), each also refined. The last column of that table is each photograph's own
 BD-rate against WebP."""),
     code("""if Path(RD_PHOTOS).is_file():
     rdp = json.loads(Path(RD_PHOTOS).read_text())
