@@ -114,6 +114,11 @@ def rescaled_name(base: str) -> str:
     return f"{base[:-1]}, size chosen per image)"
 
 
+def point_label(quality, point: dict) -> str:
+    """A progress bar's note for one measured quality: "q3: 1.234 bpp, 30.12 dB"."""
+    return f"q{quality}: {point['bpp']:.3f} bpp, {point['psnr_mean_uint8']:.2f} dB"
+
+
 def nearest_point(curve: list[dict], bpp: float) -> dict:
     """The measured point of `curve` whose rate is nearest `bpp` (in log-rate)."""
     if not curve:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
-from .curves import codec_name, refined_name, rescaled_name
+from .curves import codec_name, point_label, refined_name, rescaled_name
 
 OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 14 or 17 (4, 6, 8, 11 before): independent tiles
 OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 13 or 16 (3, 5, 7, 10 before): one pass over the photo (the default for a codec trained on larger inputs)
@@ -89,18 +89,17 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
     for name, tiles, steps, scale in layouts:
         points = []
         # one bar per layout, one tick per photo coded (refined, a photo takes a minute or more)
-        bar = tqdm(total=len(levels) * len(photos), desc=name, unit="photo", dynamic_ncols=True)
-        for q in levels:
-            per = {}
-            for pname, img in photos.items():
-                start = time.perf_counter()
-                blob = codec.compress_image(img, q, tiles=tiles, refine=steps, rescale=scale)
-                dec = codec.decompress_image(blob)
-                per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start) | {"scale16": codec.read_header(blob).scale16}
-                bar.update()
-            points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps, rescale=scale))
-            bar.set_postfix_str(f"q{q}: {points[-1]['bpp']:.3f} bpp, {points[-1]['psnr_mean_uint8']:.2f} dB")
-        bar.close()
+        with tqdm(total=len(levels) * len(photos), desc=name, unit="photo", dynamic_ncols=True) as bar:
+            for q in levels:
+                per = {}
+                for pname, img in photos.items():
+                    start = time.perf_counter()
+                    blob = codec.compress_image(img, q, tiles=tiles, refine=steps, rescale=scale)
+                    dec = codec.decompress_image(blob)
+                    per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start) | {"scale16": codec.read_header(blob).scale16}
+                    bar.update()
+                points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps, rescale=scale))
+                bar.set_postfix_str(point_label(q, points[-1]))
         curves[name] = points
     return curves
 

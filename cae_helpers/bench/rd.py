@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .classic import classic_curves
-from .curves import bd_rate, codec_name, psnr_at_rates, published_curves, rd_point, refined_name, rescaled_name, PUBLISHED_SOURCE
+from .curves import bd_rate, codec_name, point_label, psnr_at_rates, published_curves, rd_point, refined_name, rescaled_name, PUBLISHED_SOURCE
 
 
 def coded_point(images: np.ndarray, codec, **params) -> dict:
@@ -90,7 +90,7 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
         headers = [codec.read_header(b) for b in blobs]
         points.append(point | {"smaller_copy_share": float(np.mean([h.rescaled for h in headers]))}
                       | ({"max_bytes": max_bytes, "quality_mean": float(np.mean([1 + h.level16 / 16 for h in headers]))} if max_bytes else {}))
-        bar.set_postfix_str(f"q{q}: {point['bpp']:.3f} bpp, {point['psnr_mean_uint8']:.2f} dB")
+        bar.set_postfix_str(point_label(q, point))
     return {name: points}
 
 
