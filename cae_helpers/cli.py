@@ -145,7 +145,7 @@ def _training_parser(sub, name: str, help_text: str, out_default: str) -> argpar
 
 def _codec_parser(sub) -> None:
     """`train-codec`: one option per HyperpriorConfig field."""
-    from .hyperprior import HyperpriorConfig
+    from .hyperprior import OUTPUT_PRECISIONS, HyperpriorConfig
     from .training import PRECISIONS
 
     d = HyperpriorConfig()
@@ -164,6 +164,8 @@ def _codec_parser(sub) -> None:
             c.add_argument("--lambdas", type=_lambdas, default=default, help="one lambda per quality level, comma-separated, increasing")
         elif f.name == "precision":
             c.add_argument("--precision", choices=PRECISIONS, default=default, help="dtype policy of the transforms")
+        elif f.name == "output_precision":
+            c.add_argument("--output-precision", choices=OUTPUT_PRECISIONS, default=default, help=text)
         elif isinstance(default, bool):
             c.add_argument("--" + f.name.replace("_", "-"), action="store_true", help=text)
         else:
@@ -194,6 +196,9 @@ CODEC_HELP = {
     "init_from": "start from this saved codec's weights (a folder with weights.npz and config.json; same architecture)",
     "init_partial": "--init-from may hold another architecture: copy the parts whose shapes fit (the analysis and "
                     "synthesis transforms, typically), carry the gains over to the new lambdas, start the rest fresh",
+    "output_precision": "how the four output convolutions (y, x_hat, z, means and scales) compute under a mixed policy: "
+                        "compute (in its 16-bit type, cast to float32 after: faster on CPUs with bfloat16 units) or "
+                        "float32 (as runs before this option); inference is float32 either way",
     "val_size": "class-balanced training images held out for validation",
     "seed": "random seed (weights, batches, augmentation)",
 }
@@ -544,7 +549,8 @@ def _train_codec(args, argv) -> int:
     print(f"hyperprior codec: {len(fit)} training images ({config.augment:.0%} zoomed crops"
           + (f"; every other batch as {config.large_patch}x{config.large_patch} patches" if config.large_patch else "")
           + (f"; starting from {config.init_from}" if config.init_from else "") + f"), {len(val)} validation images, "
-          f"{config.epochs} epochs, {config.levels} quality levels, precision {resolve_precision(config.precision)}, "
+          f"{config.epochs} epochs, {config.levels} quality levels, precision {resolve_precision(config.precision)}"
+          f"{' (output convolutions too)' if config.output_precision == 'compute' else ' (output convolutions float32)'}, "
           f"into {out} ({'resuming' if resuming else 'fresh'})"
           + (f", stopping after {args.time_limit} h" if args.time_limit else "") + "; the time left is printed after each epoch", flush=True)
     _log_sitting(out, argv)

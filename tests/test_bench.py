@@ -150,6 +150,10 @@ def test_full_run_summary_and_target_verdicts(tmp_path):
     assert verdicts["round_trip_vs_webp_m6"] == {"value": 1500.0, "min": 1600.0, "met": False}
     assert verdicts["round_trip_vs_webp_m4"]["min"] == 3000.0 and not verdicts["round_trip_vs_webp_m4"]["met"]
     assert verdicts["psnr_difference_db"]["value"] == pytest.approx(0.12) and not verdicts["psnr_difference_db"]["met"]
+    assert "train_hyperprior_vs_factorised" not in verdicts  # no codec figures, no verdict on them
+    codecs = target_verdicts({"train_hyperprior_vs_factorised": 0.97})["train_hyperprior_vs_factorised"]
+    assert codecs == {"value": 0.97, "min": 1.0, "met": False}
+    assert target_verdicts({"train_hyperprior_vs_factorised": 1.02})["train_hyperprior_vs_factorised"]["met"]
     (tmp_path / "history.json").write_text(json.dumps({"epochs_run": 40, "train_wall_time_s": 1.0, "resumed_from_epoch": 12}))
     with pytest.raises(ValueError, match="resumed"):
         full_run_summary(tmp_path)

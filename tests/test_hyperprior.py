@@ -526,3 +526,44 @@ def test_per_level_z_tables_mix_in_integers_and_other_tables_are_refused():
     assert other.model_id == codec.model_id and other.level_model_id != codec.level_model_id
     with pytest.raises(CodecError, match="another model"):
         other.decompress(blobs)
+
+
+OUTPUT_CONVS = (("analysis", "ga_out"), ("synthesis", "gs_out"), ("hyper_analysis", "ha_out"), ("hyper_synthesis", "hs_out"))
+
+
+def _output_dtypes(model) -> set[str]:
+    return {model.parts()[part].get_layer(name).compute_dtype for part, name in OUTPUT_CONVS}
+
+
+def test_output_convolutions_compute_in_16_bits_only_in_training():
+    """train-codec's output convolutions compute in the policy's bfloat16 and give float32; a coding model's stay float32."""
+    import keras
+
+    config = HyperpriorConfig(**TINY)
+    fast = build_hyperprior(config, dtype="mixed_bfloat16", training=True)
+    assert _output_dtypes(fast) == {"bfloat16"}
+    x = _images(2).astype(np.float32) / 255
+    x_hat, bits, _ = fast(x, levels=np.array([0.0, 2.0], np.float32))
+    dtype = keras.backend.standardize_dtype
+    assert dtype(x_hat.dtype) == dtype(bits.dtype) == "float32"
+    assert dtype(fast.analysis(x).dtype) == "float32"  # y: rounding and the rate see float32 values
+    coding = build_hyperprior(config, dtype="mixed_bfloat16")  # no `training`: what a codec builds
+    recorded = build_hyperprior(replace(config, output_precision="float32"), dtype="mixed_bfloat16", training=True)
+    assert _output_dtypes(coding) == _output_dtypes(recorded) == {"float32"}
+    with pytest.raises(ValueError, match="output_precision"):
+        HyperpriorConfig(**(TINY | {"output_precision": "bfloat16"}))
+
+
+def test_a_run_recorded_before_output_precision_resumes_only_with_float32(tiny_archive, tmp_path):
+    """Runs recorded before the setting trained float32 outputs: their settings leave it out, and only float32 matches."""
+    from cae_helpers.data import load_cifar100, protocol_splits
+    from cae_helpers.training.codec import train_hyperprior
+
+    data = load_cifar100(tiny_archive)
+    fit, val = protocol_splits(data.train, data.test, "heldout", 100)
+    old = HyperpriorConfig(**(TINY | {"epochs": 1, "output_precision": "float32"}))
+    train_hyperprior(old, fit.images, val.images, tmp_path / "run")
+    assert "output_precision" not in (tmp_path / "run" / "backup" / "settings.json").read_text()
+    train_hyperprior(old, fit.images, val.images, tmp_path / "run")  # float32: the same run, found finished
+    with pytest.raises(SettingsMismatchError, match="other settings"):
+        train_hyperprior(replace(old, output_precision="compute"), fit.images, val.images, tmp_path / "run")

@@ -3,8 +3,10 @@
     CIFAR100_PATH=/path/to/cifar-100-python.tar.gz python tools/arch_speed_probe.py 4000 > results/speed/amd-epyc/arch-probe.log
     CIFAR100_PATH=... python tools/arch_speed_probe.py 4000 shipped latent_channels=64,hyper_channels=32   # chosen variants
     CIFAR100_PATH=... python tools/arch_speed_probe.py 4000 shipped coded_channels=40 --passes 3   # interleaved, medians
+    CIFAR100_PATH=... python tools/arch_speed_probe.py 4000 output_precision=float32 coded_channels=40 --passes 3
 
-Each variant is a HyperpriorConfig override ("name key=value ..."); batch 32, mixed precision where `auto`
+Each variant is a HyperpriorConfig override ("name key=value ..."), over the default codec's recorded config
+(whose output_precision is the default, "compute", unless overridden); batch 32, mixed precision where `auto`
 picks it, best of 2 timed epochs of the first N training images after an untimed warm-up, no validation.
 Prints one line per variant with its forward multiply-adds per 32x32 image (counted from the layers' shapes).
 With --passes P the factorised model and the variants are measured in turn P times (interleaved, so a drift in
@@ -12,11 +14,13 @@ the machine's speed touches all of them alike), then each one's median and its r
 """
 
 import argparse
+import json
 import statistics
 
 import numpy as np
 
 from cae_helpers import hyperprior
+from cae_helpers.codec import DEFAULT_MODEL, ZOO
 from cae_helpers.bench import speed
 from cae_helpers.data import load_cifar100
 
@@ -58,10 +62,10 @@ def _layer_macs(part, layer) -> int:
 
 
 def parse_variant(text: str) -> dict:
-    """"shipped" or "key=value,key=value" (integer values) -> a HyperpriorConfig override."""
+    """"shipped" or "key=value,key=value" (integers, or words such as output_precision=float32) -> a HyperpriorConfig override."""
     if text == "shipped":
         return {}
-    return {k: int(v) for k, v in (item.split("=") for item in text.split(","))}
+    return {k: int(v) if v.isdigit() else v for k, v in (item.split("=") for item in text.split(","))}
 
 
 def one_pass(images: np.ndarray, variants: dict) -> dict[str, float]:
@@ -69,10 +73,12 @@ def one_pass(images: np.ndarray, variants: dict) -> dict[str, float]:
     rates = {"factorised": speed.codec_train_throughput(images, "factorised")}
     print(f"factorised: {rates['factorised']:.0f} images/s", flush=True)
     original = hyperprior.HyperpriorConfig
+    recorded = json.loads((ZOO / DEFAULT_MODEL / "config.json").read_text())["config"]
     for name, override in variants.items():
-        hyperprior.HyperpriorConfig = lambda **kw: original(**(override | kw))
+        # the override wins over the default codec's recorded config, which bench speed loads through this name
+        hyperprior.HyperpriorConfig = lambda **kw: original(**(kw | override))
         try:
-            macs = forward_macs(hyperprior.build_hyperprior(original(**override)))
+            macs = forward_macs(hyperprior.build_hyperprior(original(**(recorded | override))))
             rates[name] = speed.codec_train_throughput(images, "hyperprior")
         finally:
             hyperprior.HyperpriorConfig = original

@@ -33,7 +33,9 @@ def build(kind: str):
 
     keras.utils.set_random_seed(0)
     dtype = resolve_precision("auto")
-    model = build_hyperprior(load_config(ZOO / DEFAULT_MODEL), dtype=dtype) if kind == "hyperprior" else build_rd_model(0.01, dtype=dtype)
+    # training=True: the output convolutions compute as train-codec runs them (the recorded output_precision)
+    model = (build_hyperprior(load_config(ZOO / DEFAULT_MODEL), dtype=dtype, training=True) if kind == "hyperprior"
+             else build_rd_model(0.01, dtype=dtype))
     model.compile(optimizer=FusedAdam(3e-4, global_clipnorm=100.0))
     return model
 

@@ -19,7 +19,8 @@ from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resuma
 
 
 LATER_SETTINGS = {"large_patch": 0, "init_from": "", "passes": 1, "hyper_kernel": 3,
-                  "init_partial": False, "context_slices": 0, "coded_channels": 0}  # added after runs were recorded: their defaults
+                  "init_partial": False, "context_slices": 0, "coded_channels": 0,
+                  "output_precision": "float32"}  # added after runs were recorded: their defaults
 
 
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
@@ -57,7 +58,7 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
 
     set_seed(config.seed)
     data_parallel(config.batch_size)  # several JAX devices: each batch is split across them
-    model = build_hyperprior(config, dtype=resolve_precision(config.precision))
+    model = build_hyperprior(config, dtype=resolve_precision(config.precision), training=True)
     if config.init_partial:  # the config refuses it without init_from
         report = transfer_weights(model, config.init_from)  # a resumed run then loads its own checkpoint over these
         print(f"from {config.init_from}: copied {', '.join(report['copied']) or 'nothing'}; "
