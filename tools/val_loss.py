@@ -1,18 +1,23 @@
 """The training objective of saved hyperprior codecs on train-codec's 5,000 held-out CIFAR-100 training images, in float32.
 
     python tools/val_loss.py --data ../shared/data/cifar-100-python.tar.gz cae_helpers/zoo/hyperprior cae_helpers/zoo/hyperprior-coded
+    python tools/val_loss.py --per-level runs/ft-compute runs/ft-compute/backup/epoch0004.weights.h5
 
 The same split as `train-codec` (protocol "heldout", 5,000 images, seed 0) and the same fixed level mix (image i at
 level i mod K), batches of 500; loss = bpp + lambda * 255^2 * MSE, as training reports it, but with every transform
-in float32 (training's own figure is in its mixed precision). Each argument: a folder saved by `save_hyperprior`.
+in float32 (training's own figure is in its mixed precision). Each argument: a folder saved by `save_hyperprior`, or
+a training checkpoint `RUN/backup/epochNNNN.weights.h5` (the epoch's own weights, not the best ones; RUN's
+config.json gives the architecture, so the run must have exported once). `--per-level`: also every image at each
+level in turn, that level's mean bpp, PSNR of the pooled MSE, and loss.
 """
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
 from cae_helpers.data import load_cifar100, protocol_splits
-from cae_helpers.hyperprior import load_hyperprior
+from cae_helpers.hyperprior import build_hyperprior, load_config, load_hyperprior
 
 
 def validation_loss(model, images: np.ndarray, batch: int = 500) -> float:
@@ -27,16 +32,52 @@ def validation_loss(model, images: np.ndarray, batch: int = 500) -> float:
     return sum(losses) / len(x)
 
 
+def level_figures(model, images: np.ndarray, level: int, batch: int = 500) -> tuple[float, float, float]:
+    """(bpp, PSNR of the pooled MSE, loss) with every image at `level`."""
+    x = images.astype(np.float32) / 255
+    bits, sq = [], []
+    for a in range(0, len(x), batch):
+        b = x[a:a + batch]
+        x_hat, n_bits, _ = model(b, levels=np.full(len(b), level, np.float32))
+        bits.append(np.asarray(n_bits))
+        sq.append(np.mean(np.square(np.asarray(x_hat) - b), axis=(1, 2, 3)))
+    bpp, mse = np.concatenate(bits).mean() / (x.shape[1] * x.shape[2]), np.concatenate(sq).mean()
+    return float(bpp), float(-10 * np.log10(mse)), float(bpp + model.lambdas[level] * 255.0**2 * mse)
+
+
+def load_model(path: str):
+    """A saved codec folder, or a checkpoint's epoch weights (RUN/backup/epochNNNN.weights.h5), as a float32 model."""
+    path = Path(path)
+    if path.is_dir():
+        return load_hyperprior(path)
+    if not path.name.endswith(".weights.h5"):
+        raise SystemExit(f"{path}: neither a codec folder nor a RUN/backup/epochNNNN.weights.h5 checkpoint")
+    config = load_config(path.parent.parent)
+    # the checkpoint holds the training model's weights; its layers are the same in either output precision
+    trained = build_hyperprior(config, dtype="mixed_bfloat16", training=True)
+    trained.load_weights(path)
+    model = build_hyperprior(config)
+    for name, part in model.parts().items():
+        part.set_weights(trained.parts()[name].get_weights())
+    return model
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
-    p.add_argument("codecs", nargs="+", help="saved codec folders")
+    p.add_argument("--per-level", action="store_true", help="also each level's bpp, PSNR and loss (every image at it)")
+    p.add_argument("codecs", nargs="+", help="saved codec folders or RUN/backup/epochNNNN.weights.h5 checkpoints")
     args = p.parse_args()
     data = load_cifar100(args.data)
     _, val = protocol_splits(data.train, data.test, "heldout", 5000, 0)
-    for folder in args.codecs:
-        print(f"{folder}: validation loss {validation_loss(load_hyperprior(folder), val.images):.4f} "
+    for source in args.codecs:
+        model = load_model(source)
+        print(f"{source}: validation loss {validation_loss(model, val.images):.4f} "
               f"({len(val.images):,} held-out training images, float32)", flush=True)
+        if args.per_level:
+            for level in range(model.config.levels):
+                bpp, psnr, loss = level_figures(model, val.images, level)
+                print(f"  level {level}: {bpp:.4f} bpp, {psnr:.3f} dB, loss {loss:.4f}", flush=True)
 
 
 if __name__ == "__main__":
