@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# A longer schedule for the default codec (hyperprior-coded's architecture), in several sittings: a warm restart from the
+# shipped weights at 1e-4, tenfold lower from 80 % of the 100 epochs, every other batch as 64x64 patches, the output
+# convolutions in bfloat16 (the default). The shipped model saw 294,771 steps of 32 images; this adds 140,700 (1,407 a 45,000-image epoch).
+# Resumable: the same command goes on where a sitting stopped (runs/coded-long/backup holds the state; between sessions
+# it is committed in weights/coded-long-checkpoint/, restored by `bash tools/train_long.sh --restore`).
+#   CIFAR100_PATH=/path/to/cifar-100-python.tar.gz bash tools/train_long.sh [HOURS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--restore" ]; then
+  [ ! -e runs/coded-long ] || { echo "runs/coded-long exists: not overwriting it" >&2; exit 1; }
+  mkdir -p runs/coded-long/backup
+  cp weights/coded-long-checkpoint/{state.json,settings.json,*.npz,*.weights.h5} runs/coded-long/backup/
+  cp weights/coded-long-checkpoint/sittings.json runs/coded-long/
+  exit 0
+fi
+python -m cae_helpers train-codec --data "${CIFAR100_PATH:?set CIFAR100_PATH to the CIFAR-100 archive}" \
+  --out runs/coded-long --init-from cae_helpers/zoo/hyperprior-coded --coded-channels 40 \
+  --large-patch 64 --epochs 100 --decay-at 0.8 --learning-rate 1e-4 --time-limit "${1:-0}"
