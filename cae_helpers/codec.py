@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from .refine import RefineSettings
 
 ZOO = Path(__file__).resolve().parent / "zoo"
-DEFAULT_MODEL = "hyperprior-coded"  # codes 40 of 128 latent channels; "hyperprior" (all 128) was the default until 2026-12-02
+DEFAULT_MODEL = "hyperprior-coded-long"  # hyperprior-coded (40 of 128 latent channels coded) trained 100 epochs more; the default
+# from 2026-12-05, "hyperprior-coded" until then, "hyperprior" (all 128 channels) until 2026-12-02: each still decodes its own bytes
 Z_TAIL = 1e-9
 PAD_MULTIPLE = 16  # images are edge-padded to multiples of the transforms' total stride (16: y at 1/4, z at 1/16)
 REFINE_PIXELS = 256 * 32 * 32  # padded pixels refined at once (memory of one backward pass through the decoder)
