@@ -108,20 +108,36 @@ def plot_per_class(psnr_by_class: np.ndarray, names: Sequence[str], top: int = 1
     return fig
 
 
+def _distinct_styles():
+    """(colour, marker) pairs, endless: matplotlib's ten colours with round markers, then again with squares, triangles, diamonds.
+
+    Merged results files carry more than ten curves; without the marker change the eleventh would repeat the first's look.
+    """
+    import itertools
+
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for marker in itertools.cycle("os^D"):
+        for color in colors:
+            yield color, marker
+
+
 def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: str = "", published: dict | None = None):
     """Quality vs bits per pixel, one line per codec (`published` curves dashed); returns the figure."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(11, 5.5))
+    styles = _distinct_styles()  # one look per line, measured and published alike
     for name, pts in curves.items():
         if any(key not in p for p in pts):
             continue  # a merged curve measured without this metric (e.g. a peer with PSNR only)
         pts = sorted(pts, key=lambda p: p["bpp"])
-        ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], marker="o" if len(pts) > 1 else "*",
+        color, marker = next(styles)
+        ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], marker=marker if len(pts) > 1 else "*", color=color,
                 markersize=5 if len(pts) > 1 else 14, label=name, linewidth=2.5 if name.startswith("learned") else 1.5)
     if key == "psnr_mean_uint8":
         for name, pts in (published or {}).items():
-            ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], linestyle="--", marker="x", alpha=0.6, label=name)
+            ax.plot([p["bpp"] for p in pts], [p[key] for p in pts], linestyle="--", marker="x", alpha=0.6, label=name,
+                    color=next(styles)[0])
     ax.set(xlabel="bits per pixel (whole byte strings)",
            ylabel={"psnr_mean_uint8": "mean per-image PSNR, uint8 (dB)", "ssim_mean_uint8": "mean per-image SSIM, uint8"}.get(key, key),
            title=title, xlim=(0, None))

@@ -101,6 +101,17 @@ def test_rd_plot_leaves_out_curves_without_the_metric():
     assert [line.get_label() for line in plot_rd({"ours": ours, "peer": peer}).axes[0].get_lines()] == ["ours", "peer"]
 
 
+def test_rd_plot_gives_every_curve_its_own_look_past_ten():
+    """A merged results file has more curves than matplotlib has colours: no two lines may share colour and marker."""
+    from cae_helpers.plots import plot_rd
+
+    curves = {f"codec {i}": [{"bpp": 1.0, "psnr_mean_uint8": 20.0 + i}, {"bpp": 2.0, "psnr_mean_uint8": 25.0 + i}] for i in range(13)}
+    published = {"paper": [{"bpp": 1.0, "psnr_mean_uint8": 30.0}, {"bpp": 2.0, "psnr_mean_uint8": 35.0}]}
+    lines = plot_rd(curves, published=published).axes[0].get_lines()
+    looks = {(line.get_color(), line.get_marker()) for line in lines}
+    assert len(lines) == 14 and len(looks) == 14
+
+
 def test_byte_budget_plot_stacks_shares_to_100_percent():
     from cae_helpers.plots import plot_byte_budget
 
