@@ -109,15 +109,16 @@ def plot_per_class(psnr_by_class: np.ndarray, names: Sequence[str], top: int = 1
 
 
 def _distinct_styles():
-    """(colour, marker) pairs, endless: matplotlib's ten colours with round markers, then again with squares, triangles, diamonds.
+    """(colour, marker) pairs, endless: matplotlib's ten colours with round markers, then ten of tab20b's with squares, then both again with triangles, diamonds.
 
-    Merged results files carry more than ten curves; without the marker change the eleventh would repeat the first's look.
+    Merged results files carry more than ten curves; with one palette and one marker the eleventh would look like the first.
     """
     import itertools
 
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    second = [plt.get_cmap("tab20b")(i) for i in (0, 4, 8, 12, 16, 2, 6, 10, 14, 18)]  # darker shades of five other hues first
+    palettes = itertools.cycle([plt.rcParams["axes.prop_cycle"].by_key()["color"], second])
     for marker in itertools.cycle("os^D"):
-        for color in colors:
+        for color in next(palettes):
             yield color, marker
 
 
