@@ -124,8 +124,6 @@ def _distinct_styles():
 
 def plot_rd(curves: dict[str, list[dict]], key: str = "psnr_mean_uint8", title: str = "", published: dict | None = None):
     """Quality vs bits per pixel, one line per codec (`published` curves dashed); returns the figure."""
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(11, 5.5))
     styles = _distinct_styles()  # one look per line, measured and published alike
     for name, pts in curves.items():
