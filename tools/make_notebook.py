@@ -312,8 +312,9 @@ if Path(RD_HYPERPRIOR).is_file() and Path(RD_PHOTOS).is_file():
   (`results/photos-coded-long`, `results/photos-skimage-coded-long`); section 10's full-size curves are the previous
   default's (`hyperprior-coded`: -3.8 %), measured with refinement beside them.
   Letting the encoder code a smaller copy (`rescale="auto"`, about 2.5 times the encoding time) and refinement
-  (`refine=100`, about 40 times) each take it ahead; AVIF stays ahead at the lowest rates. The model saw inputs up to 64x64 only in a short
-  fine-tune on 15,000 CIFAR images; before it, coded whole, photos cost three times WebP's bytes.
+  (`refine=100`, about 40 times) each take it ahead; AVIF stays ahead at the lowest rates. The model saw inputs larger than 32x32 (64x64, made from
+  CIFAR images) in a short fine-tune on 15,000 of them (before it, coded whole, photos cost three times WebP's bytes) and in
+  half the batches of its last two stages; nothing larger.
 
 The README states each of these with its measured figure and the command that made it."""),
     code("""if Path(BYTE_BUDGET).is_file():
