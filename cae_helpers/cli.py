@@ -199,6 +199,8 @@ CODEC_HELP = {
     "output_precision": "how the four output convolutions (y, x_hat, z, means and scales) compute under a mixed policy: "
                         "compute (in its 16-bit type, cast to float32 after: faster on CPUs with bfloat16 units) or "
                         "float32 (as runs before this option); inference is float32 either way",
+    "continuous_levels": "draw each training image's quality level from the whole range [0, K - 1] (lambda and gains "
+                         "log-linear between levels), not only the K integers, so fractional qualities are trained too",
     "val_size": "class-balanced training images held out for validation",
     "seed": "random seed (weights, batches, augmentation)",
 }

@@ -70,6 +70,9 @@ class HyperpriorConfig:
     augment: float = 0.5  # share of training images replaced by a crop of themselves upscaled 1-4x (smooth content)
     max_zoom: float = 4.0
     large_patch: int = 0  # > 0: every other batch is made of large_patch-pixel patches (mosaics, upscaled crops)
+    # training draws each image's level uniformly from [0, K - 1] (lambda and gains log-linear between the levels)
+    # instead of from the K integers, so fractional qualities are trained rather than only interpolated
+    continuous_levels: bool = False
     init_from: str = ""  # a saved codec folder whose weights the training starts from ("": random)
     init_partial: bool = False  # init_from may differ in architecture: copy what fits (see transfer_weights)
     passes: int = 1  # passes over the training images per epoch (fewer, longer epochs on a fast GPU)
@@ -123,6 +126,16 @@ class HyperpriorConfig:
 
 
 @keras.saving.register_keras_serializable(package="cae_helpers")
+def interpolate_levels(table, levels):
+    """Rows of `table` (K, ...) at float levels (B,), clipped to [0, K - 1], linear between neighbours: (B, ...)."""
+    k = table.shape[0]
+    levels = ops.clip(ops.cast(levels, "float32"), 0.0, k - 1.0)
+    lo = ops.cast(ops.floor(levels), "int32")
+    hi = ops.minimum(lo + 1, k - 1)
+    t = ops.reshape(levels - ops.cast(lo, "float32"), (-1,) + (1,) * (len(table.shape) - 1))  # (B, 1, ...)
+    return (1.0 - t) * ops.take(table, lo, axis=0) + t * ops.take(table, hi, axis=0)
+
+
 class GainUnits(keras.layers.Layer):
     """A learned positive gain per level and channel; fractional levels interpolate log-gains linearly."""
 
@@ -138,13 +151,7 @@ class GainUnits(keras.layers.Layer):
 
     def gains(self, levels):
         """(B, C) gains for float levels (B,) in [0, K - 1]."""
-        k = self.log_gains.shape[0]
-        levels = ops.clip(ops.cast(levels, "float32"), 0.0, k - 1.0)
-        lo = ops.cast(ops.floor(levels), "int32")
-        hi = ops.minimum(lo + 1, k - 1)
-        t = ops.expand_dims(levels - ops.cast(lo, "float32"), -1)
-        log_g = (1.0 - t) * ops.take(self.log_gains, lo, axis=0) + t * ops.take(self.log_gains, hi, axis=0)
-        return ops.exp(log_g)
+        return ops.exp(interpolate_levels(self.log_gains, levels))
 
     def call(self, x, levels):
         return x * self.gains(levels)[:, None, None, :]
@@ -245,11 +252,18 @@ class HyperpriorModel(keras.Model):
         self.mse_tracker = keras.metrics.Mean(name="mse")
 
     def draw_levels(self, batch: int, training: bool):
-        """Training: a uniform random level per image; otherwise image i gets level i mod K (a fixed mix)."""
+        """Training: a uniform random level per image (integer, or real in [0, K - 1] with `continuous_levels`);
+        otherwise image i gets level i mod K (a fixed mix, the same for every run)."""
         k = self.config.levels
+        if training and self.config.continuous_levels:
+            return keras.random.uniform((batch,), 0.0, k - 1.0, seed=self.level_seed)
         if training:
             return ops.cast(keras.random.randint((batch,), 0, k, seed=self.level_seed), "float32")
         return ops.cast(ops.arange(batch) % k, "float32")
+
+    def lambdas_at(self, levels):
+        """(B,) lambdas for float levels (B,): log-linear between the integer levels' lambdas, as the gains are."""
+        return ops.exp(interpolate_levels(ops.log(ops.convert_to_tensor(self.lambdas)), levels))
 
     def _noise(self, x):
         return keras.random.uniform(ops.shape(x), -0.5, 0.5, dtype=x.dtype, seed=self.noise_seed)
@@ -303,7 +317,7 @@ class HyperpriorModel(keras.Model):
         h, w = ops.shape(x_hat)[1], ops.shape(x_hat)[2]
         bpp = image_bits / ops.cast(h * w, "float32")  # (B,)
         mse = ops.mean(ops.square(ops.cast(y, x_hat.dtype) - x_hat), axis=(1, 2, 3))  # (B,)
-        lmbda = ops.take(ops.convert_to_tensor(self.lambdas), ops.cast(levels, "int32"))
+        lmbda = self.lambdas_at(levels)  # (B,)
         self.bpp_tracker.update_state(ops.mean(bpp))
         self.mse_tracker.update_state(ops.mean(mse))
         return ops.mean(bpp + lmbda * 255.0**2 * mse)

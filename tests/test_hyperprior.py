@@ -57,6 +57,30 @@ def test_training_loss_uses_each_images_lambda():
     assert loss == pytest.approx(float(np.mean(bpp + lam * 255**2 * mse)), rel=1e-5)
 
 
+def test_fractional_levels_take_lambda_log_linearly_in_the_loss():
+    model = build_hyperprior(HyperpriorConfig(**TINY))
+    x = _images(3).astype(np.float32) / 255
+    x_hat, bits, levels = model(x, training=False, levels=np.array([0.5, 1.25, 2.0], np.float32))
+    loss = float(model.compute_loss(x, x, (x_hat, bits, levels)))
+    bpp = np.asarray(bits) / 1024
+    mse = ((x - np.asarray(x_hat)) ** 2).mean(axis=(1, 2, 3))
+    lam = np.array([np.sqrt(0.001 * 0.01), 0.01 * 10**0.25, 0.1])  # TINY's lambdas are 0.001, 0.01, 0.1
+    assert loss == pytest.approx(float(np.mean(bpp + lam * 255**2 * mse)), rel=1e-5)
+
+
+def test_training_draws_integer_levels_unless_continuous_levels_is_set():
+    k = HyperpriorConfig(**TINY).levels
+    integer = np.asarray(build_hyperprior(HyperpriorConfig(**TINY)).draw_levels(512, training=True))
+    assert set(integer.tolist()) == set(range(k))
+    real = np.asarray(build_hyperprior(HyperpriorConfig(**TINY, continuous_levels=True)).draw_levels(512, training=True))
+    assert real.min() >= 0 and real.max() <= k - 1
+    assert np.mean(real != np.round(real)) > 0.99  # fractional almost always
+    assert np.histogram(real, bins=k - 1, range=(0, k - 1))[0].min() > 512 / (k - 1) / 2  # spread over every interval
+    # validation keeps the fixed integer mix either way, so validation losses compare across runs
+    fixed = np.asarray(build_hyperprior(HyperpriorConfig(**TINY, continuous_levels=True)).draw_levels(6, training=False))
+    np.testing.assert_array_equal(fixed, np.arange(6) % k)
+
+
 def test_quantise_pmf_keeps_every_symbol_and_the_total():
     for p in (np.array([1.0]), np.array([0.5, 0.5, 0.0]), np.random.default_rng(1).random(1000) ** 8):
         f = quantise_pmf(p)
