@@ -2,13 +2,15 @@
 
     python tools/val_loss.py --data ../shared/data/cifar-100-python.tar.gz cae_helpers/zoo/hyperprior cae_helpers/zoo/hyperprior-coded
     python tools/val_loss.py --per-level runs/ft-compute runs/ft-compute/backup/epoch0004.weights.h5
+    python tools/val_loss.py --levels 0.5,1.5,2.5,3.5,4.5,5.5,6.5 cae_helpers/zoo/hyperprior-coded-long
 
 The same split as `train-codec` (protocol "heldout", 5,000 images, seed 0) and the same fixed level mix (image i at
 level i mod K), batches of 500; loss = bpp + lambda * 255^2 * MSE, as training reports it, but with every transform
 in float32 (training's own figure is in its mixed precision). Each argument: a folder saved by `save_hyperprior`, or
 a training checkpoint `RUN/backup/epochNNNN.weights.h5` (the epoch's own weights, not the best ones; RUN's
 config.json gives the architecture, so the run must have exported once). `--per-level`: also every image at each
-level in turn, that level's mean bpp, PSNR of the pooled MSE, and loss.
+level in turn, that level's mean bpp, PSNR of the pooled MSE, and loss; `--levels 0.5,1.5` the same at the levels
+given, fractional ones included (lambda log-linear between levels, as the gains), and their mean loss.
 """
 
 import argparse
@@ -32,7 +34,7 @@ def validation_loss(model, images: np.ndarray, batch: int = 500) -> float:
     return sum(losses) / len(x)
 
 
-def level_figures(model, images: np.ndarray, level: int, batch: int = 500) -> tuple[float, float, float]:
+def level_figures(model, images: np.ndarray, level: float, batch: int = 500) -> tuple[float, float, float]:
     """(bpp, PSNR of the pooled MSE, loss) with every image at `level`."""
     x = images.astype(np.float32) / 255
     bits, sq = [], []
@@ -42,7 +44,8 @@ def level_figures(model, images: np.ndarray, level: int, batch: int = 500) -> tu
         bits.append(np.asarray(n_bits))
         sq.append(np.mean(np.square(np.asarray(x_hat) - b), axis=(1, 2, 3)))
     bpp, mse = np.concatenate(bits).mean() / (x.shape[1] * x.shape[2]), np.concatenate(sq).mean()
-    return float(bpp), float(-10 * np.log10(mse)), float(bpp + model.lambdas[level] * 255.0**2 * mse)
+    lmbda = float(np.asarray(model.lambdas_at(np.array([level], np.float32)))[0])
+    return float(bpp), float(-10 * np.log10(mse)), float(bpp + lmbda * 255.0**2 * mse)
 
 
 def load_model(path: str):
@@ -62,10 +65,19 @@ def load_model(path: str):
     return model
 
 
+def _levels(text: str) -> list[float]:
+    """--levels: comma-separated floats."""
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"levels must be comma-separated numbers, got {text!r}") from None
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
     p.add_argument("--per-level", action="store_true", help="also each level's bpp, PSNR and loss (every image at it)")
+    p.add_argument("--levels", type=_levels, default=None, help="comma-separated levels (fractional allowed) to report as --per-level does, and their mean loss")
     p.add_argument("codecs", nargs="+", help="saved codec folders or RUN/backup/epochNNNN.weights.h5 checkpoints")
     args = p.parse_args()
     data = load_cifar100(args.data)
@@ -74,10 +86,15 @@ def main() -> None:
         model = load_model(source)
         print(f"{source}: validation loss {validation_loss(model, val.images):.4f} "
               f"({len(val.images):,} held-out training images, float32)", flush=True)
-        if args.per_level:
-            for level in range(model.config.levels):
+        levels = list(range(model.config.levels)) if args.per_level else []
+        for group in (levels, args.levels or []):
+            losses = []
+            for level in group:
                 bpp, psnr, loss = level_figures(model, val.images, level)
-                print(f"  level {level}: {bpp:.4f} bpp, {psnr:.3f} dB, loss {loss:.4f}", flush=True)
+                losses.append(loss)
+                print(f"  level {level:g}: {bpp:.4f} bpp, {psnr:.3f} dB, loss {loss:.4f}", flush=True)
+            if group:
+                print(f"  mean loss at levels {','.join(f'{v:g}' for v in group)}: {np.mean(losses):.4f}", flush=True)
 
 
 if __name__ == "__main__":
