@@ -125,7 +125,6 @@ class HyperpriorConfig:
         return max(1, self.context_slices)
 
 
-@keras.saving.register_keras_serializable(package="cae_helpers")
 def interpolate_levels(table, levels):
     """Rows of `table` (K, ...) at float levels (B,), clipped to [0, K - 1], linear between neighbours: (B, ...)."""
     k = table.shape[0]
@@ -136,6 +135,7 @@ def interpolate_levels(table, levels):
     return (1.0 - t) * ops.take(table, lo, axis=0) + t * ops.take(table, hi, axis=0)
 
 
+@keras.saving.register_keras_serializable(package="cae_helpers")
 class GainUnits(keras.layers.Layer):
     """A learned positive gain per level and channel; fractional levels interpolate log-gains linearly."""
 

@@ -46,6 +46,16 @@ def test_gain_units_interpolate_log_linearly():
     assert np.all(g[2] > g[0])  # higher level: finer quantisation (larger gain)
 
 
+def test_gain_units_are_registered_for_keras_serialisation():
+    import keras
+
+    from cae_helpers.hyperprior import GainUnits
+
+    assert keras.saving.get_registered_object("cae_helpers>GainUnits") is GainUnits
+    layer = keras.layers.deserialize(keras.layers.serialize(GainUnits([0.0, 1.0], name="g")))
+    assert isinstance(layer, GainUnits) and layer.init_log_gains == [0.0, 1.0]
+
+
 def test_training_loss_uses_each_images_lambda():
     model = build_hyperprior(HyperpriorConfig(**TINY))
     x = _images(4).astype(np.float32) / 255
