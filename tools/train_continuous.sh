@@ -10,12 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run=runs/continuous
 if [ "${1:-}" = "--restore" ]; then
-  [ ! -e "$run" ] || { echo "$run exists: not overwriting it" >&2; exit 1; }
-  ls weights/continuous-checkpoint/*.weights.h5 > /dev/null 2>&1 || { echo "no resumable state in weights/continuous-checkpoint" >&2; exit 1; }
-  mkdir -p "$run/backup"
-  cp weights/continuous-checkpoint/{state.json,settings.json,*.npz,*.weights.h5} "$run/backup/"
-  cp weights/continuous-checkpoint/sittings.json "$run/"
-  exit 0
+  exec bash tools/restore_checkpoint.sh weights/continuous-checkpoint "$run"
 fi
 python -m cae_helpers train-codec --data "${CIFAR100_PATH:?set CIFAR100_PATH to the CIFAR-100 archive}" \
   --out "$run" --init-from cae_helpers/zoo/hyperprior-coded-long --coded-channels 40 --continuous-levels \

@@ -9,14 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--restore" ]; then
-  [ ! -e runs/coded-long ] || { echo "runs/coded-long exists: not overwriting it" >&2; exit 1; }
   ls weights/coded-long-checkpoint/*.weights.h5 > /dev/null 2>&1 || { echo "the schedule is finished (100 of 100 epochs, shipped as" \
     "cae_helpers/zoo/hyperprior-coded-long); its last resumable state (epoch 91) is at git 88f05ff:" \
     "git checkout 88f05ff -- weights/coded-long-checkpoint" >&2; exit 1; }
-  mkdir -p runs/coded-long/backup
-  cp weights/coded-long-checkpoint/{state.json,settings.json,*.npz,*.weights.h5} runs/coded-long/backup/
-  cp weights/coded-long-checkpoint/sittings.json runs/coded-long/
-  exit 0
+  exec bash tools/restore_checkpoint.sh weights/coded-long-checkpoint runs/coded-long
 fi
 python -m cae_helpers train-codec --data "${CIFAR100_PATH:?set CIFAR100_PATH to the CIFAR-100 archive}" \
   --out runs/coded-long --init-from cae_helpers/zoo/hyperprior-coded --coded-channels 40 \

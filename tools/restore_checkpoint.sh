@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Copy a committed resumable training state (CHECKPOINT: weights/*-checkpoint) into a train-codec run folder (RUN), so that
+# the same train-codec command goes on where the last sitting stopped. Refuses to overwrite RUN.
+#   bash tools/restore_checkpoint.sh CHECKPOINT RUN
+set -euo pipefail
+checkpoint=${1:?usage: restore_checkpoint.sh CHECKPOINT RUN} run=${2:?usage: restore_checkpoint.sh CHECKPOINT RUN}
+[ ! -e "$run" ] || { echo "$run exists: not overwriting it" >&2; exit 1; }
+ls "$checkpoint"/*.weights.h5 > /dev/null 2>&1 || { echo "no resumable state in $checkpoint" >&2; exit 1; }
+mkdir -p "$run/backup"
+cp "$checkpoint"/{state.json,settings.json,*.npz,*.weights.h5} "$run/backup/"
+cp "$checkpoint/sittings.json" "$run/"
