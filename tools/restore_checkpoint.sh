@@ -5,7 +5,8 @@
 set -euo pipefail
 checkpoint=${1:?usage: restore_checkpoint.sh CHECKPOINT RUN} run=${2:?usage: restore_checkpoint.sh CHECKPOINT RUN}
 [ ! -e "$run" ] || { echo "$run exists: not overwriting it" >&2; exit 1; }
-ls "$checkpoint"/*.weights.h5 > /dev/null 2>&1 || { echo "no resumable state in $checkpoint" >&2; exit 1; }
+ls "$checkpoint"/*.weights.h5 > /dev/null 2>&1 || { echo "no resumable state in $checkpoint: the run has finished;" \
+  "$checkpoint/README.md says at which git commit its last resumable state is" >&2; exit 1; }
 mkdir -p "$run/backup"
 cp "$checkpoint"/{state.json,settings.json,*.npz,*.weights.h5} "$run/backup/"
 cp "$checkpoint/sittings.json" "$run/"

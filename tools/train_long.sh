@@ -9,9 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--restore" ]; then
-  ls weights/coded-long-checkpoint/*.weights.h5 > /dev/null 2>&1 || { echo "the schedule is finished (100 of 100 epochs, shipped as" \
-    "cae_helpers/zoo/hyperprior-coded-long); its last resumable state (epoch 91) is at git 88f05ff:" \
-    "git checkout 88f05ff -- weights/coded-long-checkpoint" >&2; exit 1; }
   exec bash tools/restore_checkpoint.sh weights/coded-long-checkpoint runs/coded-long
 fi
 python -m cae_helpers train-codec --data "${CIFAR100_PATH:?set CIFAR100_PATH to the CIFAR-100 archive}" \
