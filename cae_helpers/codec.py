@@ -41,8 +41,10 @@ if TYPE_CHECKING:
     from .refine import RefineSettings
 
 ZOO = Path(__file__).resolve().parent / "zoo"
-DEFAULT_MODEL = "hyperprior-coded-long"  # hyperprior-coded (40 of 128 latent channels coded) trained 100 epochs more; the default
-# from 2026-12-05, "hyperprior-coded" until then, "hyperprior" (all 128 channels) until 2026-12-02: each still decodes its own bytes
+DEFAULT_MODEL = "hyperprior-continuous"  # hyperprior-coded-long trained 20 epochs more on quality levels drawn from a
+# continuous range; the default from 2026-12-06, "hyperprior-coded-long" (hyperprior-coded, 40 of 128 latent channels
+# coded, trained 100 epochs more) from 2026-12-05, "hyperprior-coded" until then, "hyperprior" (all 128 channels) until
+# 2026-12-02: each still decodes its own bytes
 Z_TAIL = 1e-9
 PAD_MULTIPLE = 16  # images are edge-padded to multiples of the transforms' total stride (16: y at 1/4, z at 1/16)
 REFINE_PIXELS = 256 * 32 * 32  # padded pixels refined at once (memory of one backward pass through the decoder)

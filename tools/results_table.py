@@ -28,24 +28,26 @@ def _load(rel: str):
 HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYPERPRIOR: the first shipped model's curve
 SHIPPED = codec_name(HYPERPRIOR, DEFAULT_MODEL)  # the default codec's curve
 SIZED = rescaled_name(SHIPPED)  # the default codec choosing each image's coding size (the command line's default)
-PREVIOUS = codec_name(HYPERPRIOR, "hyperprior-coded")  # the default from 2026-12-02 to 12-05: the same network, 140,700 steps less training
+PREVIOUS = codec_name(HYPERPRIOR, "hyperprior-coded-long")  # the default from 2026-12-05 to 12-06: the same network, 28,140 steps less training
+EARLIER = codec_name(HYPERPRIOR, "hyperprior-coded")  # the default from 2026-12-02 to 12-05: 168,840 steps less training
 LABELS = {SHIPPED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded)",
           SIZED: f"learned codec (`{DEFAULT_MODEL}`, the size chosen per image: `rescale=\"auto\"`, the command line's default)",
-          PREVIOUS: "learned codec (`hyperprior-coded`: the same network before the longer schedule, the default until 2026-12-05)",
+          PREVIOUS: "learned codec (`hyperprior-coded-long`: the same network before the continuous levels, the default 2026-12-05 to 12-06)",
+          EARLIER: "learned codec (`hyperprior-coded`: the same network before the longer schedule, the default 2026-12-02 to 12-05)",
           HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02; byte format 7)"}
 # the zoo codecs' curves in today's byte format (19 and 21, the 2-byte header at 32x32) come from these runs on the same images; the rest
 # of each table (WebP, the other codecs, the first model in format 7) from the older run
-DEFAULT_FROM = {"rd-hyperprior-coded": "rd-coded-long-cifar10000", "rd-photos-coded": "rd-coded-long-photos"}
-HEADLINE = (SHIPPED, SIZED, PREVIOUS, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
+DEFAULT_FROM = {"rd-hyperprior-coded": "rd-continuous-cifar10000", "rd-photos-coded": "rd-continuous-photos"}
+HEADLINE = (SHIPPED, SIZED, PREVIOUS, EARLIER, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
             "WebP", "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
 
 
 def with_default(rel: str) -> dict:
-    """results/<rel>/rd.json with the zoo codecs' curves (the default full size and size chosen, the previous default) from its `DEFAULT_FROM` run."""
+    """results/<rel>/rd.json with the zoo codecs' curves (the default full size and size chosen, the previous defaults) from its `DEFAULT_FROM` run."""
     rd, current = _load(f"results/{rel}/rd.json"), _load(f"results/{DEFAULT_FROM[rel]}/rd.json")
     if current is None or current["images"] != rd["images"]:
         return rd
-    names = [n for n in (SHIPPED, SIZED, PREVIOUS) if n in current["curves"]]
+    names = [n for n in (SHIPPED, SIZED, PREVIOUS, EARLIER) if n in current["curves"]]
     return rd | {"summary": rd["summary"] | {n: current["summary"][n] for n in names},
                  "curves": rd["curves"] | {n: current["curves"][n] for n in names}}
 
