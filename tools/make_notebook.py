@@ -269,7 +269,7 @@ plt.show()"""),
     md("""## 10. Photographs, not only CIFAR
 
 The same codecs on 520 non-overlapping 32x32 crops of scikit-learn's two sample photographs, on
-the full-size photographs themselves (the previous default, `hyperprior-coded`, coded plain, and with encoder-side refinement: `refine=100` runs 100
+the full-size photographs themselves (an earlier default, `hyperprior-coded`, coded plain, and with encoder-side refinement: `refine=100` runs 100
 gradient steps on each image's own latents before coding, same decoder and byte format; the byte format each
 curve was measured in is named in the README), and the bytes each image costs: the hyperprior spends fewer
 bytes on smooth crops than on busy CIFAR images at the same quality, which a fixed-size code cannot.
