@@ -17,7 +17,8 @@ from cae_helpers.codec import DEFAULT_MODEL
 from cae_helpers.report import gaps_table, headline_table, points_table, rd_summary_table, runs_table
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = ("results/reference/metrics.json", "results/speed/reference-run/metrics.json", "results/notebook/metrics.json")
+RUNS = ("results/reference/metrics.json", "results/speed/reference-run/metrics.json", "results/notebook/metrics.json",
+        "results/notebook-zen2/metrics.json")
 
 
 def _load(rel: str):
