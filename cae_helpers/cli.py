@@ -156,7 +156,7 @@ def _codec_parser(sub) -> None:
                    help="threads preparing batches ahead of the model (NumPy batches: JAX or PyTorch, or --large-patch)")
     types = {"augment": FRACTION, "decay_at": FRACTION, "learning_rate": POSITIVE, "clip_norm": POSITIVE,
              "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT, "context_slices": NON_NEGATIVE_INT,
-             "coded_channels": NON_NEGATIVE_INT, "large_patch": _patch_side, "init_from": _codec_folder}
+             "coded_channels": NON_NEGATIVE_INT, "level_weight_power": _number(float, 0, 1), "large_patch": _patch_side, "init_from": _codec_folder}
     for f in dataclasses.fields(HyperpriorConfig):
         default = getattr(d, f.name)
         text = CODEC_HELP.get(f.name, f.name.replace("_", " "))
@@ -201,6 +201,8 @@ CODEC_HELP = {
                         "float32 (as runs before this option); inference is float32 either way",
     "continuous_levels": "draw each training image's quality level from the whole range [0, K - 1] (lambda and gains "
                          "log-linear between levels), not only the K integers, so fractional qualities are trained too",
+    "level_weight_power": "weigh each image's loss by (lambda / lambda_mid)^-P (normalised to mean 1), so the low levels' "
+                          "small losses are not drowned by the high levels' large ones; 0: every level weighs 1",
     "val_size": "class-balanced training images held out for validation",
     "seed": "random seed (weights, batches, augmentation)",
 }

@@ -17,8 +17,8 @@ coded in S slices; slice s's (mu, log sigma) from h_s get a residual from a smal
 that sees them and the already decoded slices' y_hat / gain (3x3 then 1x1 convolution, the
 last one starting at zero, so a model warm-started from one without context starts equal to it).
 
-Training loss per image: bpp + lambda[level] * 255^2 * MSE, each image of a batch at a level
-drawn uniformly from the K levels; the rate counts y_g + U(-0.5, 0.5) under N(mu, sigma)
+Training loss per image: bpp + lambda[level] * 255^2 * MSE (times a level weight with
+`level_weight_power`), each image of a batch at a level drawn uniformly from the K levels; the rate counts y_g + U(-0.5, 0.5) under N(mu, sigma)
 convolved with a unit box, and z + noise under the factorised prior; the decoders see hard
 rounding with a straight-through gradient ("mixed" quantisation). Fractional levels
 interpolate the gains exponentially, so any rate between the shipped levels is reachable.
@@ -73,6 +73,9 @@ class HyperpriorConfig:
     # training draws each image's level uniformly from [0, K - 1] (lambda and gains log-linear between the levels)
     # instead of from the K integers, so fractional qualities are trained rather than only interpolated
     continuous_levels: bool = False
+    # each image's loss times (lambda / lambda_mid)^-p, normalised to mean 1 over the levels: the loss of a high level
+    # (about 7 at the top, 0.5 at the bottom) no longer drowns the low levels' gradients (0: every level weighs 1)
+    level_weight_power: float = 0.0
     init_from: str = ""  # a saved codec folder whose weights the training starts from ("": random)
     init_partial: bool = False  # init_from may differ in architecture: copy what fits (see transfer_weights)
     passes: int = 1  # passes over the training images per epoch (fewer, longer epochs on a fast GPU)
@@ -99,6 +102,8 @@ class HyperpriorConfig:
         if self.context_slices < 0 or (self.context_slices > 1 and self.coded % self.context_slices):
             raise ValueError(f"context_slices must be 0 (none) or divide the coded channels ({self.coded}), "
                              f"got {self.context_slices!r}")
+        if not 0 <= self.level_weight_power <= 1:
+            raise ValueError(f"level_weight_power must be in [0, 1], got {self.level_weight_power!r}")
         if not 0 <= self.augment <= 1:
             raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
         if not 0 < self.decay_at <= 1:
@@ -265,6 +270,15 @@ class HyperpriorModel(keras.Model):
         """(B,) lambdas for float levels (B,): log-linear between the integer levels' lambdas, as the gains are."""
         return ops.exp(interpolate_levels(ops.log(ops.convert_to_tensor(self.lambdas)), levels))
 
+    def level_weights(self, levels):
+        """(B,) loss weights for float levels (B,): (lambda / lambda_mid)^-p over their mean on a fine grid of levels (1 when p = 0)."""
+        p = self.config.level_weight_power
+        if not p:
+            return ops.ones_like(ops.cast(levels, "float32"))
+        log_l = np.log(np.asarray(self.config.lambdas, np.float64))
+        grid = np.exp(-p * (np.interp(np.linspace(0, len(log_l) - 1, 1001), np.arange(len(log_l)), log_l) - log_l.mean()))
+        return ops.power(self.lambdas_at(levels) / float(np.exp(log_l.mean())), -p) / float(grid.mean())
+
     def _noise(self, x):
         return keras.random.uniform(ops.shape(x), -0.5, 0.5, dtype=x.dtype, seed=self.noise_seed)
 
@@ -320,7 +334,7 @@ class HyperpriorModel(keras.Model):
         lmbda = self.lambdas_at(levels)  # (B,)
         self.bpp_tracker.update_state(ops.mean(bpp))
         self.mse_tracker.update_state(ops.mean(mse))
-        return ops.mean(bpp + lmbda * 255.0**2 * mse)
+        return ops.mean(self.level_weights(levels) * (bpp + lmbda * 255.0**2 * mse))
 
     @property
     def metrics(self):

@@ -78,6 +78,26 @@ def test_fractional_levels_take_lambda_log_linearly_in_the_loss():
     assert loss == pytest.approx(float(np.mean(bpp + lam * 255**2 * mse)), rel=1e-5)
 
 
+def test_level_weights_favour_low_levels_and_average_one():
+    p = 0.35
+    model = build_hyperprior(HyperpriorConfig(**TINY, level_weight_power=p))
+    grid = np.linspace(0, 2, 2001, dtype=np.float32)  # TINY: 3 levels, lambdas 0.001, 0.01, 0.1
+    w = np.asarray(model.level_weights(grid))
+    assert w.mean() == pytest.approx(1.0, rel=1e-3)
+    assert np.all(np.diff(w) < 0)  # a higher level (larger lambda) weighs less
+    assert w[0] / w[-1] == pytest.approx(100**p, rel=1e-4)  # (lambda ratio)^p across the range
+    assert np.all(np.asarray(build_hyperprior(HyperpriorConfig(**TINY)).level_weights(grid)) == 1.0)
+    x = _images(3).astype(np.float32) / 255
+    x_hat, bits, levels = model(x, training=False, levels=np.array([0.0, 1.0, 2.0], np.float32))
+    bpp = np.asarray(bits) / 1024
+    mse = ((x - np.asarray(x_hat)) ** 2).mean(axis=(1, 2, 3))
+    per_image = bpp + np.array([0.001, 0.01, 0.1]) * 255**2 * mse
+    expected = np.mean(np.asarray(model.level_weights(levels)) * per_image)
+    assert float(model.compute_loss(x, x, (x_hat, bits, levels))) == pytest.approx(float(expected), rel=1e-5)
+    with pytest.raises(ValueError, match="level_weight_power"):
+        HyperpriorConfig(**TINY, level_weight_power=1.5)
+
+
 def test_training_draws_integer_levels_unless_continuous_levels_is_set():
     k = HyperpriorConfig(**TINY).levels
     integer = np.asarray(build_hyperprior(HyperpriorConfig(**TINY)).draw_levels(512, training=True))

@@ -20,7 +20,8 @@ from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resuma
 
 LATER_SETTINGS = {"large_patch": 0, "init_from": "", "passes": 1, "hyper_kernel": 3,
                   "init_partial": False, "context_slices": 0, "coded_channels": 0,
-                  "output_precision": "float32", "continuous_levels": False}  # added after runs were recorded: their defaults
+                  "output_precision": "float32", "continuous_levels": False,
+                  "level_weight_power": 0.0}  # added after runs were recorded: their defaults
 
 
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
