@@ -1,0 +1,42 @@
+"""Two codecs' RD curves from `bench rd` results, side by side: PSNR at given rates and the BD-rate of the second against the first.
+
+    python tools/compare_rd.py results/level-weight-probe/cifar2000-base/rd.json results/level-weight-probe/cifar2000-weighted/rd.json
+
+Each argument: an rd.json, optionally ::CURVE to pick one curve by name (default: the file's only or first learned
+curve). PSNR at a rate interpolates linearly in log-rate between measured points (`bench.curves.at_rate`; none
+outside the measured range); BD-rate as the benchmarks compute it (`bench.curves.bd_rate`).
+"""
+
+import json
+import sys
+
+from cae_helpers.bench.curves import at_rate, bd_rate
+
+RATES = (0.5, 1.0, 2.0, 4.0)
+
+
+def curve(arg: str) -> tuple[str, list[dict]]:
+    """(name, points) of the curve `arg` names: PATH or PATH::CURVE."""
+    path, _, name = arg.partition("::")
+    curves = json.load(open(path))["curves"]
+    if name and name not in curves:
+        raise SystemExit(f"{path} has no curve {name!r}; it has {sorted(curves)}")
+    name = name or next((k for k in curves if "learned" in k), next(iter(curves)))
+    return f"{path}::{name}", curves[name]
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    (name_a, a), (name_b, b) = curve(sys.argv[1]), curve(sys.argv[2])
+    for name, c in ((name_a, a), (name_b, b)):
+        cells = ", ".join(f"{r:g} bpp {v:.3f} dB" if (v := at_rate(c, r)) is not None else f"{r:g} bpp -" for r in RATES)
+        print(f"{name}: {cells}")
+    bd = bd_rate(b, a)
+    print(f"BD-rate of the second against the first: {bd:+.2f} %" if bd is not None else "BD-rate: no shared range")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
