@@ -19,8 +19,9 @@ last one starting at zero, so a model warm-started from one without context star
 
 Training loss per image: bpp + lambda[level] * 255^2 * MSE (times a level weight with
 `level_weight_power`), each image of a batch at a level drawn uniformly from the K levels; the
-rate counts y_g + U(-0.5, 0.5) under N(mu, sigma) convolved with a unit box, and z + noise under the factorised prior; the decoders see hard
-rounding with a straight-through gradient ("mixed" quantisation). Fractional levels
+rate counts y_g + U(-0.5, 0.5) under N(mu, sigma) convolved with a unit box, and z + noise
+under the factorised prior; the decoders see hard rounding with a straight-through gradient
+("mixed" quantisation). Fractional levels
 interpolate the gains exponentially, so any rate between the shipped levels is reachable.
 """
 
