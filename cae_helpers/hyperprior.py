@@ -252,6 +252,10 @@ class HyperpriorModel(keras.Model):
         self.z_prior = FactorizedPrior(name="z_prior", dtype="float32")
         self.z_prior.build((None, None, None, config.hyper_channels))  # used through .likelihood, not called
         self.lambdas = np.asarray(config.lambdas, np.float32)
+        # level weights' constants, once: lambda_mid and the mean of (lambda / lambda_mid)^-p over a fine grid of levels
+        self.lambda_mid = float(np.exp(log_l.mean()))
+        grid_log_l = np.interp(np.linspace(0, config.levels - 1, 1001), np.arange(config.levels), log_l)
+        self.level_weight_mean = float(np.mean(np.exp(-config.level_weight_power * (grid_log_l - log_l.mean()))))
         self.level_seed = keras.random.SeedGenerator(config.seed + 1)
         self.noise_seed = keras.random.SeedGenerator(config.seed + 2)
         self.bpp_tracker = keras.metrics.Mean(name="bpp")
@@ -276,9 +280,7 @@ class HyperpriorModel(keras.Model):
         p = self.config.level_weight_power
         if not p:
             return ops.ones_like(ops.cast(levels, "float32"))
-        log_l = np.log(np.asarray(self.config.lambdas, np.float64))
-        grid = np.exp(-p * (np.interp(np.linspace(0, len(log_l) - 1, 1001), np.arange(len(log_l)), log_l) - log_l.mean()))
-        return ops.power(self.lambdas_at(levels) / float(np.exp(log_l.mean())), -p) / float(grid.mean())
+        return ops.power(self.lambdas_at(levels) / self.lambda_mid, -p) / self.level_weight_mean
 
     def _noise(self, x):
         return keras.random.uniform(ops.shape(x), -0.5, 0.5, dtype=x.dtype, seed=self.noise_seed)

@@ -3,16 +3,14 @@
     python tools/compare_rd.py results/level-weight-probe/cifar2000-base/rd.json results/level-weight-probe/cifar2000-weighted/rd.json
 
 Each argument: an rd.json, optionally ::CURVE to pick one curve by name (default: the file's only or first learned
-curve). PSNR at a rate interpolates linearly in log-rate between measured points (`bench.curves.at_rate`; none
-outside the measured range); BD-rate as the benchmarks compute it (`bench.curves.bd_rate`).
+curve). PSNR at 0.5 / 1 / 2 / 4 bpp as rd.json's summary gives it (`bench.curves.psnr_at_rates`: linear in log-rate
+between measured points, none outside the measured range); BD-rate as the benchmarks compute it (`bench.curves.bd_rate`).
 """
 
 import json
 import sys
 
-from cae_helpers.bench.curves import at_rate, bd_rate
-
-RATES = (0.5, 1.0, 2.0, 4.0)
+from cae_helpers.bench.curves import bd_rate, psnr_at_rates
 
 
 def curve(arg: str) -> tuple[str, list[dict]]:
@@ -31,7 +29,7 @@ def main() -> int:
         return 2
     (name_a, a), (name_b, b) = curve(sys.argv[1]), curve(sys.argv[2])
     for name, c in ((name_a, a), (name_b, b)):
-        cells = ", ".join(f"{r:g} bpp {v:.3f} dB" if (v := at_rate(c, r)) is not None else f"{r:g} bpp -" for r in RATES)
+        cells = ", ".join(f"{k}={v:.3f} dB" if v is not None else f"{k}=-" for k, v in psnr_at_rates(c).items())
         print(f"{name}: {cells}")
     bd = bd_rate(b, a)
     print(f"BD-rate of the second against the first: {bd:+.2f} %" if bd is not None else "BD-rate: no shared range")
