@@ -37,7 +37,7 @@ import numpy as np
 from keras import layers, ops
 
 from .entropy.priors import FactorizedPrior, bits, gaussian_likelihood
-from .layers import GDN
+from .layers import GDN, conv_layers
 
 DEFAULT_LAMBDAS = tuple(float(f"{v:.3g}") for v in np.geomspace(0.0005, 0.8, 8))  # ~0.25 to ~5 bpp
 OUTPUT_PRECISIONS = ("compute", "float32")  # see HyperpriorConfig.output_precision
@@ -177,12 +177,16 @@ def ste_round(x):
     return x + ops.stop_gradient(ops.round(x) - x)
 
 
-def build_transforms(c: HyperpriorConfig, dtype: str | None = None, fast_outputs: bool = False) -> dict[str, keras.Model]:
+def build_transforms(c: HyperpriorConfig, dtype: str | None = None, fast_outputs: bool = False,
+                     fast_convs: bool = False) -> dict[str, keras.Model]:
     """g_a, g_s, h_a, h_s as fully convolutional Keras models (any image size that is a multiple of 16).
 
     `dtype`: the layers' dtype policy (for example "mixed_bfloat16"); the outputs y, x_hat, z and
     the hyper-parameters are always float32, computed in float32 unless `fast_outputs` (training only).
+    `fast_convs` (training only): convolutions whose slow passes run as forward ones (`layers.FastConv2D`).
     """
+    conv, conv_t = conv_layers(fast_convs)
+
     def out(cls, *args, name, **kw):
         """An output convolution with a float32 result: computed in float32, or in `dtype` and cast after."""
         if not fast_outputs or dtype in (None, "float32"):
@@ -194,27 +198,27 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None, fast_outputs
     coded = c.coded
     x = inp = keras.Input((None, None, 3), name="image")
     for i in range(2):
-        x = layers.Conv2D(n, 5, strides=2, padding="same", name=f"ga{i}", dtype=dtype)(x)
+        x = conv(n, 5, strides=2, padding="same", name=f"ga{i}", dtype=dtype)(x)
         x = GDN(name=f"ga_gdn{i}", dtype=dtype)(x)
     # y and x_hat are float32 tensors under any policy (rounding and the loss need full precision); see `out`
-    g_a = keras.Model(inp, out(layers.Conv2D, m, 3, padding="same", name="ga_out")(x), name="analysis")
+    g_a = keras.Model(inp, out(conv, m, 3, padding="same", name="ga_out")(x), name="analysis")
 
     y = inp = keras.Input((None, None, coded), name="y_hat")
-    y = layers.Conv2D(n, 3, padding="same", name="gs_in", dtype=dtype)(y)
+    y = conv(n, 3, padding="same", name="gs_in", dtype=dtype)(y)
     y = GDN(inverse=True, name="gs_igdn0", dtype=dtype)(y)
-    y = layers.Conv2DTranspose(n, 5, strides=2, padding="same", name="gs0", dtype=dtype)(y)
+    y = conv_t(n, 5, strides=2, padding="same", name="gs0", dtype=dtype)(y)
     y = GDN(inverse=True, name="gs_igdn1", dtype=dtype)(y)
-    g_s = keras.Model(inp, out(layers.Conv2DTranspose, 3, 5, strides=2, padding="same", name="gs_out")(y), name="synthesis")
+    g_s = keras.Model(inp, out(conv_t, 3, 5, strides=2, padding="same", name="gs_out")(y), name="synthesis")
 
     h = inp = keras.Input((None, None, m), name="y_gained")
-    h = layers.Conv2D(hn, k, padding="same", activation="relu", name="ha0", dtype=dtype)(h)
-    h = layers.Conv2D(hn, 5, strides=2, padding="same", activation="relu", name="ha1", dtype=dtype)(h)
-    h_a = keras.Model(inp, out(layers.Conv2D, nz, 5, strides=2, padding="same", name="ha_out")(h), name="hyper_analysis")
+    h = conv(hn, k, padding="same", activation="relu", name="ha0", dtype=dtype)(h)
+    h = conv(hn, 5, strides=2, padding="same", activation="relu", name="ha1", dtype=dtype)(h)
+    h_a = keras.Model(inp, out(conv, nz, 5, strides=2, padding="same", name="ha_out")(h), name="hyper_analysis")
 
     h = inp = keras.Input((None, None, nz), name="z_hat")
-    h = layers.Conv2DTranspose(hn, 5, strides=2, padding="same", activation="relu", name="hs0", dtype=dtype)(h)
-    h = layers.Conv2DTranspose(hn * 3 // 2, 5, strides=2, padding="same", activation="relu", name="hs1", dtype=dtype)(h)
-    h_s = keras.Model(inp, out(layers.Conv2D, 2 * coded, k, padding="same", name="hs_out")(h), name="hyper_synthesis")
+    h = conv_t(hn, 5, strides=2, padding="same", activation="relu", name="hs0", dtype=dtype)(h)
+    h = conv_t(hn * 3 // 2, 5, strides=2, padding="same", activation="relu", name="hs1", dtype=dtype)(h)
+    h_s = keras.Model(inp, out(conv, 2 * coded, k, padding="same", name="hs_out")(h), name="hyper_synthesis")
     return {"analysis": g_a, "synthesis": g_s, "hyper_analysis": h_a, "hyper_synthesis": h_s}
 
 
@@ -236,11 +240,12 @@ def build_context(c: HyperpriorConfig, dtype: str | None = None) -> list[keras.M
 class HyperpriorModel(keras.Model):
     """The four transforms, the gains and the hyper-latent prior, trained on bpp + lambda * 255^2 * MSE."""
 
-    def __init__(self, config: HyperpriorConfig, transforms_dtype: str | None = None, fast_outputs: bool = False, **kwargs):
+    def __init__(self, config: HyperpriorConfig, transforms_dtype: str | None = None, fast_outputs: bool = False,
+                 fast_convs: bool = False, **kwargs):
         # the model's own maths (gains, likelihoods, loss) is float32; the transforms run in `transforms_dtype`
         super().__init__(dtype="float32", **kwargs)
         self.config = config
-        t = build_transforms(config, transforms_dtype, fast_outputs)
+        t = build_transforms(config, transforms_dtype, fast_outputs, fast_convs)
         self.analysis, self.synthesis = t["analysis"], t["synthesis"]
         self.hyper_analysis, self.hyper_synthesis = t["hyper_analysis"], t["hyper_synthesis"]
         self.context = build_context(config, transforms_dtype)
@@ -355,10 +360,12 @@ def build_hyperprior(config: HyperpriorConfig | None = None, dtype: str | None =
     """A built model (every weight created), ready to compile; `dtype`: the transforms' policy (None: float32).
 
     `training`: for a training run, whose output convolutions then compute as `config.output_precision` says
-    (never for coding: bytes made so would not decode on a float32 model).
+    (never for coding: bytes made so would not decode on a float32 model), and whose convolutions' slow passes run
+    as forward ones (`layers.FastConv2D`; coding keeps Keras' own, so decoded pixels do not move by a rounding).
     """
     config = config or HyperpriorConfig()
-    model = HyperpriorModel(config, transforms_dtype=dtype, fast_outputs=training and config.output_precision == "compute")
+    model = HyperpriorModel(config, transforms_dtype=dtype, fast_outputs=training and config.output_precision == "compute",
+                            fast_convs=training)
     model(np.zeros((1, 32, 32, 3), np.float32), levels=np.zeros((1,), np.float32))
     return model
 

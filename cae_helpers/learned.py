@@ -18,38 +18,40 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import ops
 
 from .data import IMAGE_SHAPE
 from .entropy.priors import FactorizedPrior
-from .layers import GDN
+from .layers import GDN, conv_layers
 
 def build_transforms(filters: int = 128, latent_channels: int = 128, downsamples: int = 2,
-                     dtype: str | None = None) -> tuple[keras.Model, keras.Model]:
+                     dtype: str | None = None, fast_convs: bool = False) -> tuple[keras.Model, keras.Model]:
     """(analysis, synthesis): 5x5 stride-2 convolutions with GDN, then a 3x3 convolution to the latent.
 
     32x32x3 <-> (32 / 2^downsamples)^2 x latent_channels; the synthesis mirrors the analysis
     (3x3 convolution, inverse GDN, 5x5 stride-2 transposed convolutions). `dtype`: the hidden
-    layers' policy (for example "mixed_bfloat16").
+    layers' policy (for example "mixed_bfloat16"). `fast_convs` (training only): convolutions whose slow passes
+    run as forward ones (`layers.FastConv2D`).
     """
+    conv, conv_t = conv_layers(fast_convs)
     if not 1 <= downsamples <= 5:
         raise ValueError(f"downsamples must be 1..5 for 32x32 images, got {downsamples}")
     x = inputs = keras.Input(IMAGE_SHAPE, name="image")
     for i in range(downsamples):
-        x = layers.Conv2D(filters, 5, strides=2, padding="same", name=f"analysis{i}", dtype=dtype)(x)
+        x = conv(filters, 5, strides=2, padding="same", name=f"analysis{i}", dtype=dtype)(x)
         x = GDN(name=f"gdn{i}", dtype=dtype)(x)
     # the latent and the image stay float32 under mixed precision: bfloat16 cannot even hold
     # the integers of a wide latent, and the loss needs the output's full precision
-    y = layers.Conv2D(latent_channels, 3, padding="same", dtype="float32", name="latent")(x)
+    y = conv(latent_channels, 3, padding="same", dtype="float32", name="latent")(x)
     analysis = keras.Model(inputs, y, name="analysis")
 
     z = code = keras.Input(y.shape[1:], name="latent")
-    z = layers.Conv2D(filters, 3, padding="same", name="synthesis_in", dtype=dtype)(z)
+    z = conv(filters, 3, padding="same", name="synthesis_in", dtype=dtype)(z)
     for i in range(downsamples - 1):
         z = GDN(inverse=True, name=f"igdn{i}", dtype=dtype)(z)
-        z = layers.Conv2DTranspose(filters, 5, strides=2, padding="same", name=f"synthesis{i}", dtype=dtype)(z)
+        z = conv_t(filters, 5, strides=2, padding="same", name=f"synthesis{i}", dtype=dtype)(z)
     z = GDN(inverse=True, name=f"igdn{downsamples - 1}", dtype=dtype)(z)
-    z = layers.Conv2DTranspose(3, 5, strides=2, padding="same", dtype="float32", name=f"synthesis{downsamples - 1}")(z)
+    z = conv_t(3, 5, strides=2, padding="same", dtype="float32", name=f"synthesis{downsamples - 1}")(z)
     synthesis = keras.Model(code, z, name="synthesis")
     return analysis, synthesis
 
@@ -110,9 +112,12 @@ class RDConfig:
 
 
 def build_rd_model(lmbda: float, filters: int = 128, latent_channels: int = 128, downsamples: int = 2,
-                   dtype: str | None = None) -> RateDistortionModel:
-    """A rate-distortion model ready to compile (call `.compile(optimizer=...)`, then `fit(x, x)`)."""
-    analysis, synthesis = build_transforms(filters, latent_channels, downsamples, dtype)
+                   dtype: str | None = None, training: bool = False) -> RateDistortionModel:
+    """A rate-distortion model ready to compile (call `.compile(optimizer=...)`, then `fit(x, x)`).
+
+    `training`: its convolutions' slow passes run as forward ones (`layers.FastConv2D`; coding keeps Keras' own).
+    """
+    analysis, synthesis = build_transforms(filters, latent_channels, downsamples, dtype, fast_convs=training)
     prior = FactorizedPrior(name="prior", dtype="float32")  # probabilities need float32 under any policy
     model = RateDistortionModel(analysis, synthesis, prior, lmbda)
     model(np.zeros((1,) + IMAGE_SHAPE, np.float32))  # build every part

@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from .data import IMAGE_SHAPE
-from .layers import FusedBatchNormalization, NearestUpSampling2D, UniformNoise
+from .layers import FusedBatchNormalization, NearestUpSampling2D, UniformNoise, conv_layers
 
 MODEL_NAMES = ("reference", "initial")
 
@@ -55,7 +55,7 @@ def _encoder(filters, latent_dim, dtype, fast_layers, name) -> tuple[keras.Model
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
     x = inputs
     for i, f in enumerate(filters):
-        x = _conv_block(x, f, layers.Conv2D, dtype, f"enc{i + 1}", fast_layers)
+        x = _conv_block(x, f, conv_layers(fast_layers)[0], dtype, f"enc{i + 1}", fast_layers)
         x = layers.MaxPooling2D(2, dtype=dtype, name=f"enc{i + 1}_pool")(x)
     volume = tuple(x.shape[1:])
     x = layers.Flatten(dtype=dtype, name="flatten")(x)
@@ -86,16 +86,17 @@ def build_autoencoder(
     `dtype` is a Keras dtype policy name such as "mixed_bfloat16" (None: the global
     policy); the latent and the output stay float32 so the code size and the
     reconstructions do not depend on it. `latent_noise` > 0 trains for a codec quantising
-    the latent with that step. `fast_layers=False` uses Keras' stock BatchNormalization and
-    UpSampling2D instead of the faster drop-ins of layers.py (same maths).
+    the latent with that step. `fast_layers=False` uses Keras' stock BatchNormalization,
+    UpSampling2D, Conv2D and Conv2DTranspose instead of the faster drop-ins of layers.py (same maths).
     """
     _check(filters, latent_dim)
     encoder, volume = _encoder(filters, latent_dim, dtype, fast_layers, "encoder")
     code = keras.Input(shape=(latent_dim,), name="code")
-    y = _decoder_trunk(code, volume, filters, layers.Conv2DTranspose, dtype, fast_layers)
+    conv_t = conv_layers(fast_layers)[1]
+    y = _decoder_trunk(code, volume, filters, conv_t, dtype, fast_layers)
     # the last conv runs in the compute dtype too (in float32 it and its casts were a tenth of a bfloat16 step, profiled);
     # only the sigmoid, which makes the output, is float32
-    y = layers.Conv2DTranspose(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
+    y = conv_t(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
     out = layers.Activation("sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="decoder")
     return _chain(encoder, decoder, "autoencoder", latent_noise), encoder, decoder
@@ -118,8 +119,9 @@ def build_initial_autoencoder(
     _check(filters, latent_dim)
     encoder, volume = _encoder(filters, latent_dim, dtype, fast_layers, "initial_encoder")
     code = keras.Input(shape=(latent_dim,), name="code")
-    y = _decoder_trunk(code, volume, filters, layers.Conv2D, dtype, fast_layers)
-    y = layers.Conv2D(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
+    conv = conv_layers(fast_layers)[0]
+    y = _decoder_trunk(code, volume, filters, conv, dtype, fast_layers)
+    y = conv(3, 3, padding="same", dtype=dtype, name="out_conv")(y)
     y = (FusedBatchNormalization if fast_layers else layers.BatchNormalization)(dtype=dtype, name="out_bn")(y)
     out = layers.Activation("sigmoid", dtype="float32", name="reconstruction")(y)
     decoder = keras.Model(code, out, name="initial_decoder")

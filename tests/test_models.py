@@ -23,7 +23,7 @@ def test_reference_parameter_count_and_shapes(reference):
 
 def _kind(layer) -> str:
     """Layer class name, with the drop-ins of layers.py counted as the Keras layers they subclass."""
-    for base in (keras.layers.BatchNormalization, keras.layers.UpSampling2D):
+    for base in (keras.layers.BatchNormalization, keras.layers.UpSampling2D, keras.layers.Conv2DTranspose, keras.layers.Conv2D):
         if isinstance(layer, base):
             return base.__name__
     return type(layer).__name__

@@ -35,7 +35,7 @@ def build(kind: str):
     dtype = resolve_precision("auto")
     # training=True: the output convolutions compute as train-codec runs them (the recorded output_precision)
     model = (build_hyperprior(load_config(ZOO / DEFAULT_MODEL), dtype=dtype, training=True) if kind == "hyperprior"
-             else build_rd_model(0.01, dtype=dtype))
+             else build_rd_model(0.01, dtype=dtype, training=True))
     model.compile(optimizer=FusedAdam(3e-4, global_clipnorm=100.0))
     return model
 

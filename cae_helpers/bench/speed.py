@@ -92,7 +92,7 @@ def codec_train_throughput(images: np.ndarray, kind: str, batch_size: int = 32, 
         config = default_codec_config()
         model, augment = build_hyperprior(config, dtype=dtype, training=True), config.augment
     elif kind == "factorised":
-        model, augment = build_rd_model(0.01, dtype=dtype), 0.0
+        model, augment = build_rd_model(0.01, dtype=dtype, training=True), 0.0
     else:
         raise ValueError(f"unknown codec kind {kind!r}; expected 'hyperprior' or 'factorised'")
     model.compile(optimizer=FusedAdam(3e-4, global_clipnorm=100.0))

@@ -81,7 +81,7 @@ def train_factorised(config, fit_images, val_images, out_dir=None, verbose: int 
 
     set_seed(config.seed)
     model = build_rd_model(config.lmbda, config.filters, config.latent_channels, config.downsamples,
-                           dtype=resolve_precision(config.precision))
+                           dtype=resolve_precision(config.precision), training=True)
     if config.init_from:
         start, _ = load_learned(config.init_from)
         for mine, theirs in ((model.analysis, start.analysis), (model.synthesis, start.synthesis), (model.prior, start.prior)):
