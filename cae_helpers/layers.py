@@ -1,11 +1,12 @@
-"""Custom layers: faster drop-ins for BatchNormalization and UpSampling2D, and UniformNoise.
+"""Custom layers: faster drop-ins for BatchNormalization, UpSampling2D, Conv2D and Conv2DTranspose; GDN, UniformNoise.
 
 Keras 3's BatchNormalization computes moments and the normalisation as separate ops in
 float32; on a 2-core CPU under mixed bfloat16 that is about half of each training step
 of the reference model. `FusedBatchNormalization` is the same layer (same weights,
 config and maths) that calls `tf.compat.v1.nn.fused_batch_norm` on the TensorFlow
 backend for the plain case (channels-last, 4-D, no mask, no renorm) and falls back to
-Keras' own code everywhere else, so models stay backend-agnostic.
+Keras' own code everywhere else, so models stay backend-agnostic. `FastConv2D` and
+`FastConv2DTranspose` do the same for convolutions in float32 on a CPU (see `conv_grads`).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def _fast_conv_ok(layer, inputs) -> bool:
 
 
 def _bias_and_activation(layer, outputs):
+    """What a Keras convolution layer adds after its convolution: the bias, then the activation."""
     if layer.use_bias:
         outputs = ops.add(outputs, ops.reshape(layer.bias, (1, 1, 1, layer.filters)))
     return outputs if layer.activation is None else layer.activation(outputs)
@@ -181,5 +183,5 @@ class FastConv2DTranspose(keras.layers.Conv2DTranspose):
 
 
 def conv_layers(fast: bool) -> tuple[type, type]:
-    """(Conv2D, Conv2DTranspose) classes for a model: the FastConv2D pair (training builds) or Keras' own (coding)."""
+    """(Conv2D, Conv2DTranspose) classes for a model: the FastConv2D pair, or Keras' own (the codecs' coding builds)."""
     return (FastConv2D, FastConv2DTranspose) if fast else (keras.layers.Conv2D, keras.layers.Conv2DTranspose)
