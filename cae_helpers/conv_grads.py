@@ -26,8 +26,10 @@ import numpy as np
 def fast_conv_supported(kernel_size, strides, dilation_rate, groups: int, data_format: str, dtype) -> bool:
     """Whether `conv2d` / `conv2d_transpose` below cover a Keras layer's settings (else: its stock call).
 
-    TensorFlow on a CPU only (measured there; a GPU's own kernels are another matter), float32 compute only
-    (16-bit policies run where oneDNN's kernels are fast), odd square kernels, equal strides of 1 or 2.
+    TensorFlow on a CPU with oneDNN's kernels off only (measured there; with them on, as TensorFlow sets them for
+    CPUs with AVX-512 VNNI / BF16 or AMX or as `TF_ENABLE_ONEDNN_OPTS=1` does, its own passes are as fast as forward
+    ones and these measured 1-5 % slower; a GPU's kernels are another matter), float32 compute only, odd square
+    kernels, equal strides of 1 or 2.
     """
     import keras
 
@@ -36,9 +38,23 @@ def fast_conv_supported(kernel_size, strides, dilation_rate, groups: int, data_f
             and groups == 1 and tuple(dilation_rate) == (1, 1) and k[0] == k[1] and k[0] % 2 == 1
             and s[0] == s[1] and s[0] in (1, 2)):
         return False
+    return not _onednn_on() and not _gpu_visible()
+
+
+@functools.lru_cache(maxsize=None)
+def _onednn_on() -> bool:
+    """Whether TensorFlow runs oneDNN's kernels in this process (decided when it was imported)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:  # a TensorFlow without the flag: assume its defaults, which these forms were measured under
+        return False
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def _gpu_visible() -> bool:
     import tensorflow as tf
 
-    return not tf.config.list_logical_devices("GPU")
+    return bool(tf.config.list_logical_devices("GPU"))
 
 
 @functools.lru_cache(maxsize=None)

@@ -123,3 +123,11 @@ def test_training_builds_use_the_fast_layers_and_coding_builds_do_not():
         for synthesis in models:
             kinds = {type(layer) for layer in synthesis.layers if "Conv" in type(layer).__name__}
             assert kinds == {conv, conv_t}
+
+
+def test_the_forms_stand_aside_where_onednn_runs(monkeypatch):
+    """With oneDNN's kernels on, TensorFlow's own passes are as fast as forward ones: the layers keep Keras' ops."""
+    monkeypatch.setattr(conv_grads, "_onednn_on", lambda: True)
+    assert not conv_grads.fast_conv_supported((3, 3), (1, 1), (1, 1), 1, "channels_last", "float32")
+    monkeypatch.setattr(conv_grads, "_onednn_on", lambda: False)
+    assert conv_grads.fast_conv_supported((3, 3), (1, 1), (1, 1), 1, "channels_last", "float32")
