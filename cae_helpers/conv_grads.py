@@ -39,11 +39,11 @@ def fast_conv_supported(kernel_size, strides, dilation_rate, groups: int, data_f
             and groups == 1 and tuple(dilation_rate) == (1, 1) and k[0] == k[1] and k[0] % 2 == 1
             and s[0] == s[1] and s[0] in (1, 2)):
         return False
-    return not _onednn_on() and not _gpu_visible()
+    return not onednn_on() and not _gpu_visible()
 
 
 @functools.lru_cache(maxsize=None)
-def _onednn_on() -> bool:
+def onednn_on() -> bool:
     """Whether TensorFlow runs oneDNN's kernels in this process (decided when it was imported)."""
     try:
         from tensorflow.python.util import _pywrap_util_port

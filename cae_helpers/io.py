@@ -72,9 +72,9 @@ def versions() -> dict[str, str]:
     found["cpu"] = _cpu_name()
     found["cpu_count"] = str(os.cpu_count())
     if "tensorflow" in sys.modules:  # whether its oneDNN kernels ran (speed figures differ by up to 1.9x on one CPU)
-        from .conv_grads import _onednn_on
+        from .conv_grads import onednn_on
 
-        found["tensorflow_onednn"] = str(_onednn_on())
+        found["tensorflow_onednn"] = str(onednn_on())
     return found
 
 

@@ -127,7 +127,7 @@ def test_training_builds_use_the_fast_layers_and_coding_builds_do_not():
 
 def test_the_forms_stand_aside_where_onednn_runs(monkeypatch):
     """With oneDNN's kernels on, TensorFlow's own passes are as fast as forward ones: the layers keep Keras' ops."""
-    monkeypatch.setattr(conv_grads, "_onednn_on", lambda: True)
+    monkeypatch.setattr(conv_grads, "onednn_on", lambda: True)
     assert not conv_grads.fast_conv_supported((3, 3), (1, 1), (1, 1), 1, "channels_last", "float32")
-    monkeypatch.setattr(conv_grads, "_onednn_on", lambda: False)
+    monkeypatch.setattr(conv_grads, "onednn_on", lambda: False)
     assert conv_grads.fast_conv_supported((3, 3), (1, 1), (1, 1), 1, "channels_last", "float32")
