@@ -1,7 +1,8 @@
 """2-D 'same' convolutions whose slow passes run as forward convolutions (TensorFlow, channels-last, float32).
 
 Without oneDNN's fast paths (TensorFlow enables them by default only on CPUs with AVX-512 VNNI / BF16 or AMX; an
-AMD EPYC Zen 2 has AVX2 only; `TF_ENABLE_ONEDNN_OPTS=1` turns them on, and then these forms stand aside),
+AMD EPYC Zen 2 has AVX2 only; `TF_ENABLE_ONEDNN_OPTS=1` turns them on, as the command line's training commands
+do there since `cli.onednn_restart_wanted`, and then these forms stand aside),
 TensorFlow's Eigen kernels for a convolution's input gradient and for a transposed convolution run 2-4x slower than
 a forward convolution of the same multiply-adds (README, "Training speed"). The three are adjoints of one another,
 so each slow one is written as a fast one:
