@@ -14,6 +14,8 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 
 def load_history(path: Path) -> dict[str, list[float]]:
     """The per-epoch history of a train-codec state.json; a clear error when the file is not one."""
@@ -26,19 +28,10 @@ def load_history(path: Path) -> dict[str, list[float]]:
     return state["history"]
 
 
-def running_best(values: list[float]) -> list[float]:
-    """The lowest value up to each position."""
-    out, best = [], math.inf
-    for v in values:
-        best = min(best, v)
-        out.append(best)
-    return out
-
-
 def table(a: dict, b: dict, labels: tuple[str, str], first: int = 1) -> str:
     """A markdown table over the epochs both histories have, from epoch `first` on."""
     n = min(len(a["val_loss"]), len(b["val_loss"]))
-    best_a, best_b = running_best(a["val_loss"]), running_best(b["val_loss"])
+    best_a, best_b = (np.minimum.accumulate(h["val_loss"]) for h in (a, b))
     head = (f"| epoch | val loss, {labels[0]} / {labels[1]} | best so far | val bpp | val PSNR (dB) | s per epoch |\n"
             "| --- | --- | --- | --- | --- | --- |")
     rows = [head]
@@ -63,7 +56,7 @@ def plot(a: dict, b: dict, labels: tuple[str, str], out: Path) -> None:
     for h, label, colour in ((a, labels[0], "C0"), (b, labels[1], "C1")):
         epochs = range(1, len(h["val_loss"]) + 1)
         ax1.plot(epochs, h["val_loss"], colour, alpha=0.35, lw=1)
-        ax1.plot(epochs, running_best(h["val_loss"]), colour, lw=2, label=f"{label} (best so far)")
+        ax1.plot(epochs, np.minimum.accumulate(h["val_loss"]), colour, lw=2, label=f"{label} (best so far)")
         ax2.plot(epochs, [10 * math.log10(1 / m) for m in h["val_mse"]], colour, label=label)
         ax3.plot(epochs, h["val_bpp"], colour, label=label)
     ax1.set(xlabel="epoch", ylabel="validation loss (bpp + lambda 255^2 MSE)", yscale="log", ylim=(None, 10))
