@@ -11,7 +11,6 @@ MSE over the fixed level mix (dominated by the low levels, where the loss is dom
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -28,17 +27,22 @@ def load_history(path: Path) -> dict[str, list[float]]:
     return state["history"]
 
 
+def val_psnr(history: dict) -> np.ndarray:
+    """Per-epoch PSNR (dB) of the validation MSE on [0, 1] pixels: 10 log10(1 / val_mse)."""
+    return 10 * np.log10(1 / np.asarray(history["val_mse"], np.float64))
+
+
 def table(a: dict, b: dict, labels: tuple[str, str], first: int = 1) -> str:
     """A markdown table over the epochs both histories have, from epoch `first` on."""
     n = min(len(a["val_loss"]), len(b["val_loss"]))
     best_a, best_b = (np.minimum.accumulate(h["val_loss"]) for h in (a, b))
+    psnr_a, psnr_b = val_psnr(a), val_psnr(b)
     head = (f"| epoch | val loss, {labels[0]} / {labels[1]} | best so far | val bpp | val PSNR (dB) | s per epoch |\n"
             "| --- | --- | --- | --- | --- | --- |")
     rows = [head]
     for i in range(first - 1, n):
-        psnr = [10 * math.log10(1 / h["val_mse"][i]) for h in (a, b)]
         rows.append(f"| {i + 1} | {a['val_loss'][i]:.3f} / {b['val_loss'][i]:.3f} | {best_a[i]:.3f} / {best_b[i]:.3f} "
-                    f"| {a['val_bpp'][i]:.3f} / {b['val_bpp'][i]:.3f} | {psnr[0]:.2f} / {psnr[1]:.2f} "
+                    f"| {a['val_bpp'][i]:.3f} / {b['val_bpp'][i]:.3f} | {psnr_a[i]:.2f} / {psnr_b[i]:.2f} "
                     f"| {a['epoch_time_s'][i]:.0f} / {b['epoch_time_s'][i]:.0f} |")
     return "\n".join(rows)
 
@@ -57,7 +61,7 @@ def plot(a: dict, b: dict, labels: tuple[str, str], out: Path) -> None:
         epochs = range(1, len(h["val_loss"]) + 1)
         ax1.plot(epochs, h["val_loss"], colour, alpha=0.35, lw=1)
         ax1.plot(epochs, np.minimum.accumulate(h["val_loss"]), colour, lw=2, label=f"{label} (best so far)")
-        ax2.plot(epochs, [10 * math.log10(1 / m) for m in h["val_mse"]], colour, label=label)
+        ax2.plot(epochs, val_psnr(h), colour, label=label)
         ax3.plot(epochs, h["val_bpp"], colour, label=label)
     ax1.set(xlabel="epoch", ylabel="validation loss (bpp + lambda 255^2 MSE)", yscale="log", ylim=(None, 10))
     ax2.set(xlabel="epoch", ylabel="validation PSNR of the mean MSE (dB)", ylim=(24, None))
