@@ -3,7 +3,8 @@
 # (cae_helpers/zoo/hyperprior-continuous), in one command (about 15 min on 2 cores):
 #   1. export its best weights as a codec folder, OUT/NAME (NAME: OUT's last component; it names the RD curves);
 #   2. fit the two per-level tables every zoo codec carries (bins' means, z levels) on held-out training images;
-#   3. validation loss per quality level, float32, beside the default's (tools/val_loss.py);
+#   3. validation loss per quality level, float32 (tools/val_loss.py; the default's, made the same way:
+#      results/continuous-levels/val-loss-hyperprior-continuous.txt);
 #   4. real bytes on 2,000 CIFAR-100 test images (20 per class; qualities 1 1.5 2 3 4 5 6 7 8) and on the
 #      photo crops (every quality), then PSNR at 0.5 / 1 / 2 / 4 bpp and the BD-rate against the default's curves
 #      made by the same commands (results/level-weight-probe/cifar2000-base, results/rd-continuous-photos).
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -ne 2 ]; then
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 run=$1 out=$2 data=${CIFAR100_PATH:?set CIFAR100_PATH to the CIFAR-100 archive}
@@ -23,7 +24,7 @@ mkdir -p "$out"
 python -m cae_helpers export-codec --run "$run" --out "$codec"
 python tools/fit_bin_means.py --data "$data" --codec "$codec" --out "$out/bin-means.json" --write
 python tools/fit_z_levels.py --data "$data" --codec "$codec" --out "$out/z-levels.json" --write
-python tools/val_loss.py --data "$data" --per-level "$codec" cae_helpers/zoo/hyperprior-continuous | tee "$out/val-per-level.txt"
+python tools/val_loss.py --data "$data" --per-level "$codec" | tee "$out/val-per-level.txt"
 python -m cae_helpers bench rd --data "$data" --no-classic --per-class 20 --hyperprior "$codec" \
   --qualities 1 1.5 2 3 4 5 6 7 8 --out "$out/rd-cifar2000"
 python -m cae_helpers bench rd --data "$data" --images photos --no-classic --hyperprior "$codec" --out "$out/rd-photos"
