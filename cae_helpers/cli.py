@@ -324,6 +324,14 @@ def _factorised_parser(sub) -> None:
     f.add_argument("--init-from", default=None, help="a saved codec folder whose weights start the training")
 
 
+def _hyperprior_options(p: argparse.ArgumentParser, codecs: str, refine: str, rescale: str) -> None:
+    """The options bench rd and bench photos share for the hyperprior codecs they code, each with its own help text."""
+    p.add_argument("--hyperprior", action="append", default=[], help=codecs)
+    p.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="hyperprior qualities to code (default: every level)")
+    p.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS", help=refine)
+    p.add_argument("--rescale", action="store_true", help=rescale)
+
+
 def _bench_parser(sub) -> None:
     b = sub.add_parser("bench", help="benchmarks: rd (rate-distortion), photos (full-size photographs), speed")
     bsub = b.add_subparsers(dest="bench", required=True, parser_class=Parser)
@@ -333,14 +341,11 @@ def _bench_parser(sub) -> None:
     rd.add_argument("--model", action="append", default=[], help="autoencoder.keras to add (repeatable)")
     rd.add_argument("--learned", action="append", default=[],
                     help="a factorised codec folder, or a folder of them (weights/learned): one RD point each (repeatable)")
-    rd.add_argument("--hyperprior", action="append", default=[],
-                    help="a saved hyperprior codec folder (cae_helpers/zoo/hyperprior): one point per quality (repeatable)")
-    rd.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="hyperprior qualities to code (default: every level)")
-    rd.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS",
-                    help="also the hyperprior with encoder-side latent refinement of this many steps (a curve of its own; 0: none)")
-    rd.add_argument("--rescale", action="store_true",
-                    help="also the hyperprior choosing each image's coding size (compress --rescale auto): a curve of its own "
-                         "(with --refine, refined too: a fourth curve)")
+    _hyperprior_options(
+        rd, "a saved hyperprior codec folder (cae_helpers/zoo/hyperprior): one point per quality (repeatable)",
+        refine="also the hyperprior with encoder-side latent refinement of this many steps (a curve of its own; 0: none)",
+        rescale="also the hyperprior choosing each image's coding size (compress --rescale auto): a curve of its own "
+                "(with --refine, refined too: a fourth curve)")
     rd.add_argument("--max-bytes", type=_number(int, 1), default=None, metavar="N",
                     help="code the hyperprior's images within N bytes each: at each --qualities value as the highest "
                          "quality, each image at the highest quality that fits (compress --max-bytes; its curves are named so)")
@@ -355,13 +360,10 @@ def _bench_parser(sub) -> None:
                     "qualities is kept, not coded again)")
     ph = bsub.add_parser("photos", help="full-size photographs: ours vs WebP, JPEG, AVIF", formatter_class=fmt)
     _common(ph, "runs/photos", data=False)
-    ph.add_argument("--hyperprior", action="append", default=[],
-                    help="a saved hyperprior codec folder (repeatable; default: classic codecs only)")
-    ph.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="qualities to code (default: every level)")
-    ph.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS",
-                    help="also the whole-image hyperprior with encoder-side latent refinement of this many steps (0: none)")
-    ph.add_argument("--rescale", action="store_true",
-                    help="also the whole-image hyperprior choosing its coding size per photo (compress --rescale auto)")
+    _hyperprior_options(
+        ph, "a saved hyperprior codec folder (repeatable; default: classic codecs only)",
+        refine="also the whole-image hyperprior with encoder-side latent refinement of this many steps (0: none)",
+        rescale="also the whole-image hyperprior choosing its coding size per photo (compress --rescale auto)")
     ph.add_argument("--photos", choices=("sklearn", "skimage"), default="sklearn",
                     help="scikit-learn's two sample photographs, or scikit-image's four (the independent check: never trained or tuned on)")
     sp = bsub.add_parser("speed", help="training and coding throughput, peak memory", formatter_class=fmt)

@@ -30,7 +30,9 @@ python -m cae_helpers bench rd --data "$data" --no-classic --per-class 20 --hype
   --qualities 1 1.5 2 3 4 5 6 7 8 --out "$out/rd-cifar2000"
 python -m cae_helpers bench rd --data "$data" --images photos --no-classic --hyperprior "$codec" --out "$out/rd-photos"
 default="learned codec (hyperprior, one model: hyperprior-continuous)"
-ours="learned codec (hyperprior, one model: $name)"
+# the curve name as bench rd makes it (a codec folder named exactly "hyperprior" keeps the bare name)
+ours=$(python -c 'import sys; from cae_helpers.bench.curves import codec_name; from cae_helpers.bench.rd import HYPERPRIOR
+print(codec_name(HYPERPRIOR, sys.argv[1]))' "$codec")
 {
   python tools/compare_rd.py "results/level-weight-probe/cifar2000-base/rd.json::$default" "$out/rd-cifar2000/rd.json::$ours"
   python tools/compare_rd.py "results/rd-continuous-photos/rd.json::$default" "$out/rd-photos/rd.json::$ours"
