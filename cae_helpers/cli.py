@@ -761,7 +761,7 @@ def _export_codec(args, argv) -> int:
     codec.save(args.out, {"exported_by": command_line("python -m cae_helpers", argv), **info,
                           "sittings": json.loads(sittings.read_text()) if sittings.is_file() else []})
     best = info["best_epoch"] - 1
-    print(f"{args.run}: epoch {info['best_epoch']} of {info['epochs_done']} done ({info['epochs_planned']} planned), "
+    print(f"{args.run}: best epoch {info['best_epoch']} exported ({info['epochs_done']} of {info['epochs_planned']} epochs done), "
           f"{info['steps_done']:,} steps, {info['train_wall_time_s'] / 3600:.2f} h of training; "
           f"val bpp {history['val_bpp'][best]:.3f}, val PSNR {-10 * math.log10(history['val_mse'][best]):.2f} dB (levels mixed); "
           f"wrote {args.out}")

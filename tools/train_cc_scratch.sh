@@ -7,7 +7,9 @@
 # tenfold lower from 90 % (so its validation curve compares with weights/hyperprior-checkpoint's, epoch by epoch).
 # Training commands turn oneDNN on where TensorFlow leaves it off (README, "Training speed").
 # Resumable: the same command goes on where a sitting stopped (runs/cc-scratch/backup holds the state; between sessions
-# it is committed in weights/cc-scratch-checkpoint/, restored by `bash tools/train_cc_scratch.sh --restore`).
+# it was committed in weights/cc-scratch-checkpoint/, restored by `bash tools/train_cc_scratch.sh --restore`).
+# Finished in four sittings (150 epochs, 211,050 steps, 6.92 h on 2 AMD EPYC cores); the folder now keeps the record and
+# the best weights, and its README says how to export them and where the last resumable state is in git history.
 #   CIFAR100_PATH=/path/to/cifar-100-python.tar.gz bash tools/train_cc_scratch.sh [HOURS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
