@@ -6,8 +6,8 @@ The 520 photo crops (`photo_crops`, the bench's photo set) sorted by mean absolu
 four quartiles of 130 (smooth to busy). For each codec or checkpoint (as `tools/val_loss.py` loads them) and level,
 each quartile's mean per-image PSNR (the decode clipped to [0, 1], not rounded to uint8), its mean bits per crop as the
 model's likelihoods give them, and its squared error in 8-bit units split into the per-crop mean colour (one value a
-channel: the DC error) and the rest. The bench's coded figures are per-image PSNR on uint8 too; these are the float
-model's, to see whether a gap is the mean colour, the detail, or the bits.
+channel: the DC error) and the rest. The bench's coded figures are per-image PSNR as well, on uint8 after real bytes;
+these are the float model's, to see whether a gap is the mean colour, the detail or the bits.
 """
 
 import argparse

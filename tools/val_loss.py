@@ -76,7 +76,7 @@ def parse_levels(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"levels must be comma-separated numbers, got {text!r}") from None
 
 
-def check_images(args) -> tuple[np.ndarray, str]:
+def evaluation_images(args) -> tuple[np.ndarray, str]:
     """The images --images names, uint8 (N, 32, 32, 3), and how to describe them."""
     if args.images == "photos":
         crops, _ = photo_crops()
@@ -95,7 +95,7 @@ def main() -> None:
     p.add_argument("--levels", type=parse_levels, default=None, help="comma-separated levels (fractional allowed) to report as --per-level does, and their mean loss")
     p.add_argument("codecs", nargs="+", help="saved codec folders or RUN/backup/epochNNNN.weights.h5 checkpoints")
     args = p.parse_args()
-    images, described = check_images(args)
+    images, described = evaluation_images(args)
     for source in args.codecs:
         model = load_model(source)
         kind = "validation loss" if args.images == "heldout" else "loss"
