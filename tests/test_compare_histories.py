@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pytest
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "compare_histories.py"
+from tool_module import load_tool
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("compare_histories", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("compare_histories")
 
 
 def _state(path: Path, val_loss: list[float]) -> Path:

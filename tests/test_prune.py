@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,16 +10,13 @@ import pytest
 from cae_helpers.codec import HyperpriorCodec
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "prune_codec.py"
 from tiny import TINY
+from tool_module import load_tool
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("prune_codec", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("prune_codec")
 
 
 def test_a_pruned_copy_of_a_codec_that_ignores_the_dropped_channels_computes_the_same(tool):

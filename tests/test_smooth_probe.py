@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from tiny import blocky_images, random_images
-
-TOOLS = Path(__file__).resolve().parents[1] / "tools"
+from tool_module import load_tool
 
 
 def _tool():
-    sys.path.insert(0, str(TOOLS))  # the tool imports val_loss from its own folder
-    try:
-        spec = importlib.util.spec_from_file_location("smooth_probe", TOOLS / "smooth_probe.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(TOOLS))
+    return load_tool("smooth_probe")  # it imports val_loss from its own folder
 
 
 def test_quartiles_put_flat_images_first_and_noise_last():
