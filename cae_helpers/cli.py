@@ -205,6 +205,8 @@ CODEC_HELP = {
                          "log-linear between levels), not only the K integers, so fractional qualities are trained too",
     "level_weight_power": "weigh each image's loss by (lambda / lambda_mid)^-P (normalised to mean 1), so the low levels' "
                           "small losses are not drowned by the high levels' large ones; 0: every level weighs 1",
+    "tune_encoder": "train only the encoder (analysis and hyper-analysis) of --init-from's codec, on the loss of what "
+                    "the coder really sends and decodes (hard rounding, the decoder's bin means); the decoder stays as it is",
     "val_size": "class-balanced training images held out for validation",
     "seed": "random seed (weights, batches, augmentation)",
 }

@@ -77,6 +77,10 @@ class HyperpriorConfig:
     # each image's loss times (lambda / lambda_mid)^-p, normalised to mean 1 over the levels: the loss of a high level
     # (about 7 at the top, 0.5 at the bottom) no longer drowns the low levels' gradients (0: every level weighs 1)
     level_weight_power: float = 0.0
+    # train only the encoder (g_a, h_a) of init_from's codec on the loss of what the coder really sends and decodes:
+    # hard rounding, bits at the rounded values, the synthesis on values moved toward their bins' means, gradients
+    # through the rounding from a soft round (`soft_ste_round`); the decoder's weights stay as they are
+    tune_encoder: bool = False
     init_from: str = ""  # a saved codec folder whose weights the training starts from ("": random)
     init_partial: bool = False  # init_from may differ in architecture: copy what fits (see transfer_weights)
     passes: int = 1  # passes over the training images per epoch (fewer, longer epochs on a fast GPU)
@@ -109,6 +113,9 @@ class HyperpriorConfig:
             raise ValueError(f"augment must be in [0, 1], got {self.augment!r}")
         if not 0 < self.decay_at <= 1:
             raise ValueError(f"decay_at must be in (0, 1], got {self.decay_at!r}")
+        if self.tune_encoder and (not self.init_from or self.init_partial or self.context_slices > 1):
+            raise ValueError("tune_encoder trains the encoder of a whole saved codec without context: it needs init_from, "
+                             "not init_partial or context_slices")
         if self.init_partial and not self.init_from:
             raise ValueError("init_partial says how to start from init_from: it needs init_from")
         if self.output_precision not in OUTPUT_PRECISIONS:
@@ -175,6 +182,19 @@ def mean_scale(params, gain):
 def ste_round(x):
     """round(x) forward, identity gradient backward."""
     return x + ops.stop_gradient(ops.round(x) - x)
+
+
+SOFT_ROUND_ALPHA = 3.0  # sharpness of soft_ste_round's backward pass (Agustsson & Theis 2020's soft round)
+
+
+def soft_ste_round(x, alpha: float = SOFT_ROUND_ALPHA):
+    """round(x) forward; backward the gradient of a soft round, s(x) = m + tanh(alpha r) / (2 tanh(alpha / 2)) with
+    m = floor(x) + 1/2, r = x - m: mean slope 1 over a bin like the straight-through estimator's, but steeper at the
+    bins' edges than at their centres, so a shifted mean moves the rounded value (straight-through: round(y - mu) + mu
+    gives mu no gradient)."""
+    m = ops.stop_gradient(ops.floor(x)) + 0.5
+    soft = m + ops.tanh(alpha * (x - m)) / (2.0 * np.tanh(alpha / 2.0))
+    return soft + ops.stop_gradient(ops.round(x) - soft)
 
 
 def build_transforms(c: HyperpriorConfig, dtype: str | None = None, fast_outputs: bool = False,
@@ -257,6 +277,8 @@ class HyperpriorModel(keras.Model):
         self.z_prior = FactorizedPrior(name="z_prior", dtype="float32")
         self.z_prior.build((None, None, None, config.hyper_channels))  # used through .likelihood, not called
         self.lambdas = np.asarray(config.lambdas, np.float32)
+        # the decoder's bin-mean weight per level (`HyperpriorCodec.bin_mean_weights`): the coded path's synthesis input
+        self.toward_means = np.zeros(config.levels, np.float32)
         # level weights' constants, once: lambda_mid and the mean of (lambda / lambda_mid)^-p over a fine grid of levels
         self.lambda_mid = float(np.exp(log_l.mean()))
         grid_log_l = np.interp(np.linspace(0, config.levels - 1, 1001), np.arange(config.levels), log_l)
@@ -316,6 +338,8 @@ class HyperpriorModel(keras.Model):
         """(x_hat, bits per image, levels); x (B, H, W, 3) in [0, 1], H and W multiples of 16."""
         if levels is None:
             levels = self.draw_levels(ops.shape(x)[0], bool(training))
+        if self.config.tune_encoder:
+            return self.coded_path(x, levels)
         y_g = self.y_gain(self.analysis(x), levels)  # (B, H/4, W/4, M)
         z_g = self.z_gain(self.hyper_analysis(y_g), levels)  # (B, H/16, W/16, Nz)
         y_g = y_g[..., :self.config.coded]  # (B, H/4, W/4, C): what is coded
@@ -333,6 +357,32 @@ class HyperpriorModel(keras.Model):
         lik_y = gaussian_likelihood(y_g + self._noise(y_g) if training else y_hat, mu, sigma)
         x_hat = self.synthesis(y_hat / gain)
         return x_hat, bits(lik_y) + bits(lik_z), levels
+
+    def coded_path(self, x, levels):
+        """(x_hat, bits per image, levels) as the coder sends and decodes x: z and y - mu rounded, bits at the rounded
+        values, the synthesis on values moved toward their bins' means; soft-round gradients through the rounding."""
+        from .refine import decoded_offsets
+
+        c = self.config.coded
+        y_g = self.y_gain(self.analysis(x), levels)  # (B, H/4, W/4, M)
+        z_g = self.z_gain(self.hyper_analysis(y_g), levels)  # (B, H/16, W/16, Nz)
+        z_hat = soft_ste_round(z_g)
+        y_g = y_g[..., :c]  # (B, H/4, W/4, C)
+        gain = self.y_gain.gains(levels)[:, None, None, :c]
+        params = self.hyper_synthesis(z_hat / self.z_gain.gains(levels)[:, None, None, :])
+        mu, sigma, y_hat = self.latent_parameters(params, gain, lambda s, m: soft_ste_round(y_g - m) + m)
+        # bits at the rounded values, their gradient from the noisy values' bits (training's rate proxy): the rate of
+        # rounded values is flat between bin edges, and a soft round's gradient of it pushed the rate up in a probe
+        hard = bits(gaussian_likelihood(y_hat, mu, sigma)) + bits(self.z_prior.likelihood(z_hat))
+        noisy = bits(gaussian_likelihood(y_g + self._noise(y_g), mu, sigma)) + bits(self.z_prior.likelihood(z_g + self._noise(z_g)))
+        image_bits = noisy + ops.stop_gradient(hard - noisy)
+        weight = interpolate_levels(ops.convert_to_tensor(self.toward_means), levels)[:, None, None, None]  # (B, 1, 1, 1)
+        decoded = y_hat + weight * decoded_offsets(y_g, mu, sigma)
+        return self.synthesis(decoded / gain), image_bits, levels
+
+    def decoder_parts(self) -> list[keras.layers.Layer]:
+        """The parts a decoder uses: what `tune_encoder` leaves as they are."""
+        return [self.synthesis, self.hyper_synthesis, self.y_gain, self.z_gain, self.z_prior] + list(self.context)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         x_hat, image_bits, levels = y_pred

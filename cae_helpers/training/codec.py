@@ -13,6 +13,7 @@ import math
 import time
 
 import keras
+import numpy as np
 
 from ..optimizers import FusedAdam
 from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resumable, resolve_precision, set_seed
@@ -21,7 +22,7 @@ from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resuma
 LATER_SETTINGS = {"large_patch": 0, "init_from": "", "passes": 1, "hyper_kernel": 3,
                   "init_partial": False, "context_slices": 0, "coded_channels": 0,
                   "output_precision": "float32", "continuous_levels": False,
-                  "level_weight_power": 0.0}  # added after runs were recorded: their defaults
+                  "level_weight_power": 0.0, "tune_encoder": False}  # added after runs were recorded: their defaults
 
 
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
@@ -66,12 +67,25 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
               f"fresh {', '.join(report['fresh']) or 'nothing'}", flush=True)
     elif config.init_from:
         copy_weights(model, config.init_from)
+    if config.tune_encoder:
+        freeze_decoder(model, config.init_from)
     cbs = [ProgressLog(config.epochs)] + ([TimeLimit(time_limit_s)] if time_limit_s else []) + list(callbacks or [])
     settings = FitSettings(config.epochs, config.batch_size, config.seed, val_batch_size=500, augment=config.augment,
                            max_zoom=config.max_zoom, large_patch=config.large_patch, workers=workers, passes=config.passes)
     # settings added later are left out at their defaults, so runs recorded before them still resume
     run_settings = {k: v for k, v in dataclasses.asdict(config).items() if LATER_SETTINGS.get(k, object()) != v}
     return model, _fit(model, config, fit_images, val_images, out_dir, verbose, cbs, settings, run_settings)
+
+
+def freeze_decoder(model, codec_dir) -> None:
+    """Leave `model`'s decoder parts untrained and give its coded path the saved codec's bin-mean weights."""
+    from ..codec import HyperpriorCodec
+
+    for part in model.decoder_parts():
+        part.trainable = False
+    weights = HyperpriorCodec.load(codec_dir).bin_mean_weights
+    if weights is not None:
+        model.toward_means = np.asarray(weights, np.float32)
 
 
 def train_factorised(config, fit_images, val_images, out_dir=None, verbose: int | str = "auto",
