@@ -28,7 +28,8 @@ if [ -n "$(git status --porcelain -- "${paths[@]}")" ]; then
 fi
 git ls-files -z -- "${paths[@]}" | xargs -0 rm -f
 find "${paths[@]}" -type d -empty -delete 2>/dev/null || true
-tree=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | xargs -0 du -cb 2>/dev/null | awk 'END {print $1}')
-carried=$(du -cb .devdata .whl 2>/dev/null | awk 'END {print $1}')
+size() { { xargs -0 du -cb 2>/dev/null || true; } | awk '/\ttotal$/ {t += $1} END {print t + 0}'; }  # files on stdin, NUL-separated
+tree=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | size)  # removed files are still listed: du skips them
+carried=$(printf '%s\0' .devdata .whl | size)
 echo "removed ${paths[*]} (committed; bash tools/device_slim.sh --back restores them)"
-echo "what travels: the tree $((tree / 1048576)) MiB + .devdata and .whl $((${carried:-0} / 1048576)) MiB, of 64 MiB a call"
+echo "what travels: the tree $((tree / 1048576)) MiB + .devdata and .whl $((carried / 1048576)) MiB, of 64 MiB a call"
