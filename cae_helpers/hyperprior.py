@@ -277,7 +277,9 @@ class HyperpriorModel(keras.Model):
         self.z_prior = FactorizedPrior(name="z_prior", dtype="float32")
         self.z_prior.build((None, None, None, config.hyper_channels))  # used through .likelihood, not called
         self.lambdas = np.asarray(config.lambdas, np.float32)
-        # the decoder's bin-mean weight per level (`HyperpriorCodec.bin_mean_weights`): the coded path's synthesis input
+        # `call` takes the coded path once `training.codec.freeze_decoder` has set these (a tune_encoder run; a saved
+        # codec loads with the usual path); toward_means: the decoder's bin-mean weight per level
+        self.use_coded_path = False
         self.toward_means = np.zeros(config.levels, np.float32)
         # level weights' constants, once: lambda_mid and the mean of (lambda / lambda_mid)^-p over a fine grid of levels
         self.lambda_mid = float(np.exp(log_l.mean()))
@@ -338,7 +340,7 @@ class HyperpriorModel(keras.Model):
         """(x_hat, bits per image, levels); x (B, H, W, 3) in [0, 1], H and W multiples of 16."""
         if levels is None:
             levels = self.draw_levels(ops.shape(x)[0], bool(training))
-        if self.config.tune_encoder:
+        if self.use_coded_path:
             return self.coded_path(x, levels)
         y_g = self.y_gain(self.analysis(x), levels)  # (B, H/4, W/4, M)
         z_g = self.z_gain(self.hyper_analysis(y_g), levels)  # (B, H/16, W/16, Nz)

@@ -78,7 +78,7 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
 
 
 def freeze_decoder(model, codec_dir) -> None:
-    """Leave `model`'s decoder parts untrained and give its coded path the saved codec's bin-mean weights."""
+    """Leave `model`'s decoder parts untrained and make it train and validate on its coded path, with the saved codec's bin-mean weights."""
     from ..codec import HyperpriorCodec
 
     for part in model.decoder_parts():
@@ -86,6 +86,7 @@ def freeze_decoder(model, codec_dir) -> None:
     weights = HyperpriorCodec.load(codec_dir).bin_mean_weights
     if weights is not None:
         model.toward_means = np.asarray(weights, np.float32)
+    model.use_coded_path = True
 
 
 def train_factorised(config, fit_images, val_images, out_dir=None, verbose: int | str = "auto",
