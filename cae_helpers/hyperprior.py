@@ -23,6 +23,9 @@ rate counts y_g + U(-0.5, 0.5) under N(mu, sigma) convolved with a unit box, and
 under the factorised prior; the decoders see hard rounding with a straight-through gradient
 ("mixed" quantisation). Fractional levels
 interpolate the gains exponentially, so any rate between the shipped levels is reachable.
+
+With `tune_encoder` (a start from a saved codec) only g_a and h_a train, on `coded_path`: what the coder sends
+and decodes (hard rounding, bits at the rounded values, values moved toward their bins' means), the decoder fixed.
 """
 
 from __future__ import annotations
