@@ -7,6 +7,10 @@
 #   bash tools/device_slim.sh --back         restore them from git (also after a session ended in between)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+  sed -n '2,7p' tools/device_slim.sh | cut -c3-
+  exit 0
+fi
 if [ "${1:-}" = "--back" ]; then
   git checkout -- results weights cae_helpers/zoo
   echo "restored results/, weights/ and cae_helpers/zoo/ from git"
