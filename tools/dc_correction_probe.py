@@ -61,11 +61,14 @@ def fit_scale(codec, images: np.ndarray, quality: float, step: int) -> float:
     return max(0.05, float(np.mean(np.abs(np.concatenate([s.ravel() for s in symbols])))))
 
 
-def measure(codec, images: list[np.ndarray], quality: float, step: int, scale: float) -> dict:
-    """Mean bpp and per-image PSNR without and with the corrections (kept per image where they lower the loss)."""
+def measure(codec, images: list[np.ndarray], quality: float, step: int, scale: float, rescale=None) -> dict:
+    """Mean bpp and per-image PSNR without and with the corrections (kept per image where they lower the loss).
+
+    `rescale`: the photographs' coding size as `compress` takes it (None: full size; "auto": the command line's choice).
+    """
     lmbda = codec.lmbda(quality - 1)
     out = {"bpp": [], "psnr": [], "bpp_dc": [], "psnr_dc": [], "kept": []}
-    blobs = [codec.compress(img[None], quality)[0] for img in images] if images[0].shape != (32, 32, 3) else \
+    blobs = [codec.compress(img[None], quality, rescale=rescale)[0] for img in images] if images[0].shape != (32, 32, 3) else \
         codec.compress(np.stack(images), quality)
     decoded = [codec.decompress([b])[0] for b in blobs] if images[0].shape != (32, 32, 3) else list(codec.decompress(blobs))
     for img, blob, dec in zip(images, blobs, decoded):
@@ -98,6 +101,8 @@ def oracle(codec, sets: dict, quality: float) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=os.environ.get("CIFAR100_PATH"), help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
+    p.add_argument("--rescale-auto", action="store_true",
+                   help="only the whole photographs, each coded at the size the encoder chooses (the command line's default)")
     p.add_argument("--oracle", type=float, default=None, metavar="Q", help="only the free removal of each image's mean error at quality Q")
     args = p.parse_args()
     codec = shipped_codec()
@@ -108,14 +113,17 @@ def main() -> None:
     train = data.train.images[:1000]
     zoomed = zoom_and_flip_numpy(train.astype(np.float32) / 255, np.random.default_rng(0), 0.5, 4.0)
     fit_images = np.clip(np.rint(zoomed * 255), 0, 255).astype(np.uint8)
-    sets = {"CIFAR-100 test (1,000)": list(data.test.images[::10]), "photo crops (520)": list(photo_crops()[0]),
-            "scikit-learn photographs, whole (2)": [np.asarray(i) for i in load_sample_images().images]}
-    print(f"# default codec; blocks {BLOCK}x{BLOCK}; Laplacian scales fitted on {len(fit_images)} CIFAR-100 training images")
+    photos = {"scikit-learn photographs, whole (2)": [np.asarray(i) for i in load_sample_images().images]}
+    sets = photos if args.rescale_auto else {"CIFAR-100 test (1,000)": list(data.test.images[::10]),
+                                             "photo crops (520)": list(photo_crops()[0])} | photos
+    rescale = "auto" if args.rescale_auto else None
+    print(f"# default codec; blocks {BLOCK}x{BLOCK}; Laplacian scales fitted on {len(fit_images)} CIFAR-100 training images"
+          + ("; photographs at the size the encoder chooses (rescale auto)" if rescale else ""))
     for step in STEPS:
         for q in QUALITIES:
             scale = fit_scale(codec, fit_images, q, step)
             for name, images in sets.items():
-                r = measure(codec, images, q, step, scale)
+                r = measure(codec, images, q, step, scale, rescale)  # 32x32 images are coded as they are
                 print(f"step {step} quality {q} ({name}): {r['bpp']:.4f} bpp {r['psnr']:.2f} dB -> {r['bpp_dc']:.4f} bpp "
                       f"{r['psnr_dc']:.2f} dB (corrections kept on {100 * r['kept']:.0f} %; scale {scale:.2f})", flush=True)
 
