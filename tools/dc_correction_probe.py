@@ -7,11 +7,13 @@ smooth content (`tools/smooth_probe.py`). Suppose the encoder, which can decode 
 of the decoded image (B = 32; edge blocks partial) and each channel the block's mean error rounded to a step s, and
 the decoder added it to the block. Its cost: every value coded under a discretised Laplacian whose scale is fitted per
 quality on CIFAR-100 *training* images (the first 1,000, half of them zoomed crops as training's augmentation makes),
-never on the sets measured. `--oracle Q`: instead, at quality Q on the CIFAR images and the photo crops, the mean
-error's share of the squared error (pooled and per image) and the PSNR with each image's mean error removed, free. The encoder keeps it for an image only where it lowers the codec's own loss,
+never on the sets measured. The encoder keeps it for an image only where it lowers the codec's own loss,
 bits / pixels + lambda * 255^2 * MSE. Measured: the first 1,000 CIFAR-100 test images (every tenth), the 520 photo
 crops and scikit-learn's two photographs coded whole; mean per-image PSNR on uint8, bpp of the real bytes plus the
 corrections' information content (no format is written; a version byte would say whether an image carries them).
+`--rescale-auto`: only the photographs, each coded at the size the encoder chooses. `--oracle Q`: instead, at quality
+Q on the CIFAR images and the photo crops, the mean error's share of the squared error (pooled and per image) and the
+PSNR with each image's mean error removed, free.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def block_means(err: np.ndarray, block: int = BLOCK) -> np.ndarray:
     h, w, _ = err.shape
     rows = [np.add.reduceat(err[a:a + block].sum(axis=0), np.arange(0, w, block), axis=0) for a in range(0, h, block)]
     counts = np.outer(np.diff(np.r_[np.arange(0, h, block), h]), np.diff(np.r_[np.arange(0, w, block), w]))  # pixels a block
-    return np.stack(rows) / (counts[..., None] * 1.0)
+    return np.stack(rows) / counts[..., None]
 
 
 def corrected(decoded: np.ndarray, original: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,9 +70,12 @@ def measure(codec, images: list[np.ndarray], quality: float, step: int, scale: f
     """
     lmbda = codec.lmbda(quality - 1)
     out = {"bpp": [], "psnr": [], "bpp_dc": [], "psnr_dc": [], "kept": []}
-    blobs = [codec.compress(img[None], quality, rescale=rescale)[0] for img in images] if images[0].shape != (32, 32, 3) else \
-        codec.compress(np.stack(images), quality)
-    decoded = [codec.decompress([b])[0] for b in blobs] if images[0].shape != (32, 32, 3) else list(codec.decompress(blobs))
+    if images[0].shape == (32, 32, 3):  # a batch, coded as it is
+        blobs = codec.compress(np.stack(images), quality)
+        decoded = list(codec.decompress(blobs))
+    else:  # photographs of their own sizes, one at a time
+        blobs = [codec.compress(img[None], quality, rescale=rescale)[0] for img in images]
+        decoded = [codec.decompress([b])[0] for b in blobs]
     for img, blob, dec in zip(images, blobs, decoded):
         pixels = img.shape[0] * img.shape[1]
         mse = np.mean((dec.astype(np.float64) - img) ** 2)
@@ -123,7 +128,7 @@ def main() -> None:
         for q in QUALITIES:
             scale = fit_scale(codec, fit_images, q, step)
             for name, images in sets.items():
-                r = measure(codec, images, q, step, scale, rescale)  # 32x32 images are coded as they are
+                r = measure(codec, images, q, step, scale, rescale)
                 print(f"step {step} quality {q} ({name}): {r['bpp']:.4f} bpp {r['psnr']:.2f} dB -> {r['bpp_dc']:.4f} bpp "
                       f"{r['psnr_dc']:.2f} dB (corrections kept on {100 * r['kept']:.0f} %; scale {scale:.2f})", flush=True)
 

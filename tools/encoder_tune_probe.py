@@ -24,7 +24,7 @@ from cae_helpers.hyperprior import build_hyperprior, copy_weights, load_config
 from cae_helpers.training.codec import freeze_decoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from val_loss import level_figures, validation_loss  # noqa: E402  (the tools folder is not a package)
+from val_loss import copy_checkpoint, level_figures, validation_loss  # noqa: E402  (the tools folder is not a package)
 
 LEVELS = (0, 0.5, 1, 3, 7)
 
@@ -37,10 +37,7 @@ def coded_model(source: str):
     copy_weights(model, folder)
     freeze_decoder(model, folder)
     if source != "base":
-        trained = build_hyperprior(config, dtype="mixed_bfloat16", training=True)  # the checkpoint's layers, either precision
-        trained.load_weights(source)
-        for name, part in model.parts().items():
-            part.set_weights(trained.parts()[name].get_weights())
+        copy_checkpoint(model, source)
     return model
 
 

@@ -58,14 +58,18 @@ def load_model(path: str):
         return load_hyperprior(path)
     if not path.name.endswith(".weights.h5"):
         raise SystemExit(f"{path}: neither a codec folder nor a RUN/backup/epochNNNN.weights.h5 checkpoint")
-    config = load_config(path.parent.parent)
+    model = build_hyperprior(load_config(path.parent.parent))
+    copy_checkpoint(model, path)
+    return model
+
+
+def copy_checkpoint(model, path) -> None:
+    """Set a model's weights from a training checkpoint of its architecture (RUN/backup/epochNNNN.weights.h5)."""
     # the checkpoint holds the training model's weights; its layers are the same in either output precision
-    trained = build_hyperprior(config, dtype="mixed_bfloat16", training=True)
+    trained = build_hyperprior(model.config, dtype="mixed_bfloat16", training=True)
     trained.load_weights(path)
-    model = build_hyperprior(config)
     for name, part in model.parts().items():
         part.set_weights(trained.parts()[name].get_weights())
-    return model
 
 
 def parse_levels(text: str) -> list[float]:
