@@ -276,7 +276,7 @@ def _file_parsers(sub) -> None:
     d.add_argument("--codec", type=Path, default=None,
                    help=f"codec folder (weights.npz, tables.npz); default: {ZOO / DEFAULT_MODEL}, or for a file it does not "
                         "decode, the shipped codec that made it (named in the header of format versions 3-18; "
-                        "found by trial decoding for 19-21)")
+                        "found by trial decoding for 19-24)")
     c.add_argument("-q", "--quality", type=_number(float, 1), default=4, help="1 (fewest bytes) .. 8 (best quality); fractions allowed")
     c.add_argument("--max-bytes", type=_number(int, 1), default=None, metavar="N",
                    help="a budget per file: each image at the highest quality up to --quality (in 1/16 steps) whose "
@@ -296,6 +296,11 @@ def _file_parsers(sub) -> None:
                         "on 32x32 images) and keeps the least rate + lambda x distortion (about 2.5x the encoding time; "
                         "pays at low qualities, most on photographs); a scale in sixteenths such as "
                         "0.75 or 0.5; off (or 1): full size. Default: auto where the image is coded whole, off with tiles")
+    c.add_argument("--no-colour", dest="colour", action="store_false",
+                   help="do not add mean-colour corrections (by default, where the codec ships tables for them, the encoder "
+                        "decodes its own bytes and adds each 32x32 block's mean error where that lowers rate + lambda x "
+                        "distortion: format versions 22-24; pays on smooth content from about quality 3, for about a decode's "
+                        "time more); with this flag it writes versions 19-21")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
                         "larger than 32x32 where the codec was trained on 32x32 inputs alone (the shipped one saw larger ones)")
@@ -332,6 +337,9 @@ def _hyperprior_options(p: argparse.ArgumentParser, codecs: str, refine: str, re
     p.add_argument("--qualities", type=_number(float, 1), nargs="+", default=None, help="hyperprior qualities to code (default: every level)")
     p.add_argument("--refine", type=NON_NEGATIVE_INT, default=0, metavar="STEPS", help=refine)
     p.add_argument("--rescale", action="store_true", help=rescale)
+    p.add_argument("--no-colour", dest="colour", action="store_false",
+                   help="no mean-colour corrections (byte format 19-21): by default a codec that ships their tables adds them "
+                        "where they pay, and its curves are named so")
 
 
 def _bench_parser(sub) -> None:
@@ -682,7 +690,7 @@ def _compress(args, argv) -> int:
             continue
         try:
             blob = codec.compress_image(image, args.quality, progress=True, tiles={"auto": None, "tiles": True, "whole": False}[args.layout],
-                                        refine=args.refine, rescale=rescale, max_bytes=args.max_bytes)
+                                        refine=args.refine, rescale=rescale, max_bytes=args.max_bytes, colour=args.colour)
         except ValueError as err:  # an image the chosen options cannot code (for example too large to refine)
             tqdm.write(f"skipped {src}: {err}")
             failed += 1
@@ -716,7 +724,7 @@ def _decompress(args, argv) -> int:
         try:
             try:
                 image = codec.decompress_image(blob, progress=True)
-            except OtherModelError as err:  # another shipped codec made it: its header names it (3-18) or it decodes it (19-21)
+            except OtherModelError as err:  # another shipped codec made it: its header names it (3-18) or it decodes it (19-24)
                 if args.codec or err.maker is None:
                     raise
                 image = shipped_codec(err.maker).decompress_image(blob, progress=True)

@@ -13,8 +13,9 @@ round(y - mu) is coded under the table of scales nearest sigma. The decoder adds
 runs g_s. A model with channel context (`context_slices` S > 1) codes y in S channel slices,
 each slice's (mu, sigma) refined in NumPy float64 from the slices already decoded
 (`_latent_chain`, the mirror of `HyperpriorModel.latent_parameters`). A model with `coded_channels`
-C < M codes y's first C channels (shapes below: C); its hyper-analysis reads all M. Byte format:
-`entropy.container`.
+C < M codes y's first C channels (shapes below: C); its hyper-analysis reads all M. Where the codec ships
+mean-colour tables, the encoder then decodes its own bytes and adds each 32x32 block's mean error where that
+lowers the image's loss (`colour`). Byte format: `entropy.container`.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import colour as colour_
 from . import rescale as rescale_
 from . import tiling
 from .entropy import container
 from .entropy.adaptive import AdaptiveZCoder
 from .entropy.context import ContextZCoder
-from .entropy.tables import TOTAL, TableCoder, bin_mean_offsets, gaussian_tables, quantise_pmf, scale_indexes
+from .entropy.tables import TableCoder, bin_mean_offsets, gaussian_tables, mix_level_tables, quantise_pmf, scale_indexes
 from .errors import CodecError, OtherModelError, StateCheckError
 from .pixels import to_float, to_uint8
 
@@ -90,6 +92,9 @@ class HyperpriorCodec:
     # per level, z's own integer tables (L, Nz, n), as z_tables; fitted on held-out training images (tools/fit_z_levels.py),
     # shipped in tables.npz; where present `compress` writes versions 19-21 and codes z under them; None: versions 13-15
     z_level_tables: np.ndarray | None = None
+    # per level, the mean-colour corrections' integer table (L, 2 R + 2) (`colour`; tools/fit_colour_levels.py), shipped in
+    # tables.npz; where present `compress` adds corrections where they pay (versions 22-24); None: never
+    colour_level_tables: np.ndarray | None = None
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -114,7 +119,9 @@ class HyperpriorCodec:
             y_tables = [f[f"y{j}"] for j in range(int(f["y_count"]))]
             weights = np.asarray(f["bin_mean_weights"], np.float64) if "bin_mean_weights" in f.files else None
             levels = np.asarray(f["z_levels"], np.int64) if "z_levels" in f.files else None
-            return cls(model, f["z"], int(f["z_low"]), y_tables, bin_mean_weights=weights, z_level_tables=levels)
+            colours = np.asarray(f["colour_levels"], np.int64) if "colour_levels" in f.files else None
+            return cls(model, f["z"], int(f["z_low"]), y_tables, bin_mean_weights=weights, z_level_tables=levels,
+                       colour_level_tables=colours)
 
     def save(self, directory, info: dict | None = None) -> None:
         """weights.npz and config.json (float16 weights), tables.npz (the integer tables both sides use)."""
@@ -133,6 +140,8 @@ class HyperpriorCodec:
             arrays["bin_mean_weights"] = np.asarray(self.bin_mean_weights, np.float64)
         if self.z_level_tables is not None:
             arrays["z_levels"] = np.asarray(self.z_level_tables, np.int64)
+        if self.colour_level_tables is not None:
+            arrays["colour_levels"] = np.asarray(self.colour_level_tables, np.int64)
 
         def write(tmp: str) -> None:
             with open(tmp, "wb") as f:
@@ -185,13 +194,13 @@ class HyperpriorCodec:
         return constriction.stream.stack.AnsCoder(np.array([self._state_word(header)], np.uint32))
 
     def _state_word(self, header: container.Header) -> int:
-        """The check word a byte string of versions 19-21 with this header starts from (and its decoder must end at)."""
+        """The check word a byte string of versions 19-24 with this header starts from (and its decoder must end at)."""
         if self.level_identity is None:
             raise CodecError("versions 19 to 21 need per-level z tables, which this codec does not have")
         return container.state_word(self.level_identity, header)
 
     def _check_end(self, coder, header: container.Header) -> None:
-        """CodecError unless the decoder used exactly the payload: left empty (versions 3-18) or holding only the check word (19-21)."""
+        """CodecError unless the decoder used exactly the payload: left empty (versions 3-18) or holding only the check word (19-24)."""
         if not header.state_check:
             _check_empty(coder)
             return
@@ -208,18 +217,8 @@ class HyperpriorCodec:
         return weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables)
 
     def z_level_table(self, level16: int) -> np.ndarray:
-        """(Nz, n) int64 z tables at a quality byte: its level's own, or the two levels' around it mixed in sixteenths.
-
-        Integer arithmetic only, so both sides get the same tables on any machine: each entry is
-        ((16 - t) x lower + t x upper) // 16 (at least 1), and what the floors drop goes to each row's largest entry.
-        """
-        lo, t = divmod(int(level16), 16)
-        tables = np.asarray(self.z_level_tables, np.int64)
-        if t == 0:
-            return tables[lo]
-        mixed = ((16 - t) * tables[lo] + t * tables[lo + 1]) // 16
-        mixed[np.arange(len(mixed)), mixed.argmax(axis=1)] += TOTAL - mixed.sum(axis=1)  # each row sums to TOTAL again
-        return mixed
+        """(Nz, n) int64 z tables at a quality byte: its level's own, or the two levels' around it mixed in sixteenths (`mix_level_tables`)."""
+        return mix_level_tables(self.z_level_tables, level16)
 
     @cached_property
     def _level_z_coders(self) -> dict[int, ContextZCoder]:
@@ -245,6 +244,16 @@ class HyperpriorCodec:
             return container.Header(self.model_id, level16, height, width, tiled, scale16=scale16)
         header = container.Header(b"", level16, height, width, tiled, scale16=scale16, level_z=True, state_check=True)
         return replace(header, head=container.state_head(header))
+
+    @property
+    def writes_colour(self) -> bool:
+        """Whether `compress` adds mean-colour corrections where they pay: tables for them, and versions 19-21 to add them to."""
+        return self.colour_level_tables is not None and self.z_level_tables is not None
+
+    @cached_property
+    def colour_coder(self) -> "colour_.ColourCoder | None":
+        """The mean-colour corrections' coder (versions 22-24); None where the codec ships no tables for them."""
+        return None if self.colour_level_tables is None else colour_.ColourCoder(self.colour_level_tables)
 
     @cached_property
     def y_coder(self) -> TableCoder:
@@ -286,6 +295,12 @@ class HyperpriorCodec:
         if 32 * len(words) + 64 < 0.99 * floor:
             raise CodecError(f"a {header.height}x{header.width} image needs at least {floor / 8:,.0f} bytes of payload, "
                              f"this one has {4 * len(words):,}: corrupt header")
+
+    def _check_level_and_size(self, header: container.Header, words: np.ndarray) -> None:
+        """CodecError for a quality byte past the model's levels or a payload too short for the header's size (`_check_payload_size`)."""
+        if header.level16 > (self.levels - 1) * 16:
+            raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
+        self._check_payload_size(header, words)
 
     def _latent_shapes(self, header: container.Header) -> tuple[tuple, tuple]:
         """(y shape, z shape) a payload holds: (H/4, W/4, C), (H/16, W/16, Nz) of the padded image, or per tile (T, 8, 8, C), (T, 2, 2, Nz)."""
@@ -391,7 +406,7 @@ class HyperpriorCodec:
     # --- coding ---------------------------------------------------------------------------------
     def compress(self, images: np.ndarray, quality: float = 4, progress: bool = False, tiles: bool | None = None,
                  refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None,
-                 max_bytes: int | None = None) -> list[bytes]:
+                 max_bytes: int | None = None, colour: bool = True) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
         `max_bytes`: a budget per image: each image is coded at the highest quality, in 1/16 steps up to
@@ -413,10 +428,22 @@ class HyperpriorCodec:
         image among full size, 3/4 and 1/2 by rate-distortion cost, less a size that pads to the same
         latent grid as a larger one (3/4 of a 32x32 image; `rescale.distinct_grids`): about 2.5x the
         encoding time; pays at low rates, most on photographs. None: full size.
+
+        `colour`: where the codec ships tables for them (`colour_level_tables`), decode each byte string and add a
+        mean-colour correction per 32x32 block where it lowers the image's loss, bits/pixel + lambda x MSE (byte
+        format versions 22-24, `with_colour`); pays on smooth content from about quality 3, for about the time of a
+        decode more. False: versions 19-21 as before.
         """
         if max_bytes is not None:
-            return self.compress_within(images, max_bytes, quality, progress=progress, tiles=tiles, refine=refine, rescale=rescale)
+            return self.compress_within(images, max_bytes, quality, progress=progress, tiles=tiles, refine=refine,
+                                        rescale=rescale, colour=colour)
         images = _checked_batch(images)
+        blobs = self._compress_plain(images, quality, progress, tiles, refine, rescale)
+        return self.with_colour(images, blobs, quality) if colour and self.writes_colour else blobs
+
+    def _compress_plain(self, images: np.ndarray, quality: float, progress: bool, tiles: bool | None,
+                        refine: "int | RefineSettings", rescale: "str | float | None") -> list[bytes]:
+        """`compress` without a budget or colour corrections: one byte string per image of a checked batch."""
         code = self.level16(quality)
         settings = _refine_settings(refine)
         scales = rescale_.candidate_scales(rescale)
@@ -438,7 +465,7 @@ class HyperpriorCodec:
         Per image, a bisection over the quality bytes 0 .. (quality - 1) x 16 (1/16 steps): about 7 codings of
         each image instead of 1. Bytes grow with quality almost always; where they do not, the string found
         still fits, at a quality that may not be the highest that would. `options`: `compress`'s tiles,
-        refine, rescale, progress. ValueError, naming them, if some images do not fit even at quality 1.
+        refine, rescale, colour, progress. ValueError, naming them, if some images do not fit even at quality 1.
         """
         images = _checked_batch(images)
         _check_max_bytes(max_bytes)
@@ -462,6 +489,38 @@ class HyperpriorCodec:
             raise ValueError(f"{len(misses)} of {len(images)} images do not fit in {max_bytes} bytes even at quality 1 "
                              f"(images {misses[:10]}{' ...' if len(misses) > 10 else ''}): give them more bytes")
         return found
+
+    def with_colour(self, images: np.ndarray, blobs: list[bytes], quality: float) -> list[bytes]:
+        """Byte strings of versions 19-21 of images (N, H, W, 3), each with mean-colour corrections added where they pay (22-24).
+
+        Each string is decoded as the decoder will; the corrections (`colour.corrections`) are pushed on top of its ANS
+        stack, and the longer string kept where its loss, bits/pixel + lambda x 255^2 x MSE of [0, 1] pixels at
+        `quality`'s lambda, is lower. The rest are returned as they came.
+        """
+        if not self.writes_colour:
+            raise ValueError("this codec cannot add mean-colour corrections: it needs their tables (colour_level_tables) and "
+                             "per-level z tables (versions 19-21 to add them to)")
+        lmbda = self.lmbda(self.level16(quality) / 16)
+        decoded = self.decompress(blobs)
+        return [self._colour_corrected(image, blob, back, lmbda) for image, blob, back in zip(images, blobs, decoded)]
+
+    def _colour_corrected(self, image: np.ndarray, blob: bytes, decoded: np.ndarray, lmbda: float) -> bytes:
+        """One byte string with its corrections (version 22-24) if they lower its loss, else as it came."""
+        header, words = container.unpack(blob, self.model_id, self.level_model_id)
+        if not header.state_check or header.colour:
+            raise ValueError(f"mean-colour corrections go on byte strings of versions 19-21, not {container.version_of(blob)}")
+        symbols = colour_.corrections(image, decoded)  # (bh, bw, 3)
+        if not symbols.any():
+            return blob
+        import constriction
+
+        coder = constriction.stream.stack.AnsCoder(words)
+        self.colour_coder.push(coder, symbols, header.level16)
+        corrected_header = replace(header, colour=True, head=b"")
+        longer = container.pack(corrected_header, coder.get_compressed())
+        before = rescale_.loss(image, decoded, len(blob), lmbda)
+        after = rescale_.loss(image, colour_.apply(decoded, symbols), len(longer), lmbda)
+        return longer if after < before else blob
 
     def _whole_words(self, images: np.ndarray, header: container.Header, settings: "RefineSettings | None",
                      progress: bool) -> list[np.ndarray]:
@@ -688,8 +747,8 @@ class HyperpriorCodec:
             raise ValueError("no byte strings to decompress")
         try:
             return self._decompress(blobs, progress)
-        except CodecError as err:  # versions 19-21 carry no model identity: name a shipped codec that decodes the string
-            if len(blobs) == 1 and container.version_of(blobs[0]) in container.IN_STATE.values():
+        except CodecError as err:  # versions 19-24 carry no model identity: name a shipped codec that decodes the string
+            if len(blobs) == 1 and container.version_of(blobs[0]) in container.STATE_VERSIONS:
                 maker = zoo_model_decoding(blobs[0], exclude=self)
                 if maker is not None:
                     raise OtherModelError(f"{err}: the shipped codec {maker!r} decodes it; decode it with "
@@ -698,7 +757,35 @@ class HyperpriorCodec:
 
     def _decompress(self, blobs: list, progress: bool = False) -> np.ndarray:
         """`decompress` without the search for another shipped codec on failure."""
-        parsed = [self._unpack(b) for b in blobs]
+        parsed, colours = zip(*(self._pop_colour(*self._unpack(b)) for b in blobs))
+        images = self._decompress_parsed(list(parsed), progress)
+        for i, symbols in enumerate(colours):
+            if symbols is not None:
+                images[i] = colour_.apply(images[i], symbols)
+        return images
+
+    def _pop_colour(self, header: container.Header, words: np.ndarray) -> tuple[tuple[container.Header, np.ndarray], "np.ndarray | None"]:
+        """((header, words) of the version 19-21 string under a 22-24 string's corrections, the corrections (bh, bw, 3)); else as given, None."""
+        if not header.colour:
+            return (header, words), None
+        if self.colour_coder is None:
+            raise OtherModelError("made by another model (format version 22-24: mean-colour corrections, which this codec has no tables for)")
+        inner = header.uncorrected()
+        self._check_level_and_size(inner, words)  # before popping a number of corrections the header declares
+        import constriction
+
+        coder = constriction.stream.stack.AnsCoder(words)
+        try:
+            symbols = self.colour_coder.pop(coder, colour_.block_grid(header.height, header.width) + (3,), header.level16)
+            rest = np.asarray(coder.get_compressed(), np.uint32)
+        except (ValueError, RuntimeError, AssertionError) as err:
+            raise CodecError(f"corrupt payload ({err})") from err
+        if not len(rest) or rest[-1] == 0:
+            raise StateCheckError("the byte string fails its check: nothing, or no valid ANS state, is left under its corrections")
+        return (inner, rest), symbols
+
+    def _decompress_parsed(self, parsed: list, progress: bool = False) -> np.ndarray:
+        """uint8 images (N, H, W, 3) from (header, words) pairs of versions 3-21 of one size: the path their headers name."""
         sizes = {(h.height, h.width) for h, _ in parsed}
         if len(sizes) > 1:
             raise ValueError(f"byte strings of {len(sizes)} image sizes: decompress them one size at a time")
@@ -747,7 +834,7 @@ class HyperpriorCodec:
         try:
             return container.unpack(blob, self.model_id, self.level_model_id)
         except OtherModelError as err:
-            if container.version_of(blob) in container.IN_STATE.values():
+            if container.version_of(blob) in container.STATE_VERSIONS:
                 raise  # no model named in the header: `decompress` looks for a shipped codec that decodes it
             maker = zoo_model_named_in(blob)
             if maker is not None:
@@ -819,9 +906,7 @@ class HyperpriorCodec:
 
         coders = []
         for header, words in parsed:
-            if header.level16 > (self.levels - 1) * 16:
-                raise CodecError(f"quality byte {header.level16} is past this model's {self.levels} levels")
-            self._check_payload_size(header, words)
+            self._check_level_and_size(header, words)
             coders.append(constriction.stream.stack.AnsCoder(words))
         z_shape = self._latent_shapes(parsed[0][0])[1]
         z_sym = np.zeros((len(parsed),) + z_shape, np.int64)
@@ -884,13 +969,13 @@ class HyperpriorCodec:
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
                        refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None,
-                       max_bytes: int | None = None) -> bytes:
-        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles` ... `max_bytes`: as in `compress`)."""
+                       max_bytes: int | None = None, colour: bool = True) -> bytes:
+        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles` ... `colour`: as in `compress`)."""
         if isinstance(image, (str, os.PathLike)):
             from .files import read_image
 
             image = read_image(image)
-        return self.compress(np.asarray(image)[None], quality, progress, tiles, refine, rescale, max_bytes)[0]
+        return self.compress(np.asarray(image)[None], quality, progress, tiles, refine, rescale, max_bytes, colour)[0]
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
@@ -969,16 +1054,17 @@ def _pad(x: np.ndarray, multiple: int = PAD_MULTIPLE) -> np.ndarray:
 
 
 def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refine: int = 0,
-                     rescale: "str | float | None" = None, max_bytes: int | None = None) -> "QualityCodec":
+                     rescale: "str | float | None" = None, max_bytes: int | None = None, colour: bool = True) -> "QualityCodec":
     """The shipped hyperprior codec at a quality from 1 (fewest bytes) to 8 (best), loaded with no network.
 
     `refine`: encoder-side latent refinement steps (0: none; about 100 pays on photographs, at the
     cost of about a training step per image per step). `rescale`: "auto" or a scale to code images
     whole at a smaller size (`HyperpriorCodec.compress`; None: full size). `max_bytes`: a budget per
-    image, each coded at the highest quality up to `quality` that fits (`HyperpriorCodec.compress_within`).
+    image, each coded at the highest quality up to `quality` that fits (`HyperpriorCodec.compress_within`). `colour`:
+    mean-colour corrections where they pay (`HyperpriorCodec.compress`; False: none).
     """
     codec = shipped_codec(name)
-    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine, rescale, max_bytes)
+    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine, rescale, max_bytes, colour)
 
 
 _CACHE: dict[str, HyperpriorCodec] = {}
@@ -1012,12 +1098,12 @@ def zoo_names() -> list[str]:
 def zoo_model_for(blob, exclude: HyperpriorCodec | None = None) -> str | None:
     """The name of the shipped codec that made a byte string (None: no shipped codec's; `exclude`: one not to try).
 
-    Versions 3-18 name it in their header (`zoo_model_named_in`); 19-21 carry none, so the shipped codecs
+    Versions 3-18 name it in their header (`zoo_model_named_in`); 19-24 carry none, so the shipped codecs
     try to decode the string (`zoo_model_decoding`).
     """
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         return None
-    if container.version_of(blob) in container.IN_STATE.values():
+    if container.version_of(blob) in container.STATE_VERSIONS:
         return zoo_model_decoding(blob, exclude)
     return zoo_model_named_in(blob)
 
@@ -1031,10 +1117,10 @@ def zoo_model_named_in(blob) -> str | None:
 
 
 def zoo_model_decoding(blob, exclude: HyperpriorCodec | None = None) -> str | None:
-    """The first shipped codec with per-level z tables (not `exclude`) that decodes a byte string of versions 19-21 to its check word."""
+    """The first shipped codec with per-level z tables (not one with `exclude`'s tables) that decodes a byte string of versions 19-24 to its check word."""
     for name in zoo_names():
         codec = shipped_codec(name)
-        if codec.level_identity is None or (exclude is not None and codec.level_identity == exclude.level_identity):
+        if codec.level_identity is None or (exclude is not None and _same_tables(codec, exclude)):
             continue
         try:
             codec._decompress([bytes(blob)])
@@ -1042,6 +1128,13 @@ def zoo_model_decoding(blob, exclude: HyperpriorCodec | None = None) -> str | No
             continue
         return name
     return None
+
+
+def _same_tables(a: HyperpriorCodec, b: HyperpriorCodec) -> bool:
+    """Whether two codecs decode versions 19-24 alike: one level identity, and the same mean-colour tables or none."""
+    colours = [None if c.colour_level_tables is None else np.asarray(c.colour_level_tables, np.int64) for c in (a, b)]
+    same_colour = colours[0] is None and colours[1] is None or (all(c is not None for c in colours) and np.array_equal(*colours))
+    return a.level_identity == b.level_identity and same_colour
 
 
 @dataclass
@@ -1054,6 +1147,7 @@ class QualityCodec:
     refine: int = 0  # encoder-side latent refinement steps (`HyperpriorCodec.compress`); 0: none
     rescale: "str | float | None" = None  # "auto" or a scale: coded whole at a smaller size (`HyperpriorCodec.compress`)
     max_bytes: int | None = None  # a budget per image: the highest quality up to `quality` that fits (None: `quality` itself)
+    colour: bool = True  # mean-colour corrections where they pay, if the codec ships tables for them (`HyperpriorCodec.compress`)
 
     def __post_init__(self) -> None:
         self.codec.level16(self.quality)  # checks the range
@@ -1064,7 +1158,8 @@ class QualityCodec:
 
     def compress(self, images: np.ndarray) -> list[bytes]:
         """uint8 (N, H, W, 3) -> one byte string per image."""
-        return self.codec.compress(images, self.quality, refine=self.refine, rescale=self.rescale, max_bytes=self.max_bytes)
+        return self.codec.compress(images, self.quality, refine=self.refine, rescale=self.rescale, max_bytes=self.max_bytes,
+                                   colour=self.colour)
 
     def decompress(self, blobs) -> np.ndarray:
         """Byte strings (any quality of this model) -> uint8 (N, H, W, 3)."""
@@ -1073,7 +1168,7 @@ class QualityCodec:
     def compress_image(self, image, progress: bool = False) -> bytes:
         """uint8 (H, W, 3), or an image file's path, -> one byte string."""
         return self.codec.compress_image(image, self.quality, progress, refine=self.refine, rescale=self.rescale,
-                                         max_bytes=self.max_bytes)
+                                         max_bytes=self.max_bytes, colour=self.colour)
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""

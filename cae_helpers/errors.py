@@ -18,7 +18,7 @@ class OtherModelError(CodecError):
 
 
 class StateCheckError(CodecError):
-    """A byte string of versions 19-21 whose decoder did not end at its check word: damaged, or another model's."""
+    """A byte string of versions 19-24 whose decoder did not end at its check word: damaged, or another model's."""
 
 
 class CheckpointError(RuntimeError):

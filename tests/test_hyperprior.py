@@ -402,8 +402,8 @@ def test_the_lead_byte_names_version_and_squareness_in_one_spelling():
         container.unpack(twice, model)
     with pytest.raises(CodecError, match="format version 13 after magic"):
         container.unpack(seal(bytes([container.MAGIC, 13]) + model + bytes([16, 32, 32, 6]) + b"\xff" * 4 + b"\x34\x12"), model)
-    with pytest.raises(CodecError, match="first byte 0xe5"):  # the first lead byte past version 21's one-tile leads
-        container.unpack(seal(bytes([0xE5]) + model + bytes([16, 32, 6]) + b"\xff" * 4 + b"\x34\x12"), model)
+    with pytest.raises(CodecError, match="first byte 0xee"):  # the first lead byte past version 24's one-tile lead
+        container.unpack(seal(bytes([0xEE]) + model + bytes([16, 32, 6]) + b"\xff" * 4 + b"\x34\x12"), model)
     assert container.version_of(b"\x89PNG") is None and container.model_field(b"\xd1") is None
 
 
@@ -555,7 +555,7 @@ def test_versions_16_to_18_are_13_to_15_with_z_under_per_level_tables_and_their_
             container.unpack(blob, level_model, model)  # the plain identity is not the level one
     with pytest.raises(ValueError, match="versions 16 to 18 only"):
         container.pack(container.Header(model, 16, 32, 32, long_head=True, level_z=True), words)
-    assert len(container.LEADS) == len(set(container.LEAD_OF)) == 21 and max(container.LEADS) == 0xE4  # 13 to 21, 19-21 at 32x32
+    assert len(container.LEADS) == len(set(container.LEAD_OF)) == 30 and max(container.LEADS) == 0xED  # 13 to 24, 19-24 at 32x32
 
 
 def test_per_level_z_tables_mix_in_integers_and_other_tables_are_refused():

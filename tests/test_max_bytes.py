@@ -35,7 +35,7 @@ def test_each_string_fits_and_the_next_quality_up_would_not(codec, images):
 def test_a_generous_budget_gives_the_quality_asked_for(codec, images):
     plain = codec.compress(images, 2.5)
     assert codec.compress(images, 2.5, max_bytes=max(map(len, plain))) == plain
-    assert {container.version_of(b) for b in plain} == {19}
+    assert {container.version_of(b) for b in plain} <= {19, 22}  # 22: with mean-colour corrections where they pay
 
 
 def test_a_budget_too_small_names_the_images_and_bad_budgets_are_refused(codec, images):

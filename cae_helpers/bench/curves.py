@@ -114,6 +114,20 @@ def rescaled_name(base: str) -> str:
     return f"{base[:-1]}, size chosen per image)"
 
 
+def coloured_name(base: str) -> str:
+    """The curve name of codec `base` (a name ending in ")") adding mean-colour corrections where they pay (byte format 22-24)."""
+    return f"{base[:-1]}, mean-colour corrections)"
+
+
+def writes_colour(folder, colour: bool = True) -> bool:
+    """Whether a saved codec, asked for `colour`, adds mean-colour corrections: it ships their tables and per-level z tables."""
+    path = Path(folder) / "tables.npz"
+    if not colour or not path.is_file():
+        return False
+    with np.load(path) as f:
+        return {"colour_levels", "z_levels"} <= set(f.files)
+
+
 def point_label(quality, point: dict) -> str:
     """A progress bar's note for one measured quality: "q3: 1.234 bpp, 30.12 dB"."""
     return f"q{quality}: {point['bpp']:.3f} bpp, {point['psnr_mean_uint8']:.2f} dB"

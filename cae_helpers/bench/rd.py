@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from .classic import classic_curves
-from .curves import bd_rate, codec_name, point_label, psnr_at_rates, published_curves, rd_point, refined_name, rescaled_name, PUBLISHED_SOURCE
+from .curves import (PUBLISHED_SOURCE, bd_rate, codec_name, coloured_name, point_label, psnr_at_rates, published_curves, rd_point,
+                     refined_name, rescaled_name, writes_colour)
 
 
 def coded_point(images: np.ndarray, codec, **params) -> dict:
@@ -56,19 +57,22 @@ def hyperprior_qualities(folder: str, qualities: tuple[float, ...] | None) -> tu
     return tuple(qualities) if qualities else tuple(range(1, load_config(folder).levels + 1))
 
 
-def hyperprior_curve_name(folder: str, refine: int = 0, rescale: "str | None" = None, max_bytes: int | None = None) -> str:
-    """The curve's name in rd.json: the codec's, then the size choice, the refinement and the byte budget where used."""
+def hyperprior_curve_name(folder: str, refine: int = 0, rescale: "str | None" = None, max_bytes: int | None = None,
+                          colour: bool = True) -> str:
+    """The curve's name in rd.json: the codec's, then the size choice, the colour corrections, the refinement and the byte budget where used."""
     name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
     name = refined_name(name, refine) if refine else name
+    name = coloured_name(name) if writes_colour(folder, colour) else name
     return f"{name[:-1]}, at most {max_bytes} bytes an image)" if max_bytes else name
 
 
 def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0,
-                     rescale: "str | None" = None, max_bytes: int | None = None) -> dict[str, list[dict]]:
+                     rescale: "str | None" = None, max_bytes: int | None = None, colour: bool = True) -> dict[str, list[dict]]:
     """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes.
 
     `refine`: latent refinement steps; `rescale`: "auto" to let the encoder choose each image's coding size;
-    `max_bytes`: each quality is the highest, each image coded at the highest that fits in that many bytes.
+    `max_bytes`: each quality is the highest, each image coded at the highest that fits in that many bytes;
+    `colour`: mean-colour corrections where the codec ships their tables and they pay (False: versions 19-21).
     """
     from tqdm.auto import tqdm
 
@@ -76,19 +80,20 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
 
     codec = HyperpriorCodec.load(folder)
     qualities = hyperprior_qualities(folder, qualities)
-    name = hyperprior_curve_name(folder, refine, rescale, max_bytes)
+    name = hyperprior_curve_name(folder, refine, rescale, max_bytes, colour)
     points = []
     bar = tqdm(qualities, desc=f"{name} on {len(images):,} images", unit="quality", dynamic_ncols=True)
     for q in bar:
         blobs: list[bytes] = []  # kept to count the images coded at a smaller size
 
         def compress(x: np.ndarray, q: float = q, blobs: list = blobs) -> list[bytes]:
-            blobs[:] = codec.compress(x, q, progress=refine > 0, refine=refine, rescale=rescale, max_bytes=max_bytes)
+            blobs[:] = codec.compress(x, q, progress=refine > 0, refine=refine, rescale=rescale, max_bytes=max_bytes, colour=colour)
             return blobs
 
         point = timed_point(images, compress, codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale)
         headers = [codec.read_header(b) for b in blobs]
-        points.append(point | {"smaller_copy_share": float(np.mean([h.rescaled for h in headers]))}
+        points.append(point | {"smaller_copy_share": float(np.mean([h.rescaled for h in headers])),
+                               "colour_share": float(np.mean([h.colour for h in headers]))}
                       | ({"max_bytes": max_bytes, "quality_mean": float(np.mean([1 + h.level16 / 16 for h in headers]))} if max_bytes else {}))
         bar.set_postfix_str(point_label(q, point))
     return {name: points}
@@ -186,11 +191,11 @@ def run_rd(args, argv) -> int:
         wanted = hyperprior_qualities(folder, qualities)
         for refine in sorted({0, args.refine}):  # plain, then refined, each at full size then the size chosen
             for rescale in (None, "auto") if args.rescale else (None,):
-                name = hyperprior_curve_name(folder, refine, rescale, args.max_bytes)
+                name = hyperprior_curve_name(folder, refine, rescale, args.max_bytes, args.colour)
                 if tuple(p["quality"] for p in curves.get(name, [])) == wanted:  # merged, same images
                     print(f"{name}: kept from --merge, not coded again (leave out that --merge to measure it anew)")
                 else:
-                    curves |= hyperprior_curve(folder, test.images, qualities, refine, rescale, args.max_bytes)
+                    curves |= hyperprior_curve(folder, test.images, qualities, refine, rescale, args.max_bytes, args.colour)
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
                       **psnr_at_rates(pts)} for name, pts in curves.items()}

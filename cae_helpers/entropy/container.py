@@ -1,6 +1,18 @@
-"""The hyperprior codec's byte format (versions 3 to 21): a compact header and one ANS payload.
+"""The hyperprior codec's byte format (versions 3 to 24): a compact header and one ANS payload.
 
-What the codec writes (versions 19 to 21, since 2026-12-04; a codec without per-level z tables writes 13 to 15):
+Versions 22 to 24 (since 2026-12-07, written where the codec ships mean-colour tables and the corrections pay for an
+image; else 19 to 21): a string of version 19, 20 or 21 with one integer per 32x32 block of the final image and
+channel (raster order of blocks, channels innermost) pushed on top of its ANS stack, under the quality level's
+mean-colour table (`colour`). The decoder pops them first, decodes what is left as the 19-21 string it was, and
+adds them (`colour.apply`).
+    byte 0        lead: 0xE5 + 3 x (version - 22) + 0 (not square), 1 (square) or 2 (32x32: no size field), so
+                  0xE5 to 0xED
+    the rest      as versions 19-21 (quality, scale byte, sides, payload)
+The check word under the stack is the 19-21 string's (`check_head` reads the lead as 19-21's): the corrections are
+added to a finished string by an encoder that has decoded it. A changed lead byte, other tables or damaged
+corrections leave the decoder at another end state and are refused as damage is (1 in 65,535 by chance).
+
+What the codec writes otherwise (versions 19 to 21, since 2026-12-04; a codec without per-level z tables writes 13 to 15):
     byte 0        lead: 0xD0 + 2 x (version - 13) + (1 if the image is square), or for a 32x32 image (one tile)
                   0xE2 + (version - 19): 19 = the image coded whole, 20 = coded as independent 32x32 tiles,
                   21 = coded whole at a smaller size (`rescale`)
@@ -107,11 +119,18 @@ LEADS = {LEAD + 2 * (v - VERSION) + square: (v, square) for v in ONE_BYTE for sq
 # their side: still decoded (each spelling under its own check word)
 ONE_TILE, TILE_SIDE, LEAD_ONE_TILE = 2, 32, 0xE2
 LEADS |= {LEAD_ONE_TILE + v - min(IN_STATE.values()): (v, ONE_TILE) for v in IN_STATE.values()}  # 0xE2, 0xE3, 0xE4
+# versions 19, 20, 21 with mean-colour corrections (`colour`) pushed on top of their ANS stack: 22, 23, 24
+COLOUR = {v: v + 3 for v in IN_STATE.values()}
+UNCORRECTED = {c: v for v, c in COLOUR.items()}  # 22, 23, 24 -> the version of the string under the corrections
+LEAD_COLOUR = 0xE5  # + 3 x (version - 22) + 0 (not square), 1 (square) or 2 (one 32x32 tile): 0xE5 to 0xED
+LEADS |= {LEAD_COLOUR + 3 * (v - min(COLOUR.values())) + square: (v, square) for v in COLOUR.values() for square in (0, 1, ONE_TILE)}
+STATE_VERSIONS = frozenset(IN_STATE.values()) | frozenset(COLOUR.values())  # a check word under the ANS state: 19 to 24
 LEAD_OF = {key: byte for byte, key in LEADS.items()}  # (version, square) -> lead byte
-KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values()) | set(ONE_BYTE)
+KNOWN_VERSIONS = frozenset(VERSIONS.values()) | {WORD_RESCALED} | set(TRIMMED.values()) | set(ONE_BYTE) | set(COLOUR.values())
 # the word version (7, 8 or 9) each trimmed version carries: its z coding, tiling and scale byte
 WORD_OF = {t: w for w, t in TRIMMED.items()} | {s: w for w, t in TRIMMED.items()
-                                                 for s in (SHORT[t], LEVEL_Z[SHORT[t]], IN_STATE[LEVEL_Z[SHORT[t]]])}
+                                                 for s in (SHORT[t], LEVEL_Z[SHORT[t]], IN_STATE[LEVEL_Z[SHORT[t]]],
+                                                           COLOUR[IN_STATE[LEVEL_Z[SHORT[t]]]])}
 MIN_LENGTH = 8  # lead, model id 2, quality, side, length, payload 1, check
 MIN_LENGTH_IN_STATE = 3  # versions 19-21: lead, quality, payload 1 (a 32x32 image: no side)
 CHECK_WORDS = 65535  # versions 19-21: the check word is 1..65,535 (0 would be an empty coder)
@@ -136,9 +155,20 @@ def model_id(arrays: list[np.ndarray]) -> bytes:
 
 
 def state_word(identity: bytes, header: "Header") -> int:
-    """The check word versions 19-21 start the ANS coder from: 1..65,535 from SHA-256 over the identity digest and the header's bytes."""
-    digest = hashlib.sha256(identity + (header.head or state_head(header))).digest()
+    """The check word versions 19-24 start the ANS coder from: 1..65,535 from SHA-256 over the identity digest and the header's bytes.
+
+    Versions 22-24 start from the word of the 19-21 string under their corrections (`check_head`): the corrections are
+    added to a finished string. Their lead byte, tables and values are checked by the end state as the payload is.
+    """
+    digest = hashlib.sha256(identity + check_head(header)).digest()
     return 1 + int.from_bytes(digest[:4], "little") % CHECK_WORDS
+
+
+def check_head(header: "Header") -> bytes:
+    """The header bytes a check word covers: as written, with a 22-24 lead byte read as its 19-21 lead."""
+    head = header.head or state_head(header)
+    version, square = LEADS[head[0]]
+    return bytes([LEAD_OF[UNCORRECTED.get(version, version), square]]) + head[1:]
 
 
 def write_varint(n: int) -> bytes:
@@ -188,7 +218,8 @@ class Header:
     long_head: bool = False  # versions 10-12: magic and version in 2 bytes, both sides stored (implied by `legacy`)
     level_z: bool = False  # versions 16-18: z coded under the quality level's own tables (`HyperpriorCodec.z_level_tables`)
     state_check: bool = False  # versions 19-21: 16-18 with a check word under the ANS state instead of model id, length, check byte
-    head: bytes = b""  # versions 19-21: the header's bytes as written (what the check word covers; kept by `coded`)
+    head: bytes = b""  # versions 19-24: the header's bytes as written (what the check word covers, read as 19-21; kept by `coded`)
+    colour: bool = False  # versions 22-24: 19-21 with mean-colour corrections on top of the ANS stack (`colour`)
 
     @property
     def rescaled(self) -> bool:
@@ -199,6 +230,10 @@ class Header:
         """The header of what the payload holds: the image at its coded size (itself unless rescaled)."""
         return replace(self, height=coded_side(self.height, self.scale16), width=coded_side(self.width, self.scale16), scale16=16)
 
+    def uncorrected(self) -> "Header":
+        """The header of the version 19-21 string under a 22-24 string's corrections (its head as written: `check_head` reads the lead as 19-21's)."""
+        return replace(self, colour=False)
+
 
 def coded_side(side: int, scale16: int) -> int:
     """A side of an image coded at scale16 / 16 of its size: rounded to the nearest pixel, at least 1."""
@@ -206,12 +241,13 @@ def coded_side(side: int, scale16: int) -> int:
 
 
 def state_head(header: Header) -> bytes:
-    """The header bytes of versions 19-21: lead, quality, the scale byte if rescaled, the side(s)."""
+    """The header bytes of versions 19-24: lead, quality, the scale byte if rescaled, the side(s)."""
     if not header.level_z or header.legacy or header.long_head or header.z_coding != "context":
         raise ValueError("versions 19 to 21 code z per context under per-level tables, with a short header")
     if header.rescaled and (header.scale16 not in SCALES16 or header.tiled):
         raise ValueError(f"a rescaled image is coded whole at {SCALES16.start}..{SCALES16.stop - 1} sixteenths, got {header.scale16}")
     version = IN_STATE[LEVEL_Z[SHORT[TRIMMED[WORD_RESCALED if header.rescaled else VERSIONS[header.tiled, "context"]]]]]
+    version = COLOUR[version] if header.colour else version
     square = ONE_TILE if header.height == header.width == TILE_SIDE else int(header.height == header.width)
     scale = bytes([header.scale16]) if header.rescaled else b""
     sides = b"" if square == ONE_TILE else write_varint(header.height) + (b"" if square else write_varint(header.width))
@@ -260,10 +296,10 @@ def version_of(blob) -> int | None:
 
 
 def model_field(blob) -> bytes | None:
-    """The 2-byte model identity a byte string's header carries (None: not this codec's byte string, or of versions 19-21, which carry none)."""
+    """The 2-byte model identity a byte string's header carries (None: not this codec's byte string, or of versions 19-24, which carry none)."""
     version = version_of(blob)
     start = 1 if version in ONE_BYTE else 2
-    if version is None or version in IN_STATE.values():
+    if version is None or version in STATE_VERSIONS:
         return None
     return None if len(blob) < start + 2 else bytes(blob[start:start + 2])
 
@@ -286,7 +322,7 @@ def unpack(blob, expected_model: bytes, level_z_model: bytes | None = None) -> t
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise CodecError(f"expected a byte string, got {type(blob).__name__}")
     blob = bytes(blob)
-    in_state = bool(blob) and blob[0] in LEADS and LEADS[blob[0]][0] in IN_STATE.values()
+    in_state = bool(blob) and blob[0] in LEADS and LEADS[blob[0]][0] in STATE_VERSIONS
     shortest = MIN_LENGTH_IN_STATE if in_state else MIN_LENGTH
     if len(blob) < shortest:
         raise CodecError(f"byte string of {len(blob)} bytes is too short for this format (at least {shortest})")
@@ -296,7 +332,7 @@ def unpack(blob, expected_model: bytes, level_z_model: bytes | None = None) -> t
         (version, square), pos = LEADS[blob[0]], 1
     elif blob[0] == MAGIC:
         version, square, pos = blob[1], False, 2
-        if version not in KNOWN_VERSIONS - set(ONE_BYTE):
+        if version not in KNOWN_VERSIONS - set(ONE_BYTE) - set(UNCORRECTED):
             raise CodecError(f"format version {version} after magic 0x{MAGIC:02x}; this decoder reads versions "
                              f"{min(KNOWN_VERSIONS)} to {max(TRIMMED.values())} there")
     else:
@@ -345,7 +381,7 @@ def _read_size(blob: bytes, pos: int, version: int, square: int) -> tuple[int, i
         return scale16, TILE_SIDE, TILE_SIDE, pos
     height, pos = read_varint(blob, pos, "height")
     width, pos = (height, pos) if square else read_varint(blob, pos, "width")
-    if version in ONE_BYTE and not square and width == height:
+    if (version in ONE_BYTE or version in UNCORRECTED) and not square and width == height:
         raise CodecError("malformed header: a square image's sides stored twice (version 13 onwards stores them once)")
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE) or height * width > MAX_PIXELS:
         raise CodecError(f"image size {height}x{width} is outside what this format allows (sides 1..{MAX_SIDE}, "
@@ -354,7 +390,7 @@ def _read_size(blob: bytes, pos: int, version: int, square: int) -> tuple[int, i
 
 
 def _unpack_in_state(blob: bytes, version: int, square: int, level_z_model: bytes | None) -> tuple[Header, np.ndarray]:
-    """Versions 19-21: (header, payload words); the check word is the codec's to verify once everything is decoded."""
+    """Versions 19-24: (header, payload words); the check word is the codec's to verify once everything is decoded."""
     if level_z_model is None:  # a codec without per-level tables made none of these
         raise OtherModelError(f"made by another model (format version {version}: z under per-level tables, which this codec "
                               "does not have)")
@@ -367,4 +403,5 @@ def _unpack_in_state(blob: bytes, version: int, square: int, level_z_model: byte
         raise CodecError("malformed payload: it ends in a zero byte, which this format never writes")
     words = np.frombuffer(data + bytes(-len(data) % 4), "<u4").astype(np.uint32)
     tiled = WORD_OF[version] == VERSIONS[True, "context"]
-    return Header(b"", level16, height, width, tiled, "context", scale16, level_z=True, state_check=True, head=blob[:pos]), words
+    return Header(b"", level16, height, width, tiled, "context", scale16, level_z=True, state_check=True, head=blob[:pos],
+                  colour=version in UNCORRECTED), words

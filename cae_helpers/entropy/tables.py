@@ -10,6 +10,8 @@ machine, except which table a latent uses (see `scale_indexes`).
   bin of N(0, s^2) over -R..R (R about 7 s) plus an escape symbol; an escaped value is sent
   after all the others as two uniform bytes (values beyond +-32767 are clipped).
 - `quantise_pmf`: probabilities -> integer frequencies (each at least 1, summing to 2^16).
+- `laplace_table`: the same for a discretised Laplacian (the mean-colour corrections of versions 22-24, `colour`).
+- `mix_level_tables`: per-level tables at a quality byte between two levels, in integers.
 - `bin_mean_offsets`: where a decoder puts a decoded value inside its unit bin: the bin's mean under the
   same N(0, s^2), not its centre (byte format versions 10 to 15).
 """
@@ -60,6 +62,32 @@ def gaussian_tables(scales: np.ndarray = SCALES, tail: float = TAIL) -> list[np.
         pmf = _normal_cdf((v + 0.5) / s) - _normal_cdf((v - 0.5) / s)
         tables.append(quantise_pmf(np.append(pmf, max(tail, 1.0 - pmf.sum()))))
     return tables
+
+
+def laplace_table(scale: float, radius: int, tail: float = TAIL) -> np.ndarray:
+    """Frequencies of -R..R under a Laplacian of `scale` discretised to the integers, then the escape symbol (as `gaussian_tables`)."""
+    if not scale > 0 or radius < 1:
+        raise ValueError(f"a Laplacian table needs a scale > 0 and a radius >= 1, got {scale}, {radius}")
+    a = math.exp(-1.0 / scale)
+    v = np.arange(-radius, radius + 1, dtype=np.float64)
+    pmf = (1 - a) / (1 + a) * a ** np.abs(v)  # P(k) of the discrete Laplacian: sums to 1 over all integers
+    return quantise_pmf(np.append(pmf, max(tail, 1.0 - pmf.sum())))
+
+
+def mix_level_tables(tables: np.ndarray, level16: int) -> np.ndarray:
+    """Integer tables (..., n) at a quality byte from per-level tables (L, ..., n): the level's own, or the two around it mixed in sixteenths.
+
+    Integer arithmetic only, so both sides get the same tables on any machine: each entry is
+    ((16 - t) x lower + t x upper) // 16 (at least 1), and what the floors drop goes to each row's largest entry.
+    """
+    lo, t = divmod(int(level16), 16)
+    tables = np.asarray(tables, np.int64)
+    if t == 0:
+        return tables[lo]
+    mixed = ((16 - t) * tables[lo] + t * tables[lo + 1]) // 16
+    rows = mixed.reshape(-1, mixed.shape[-1])  # a view: each row sums to TOTAL again
+    rows[np.arange(len(rows)), rows.argmax(axis=1)] += TOTAL - rows.sum(axis=1)
+    return mixed
 
 
 def bin_mean_offsets(symbols: np.ndarray, indexes: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
