@@ -152,3 +152,34 @@ def test_the_quality_codec_and_budget_pass_the_choice_on(codec):
     within = codec.compress(images, 5, max_bytes=120)
     assert all(len(b) <= 120 for b in within)
     np.testing.assert_array_equal(codec.decompress(within)[0], codec.decompress(within[:1])[0])
+
+
+def test_the_fitting_tool_fits_a_table_that_codes_its_corrections_and_records_it(codec, tmp_path):
+    """tools/fit_colour_levels.py's parts: the grid's best scale codes the counted corrections in fewer bits than its
+    neighbours; `finish` writes the record, and with --write stores the tables a reloaded codec uses."""
+    import argparse
+    import json
+    import shutil
+
+    from cae_helpers.codec import ZOO, HyperpriorCodec
+    from tool_module import load_tool
+
+    fit = load_tool("fit_colour_levels")
+    symbols = fit.level_corrections(codec, np.stack([smooth(32, 32, s) for s in range(8)]), 2)
+    assert symbols.shape == (24,)
+    scale, bits = fit.best_scale(symbols)
+    i = int(np.flatnonzero(fit.SCALE_GRID == scale)[0])
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(fit.SCALE_GRID):
+            other = fit.TableCoder([fit.laplace_table(fit.SCALE_GRID[j], colour.RADIUS)]).bits(symbols, np.zeros(24, np.int64))
+            assert other >= bits * len(symbols)
+    folder = tmp_path / "codec"
+    shutil.copytree(ZOO / DEFAULT_MODEL, folder)
+    heldout = load_tool("heldout_fit")
+    tables = np.stack([laplace_table(1.0 + k, colour.RADIUS) for k in range(codec.levels)])
+    args = argparse.Namespace(out=str(tmp_path / "fit.json"), codec=str(folder), write=True)
+    heldout.finish(args, HyperpriorCodec.load(folder), "fit_colour_levels.py", {"levels": {1: {"scale": 1.0}}},
+                   "colour_level_tables", tables, "tables")
+    record = json.loads((tmp_path / "fit.json").read_text())
+    assert record["codec"] == str(folder) and record["written"] and record["levels"] == {"1": {"scale": 1.0}} and "versions" in record
+    assert np.array_equal(HyperpriorCodec.load(folder).colour_level_tables, tables)

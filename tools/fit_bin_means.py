@@ -12,16 +12,12 @@ The bytes do not change; `--write` stores the weights in the codec's tables.npz 
 decoder reads, so a shipped codec's pixels change only when this is run with --write.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
 from cae_helpers.codec import HyperpriorCodec
-from cae_helpers.io import command_line, versions, write_json
 from cae_helpers.metrics import mean_psnr
 from cae_helpers.pixels import to_float, to_uint8
-from heldout_fit import fit_parser, heldout_start
+from heldout_fit import finish, fit_parser, heldout_start
 
 GRID = tuple(np.round(np.arange(0, 1.3001, 0.125), 3))  # w from 0 (the centres, as versions 3-9) to 1.25
 
@@ -50,13 +46,9 @@ def main() -> None:
         weights.append(best)
         row = table[level + 1]
         print(f"quality {level + 1}: w = {best:g} ({row[best]:.3f} dB; centres {row[0.0]:.3f}, means {row[1.0]:.3f})", flush=True)
-    write_json(args.out, {"command": command_line("python tools/fit_bin_means.py", sys.argv[1:]),
-                          "codec": args.codec, "images": f"the first {len(images):,} of train-codec's 5,000 held-out CIFAR-100 "
-                          "training images", "weights": weights, "psnr_by_quality_and_weight": table, "versions": versions()})
-    if args.write:
-        codec.bin_mean_weights = np.asarray(weights, np.float64)
-        codec.save_tables(args.codec)
-        print(f"wrote bin_mean_weights {weights} into {Path(args.codec) / 'tables.npz'}")
+    finish(args, codec, "fit_bin_means.py",
+           {"images": f"the first {len(images):,} of train-codec's 5,000 held-out CIFAR-100 training images", "weights": weights,
+            "psnr_by_quality_and_weight": table}, "bin_mean_weights", np.asarray(weights, np.float64), f"bin_mean_weights {weights}")
 
 
 if __name__ == "__main__":

@@ -12,16 +12,12 @@ stores the tables in the codec's tables.npz (`colour_levels`), after which its `
 they pay (versions 22-24; byte strings of 19-21 still decode as before).
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
 from cae_helpers import colour
 from cae_helpers.entropy.tables import TableCoder, laplace_table
-from cae_helpers.io import command_line, versions, write_json
 from fit_z_levels import training_view
-from heldout_fit import fit_parser, heldout_start
+from heldout_fit import augmentation, finish, fit_parser, heldout_start
 
 SCALE_GRID = np.exp(np.linspace(np.log(0.1), np.log(20.0), 60))  # Laplacian scales tried, in 8-bit units
 
@@ -55,14 +51,10 @@ def main() -> None:
                              "zero_share": float(np.mean(symbols == 0))}
         print(f"quality {level + 1}: scale {scale:.3f}, {bits:.2f} bits a value, mean |value| {record[level + 1]['mean_abs']:.2f}, "
               f"{100 * record[level + 1]['zero_share']:.0f} % zeros", flush=True)
-    write_json(args.out, {"command": command_line("python tools/fit_colour_levels.py", sys.argv[1:]), "codec": args.codec,
-                          "counted_on": f"the first {args.images} of the 5,000 held-out training images (heldout protocol, seed 0)",
-                          "augmentation": {"share": codec.model.config.augment, "max_zoom": codec.model.config.max_zoom, "seed": 0},
-                          "radius": colour.RADIUS, "levels": record, "written": args.write, "versions": versions()})
-    if args.write:
-        codec.colour_level_tables = np.stack(tables)
-        codec.save_tables(args.codec)
-        print(f"wrote the per-level mean-colour tables into {Path(args.codec) / 'tables.npz'}")
+    finish(args, codec, "fit_colour_levels.py",
+           {"counted_on": f"the first {args.images} of the 5,000 held-out training images (heldout protocol, seed 0)",
+            "augmentation": augmentation(codec), "radius": colour.RADIUS, "levels": record},
+           "colour_level_tables", np.stack(tables), "per-level mean-colour tables")
 
 
 if __name__ == "__main__":

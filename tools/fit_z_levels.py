@@ -16,18 +16,14 @@ model's training distribution, zooms included, is the one it must serve. `--writ
 versions 16-18 (byte strings of 13-15 still decode as before).
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
 from cae_helpers.codec import HyperpriorCodec, _pad
 from cae_helpers.entropy.context import ContextZCoder
 from cae_helpers.entropy.tables import quantise_pmf
-from cae_helpers.io import command_line, versions, write_json
 from cae_helpers.pixels import to_float
 from cae_helpers.training.loop import zoom_and_flip_numpy
-from heldout_fit import fit_parser, heldout_start
+from heldout_fit import augmentation, finish, fit_parser, heldout_start
 
 GRID = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)  # weight of the level's own counts against the shipped table (0: the shipped table)
 
@@ -82,15 +78,10 @@ def main() -> None:
         record[level + 1] = {"shipped_bytes": shipped, "bytes_by_w": by_w, "w": best}
         print(f"quality {level + 1}: z {shipped:.2f} bytes under the shared tables, {by_w[best]:.2f} under the level's (w {best}) "
               f"on {args.choose} held-out training images, augmented", flush=True)
-    write_json(args.out, {"command": command_line("python tools/fit_z_levels.py", sys.argv[1:]), "codec": args.codec, "grid": GRID,
-                          "counted_on": f"{len(images) - args.choose} held-out training images (heldout protocol, seed 0)",
-                          "chosen_on": f"the last {args.choose} of the 5,000 held-out training images",
-                          "augmentation": {"share": codec.model.config.augment, "max_zoom": codec.model.config.max_zoom, "seed": 0},
-                          "levels": record, "written": args.write, "versions": versions()})
-    if args.write:
-        codec.z_level_tables = np.stack(tables)
-        codec.save_tables(args.codec)
-        print(f"wrote the per-level z tables into {Path(args.codec) / 'tables.npz'}")
+    finish(args, codec, "fit_z_levels.py",
+           {"grid": GRID, "counted_on": f"{len(images) - args.choose} held-out training images (heldout protocol, seed 0)",
+            "chosen_on": f"the last {args.choose} of the 5,000 held-out training images", "augmentation": augmentation(codec),
+            "levels": record}, "z_level_tables", np.stack(tables), "per-level z tables")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the codec's fitting tools share (fit_bin_means.py, fit_z_levels.py): their arguments and the held-out images.
+"""What the codec's fitting tools share (fit_bin_means.py, fit_z_levels.py, fit_colour_levels.py): arguments, images, the record.
 
 Each fits something per quality level on train-codec's 5,000 held-out *training* images (protocol "heldout", seed 0:
 no test image, no scikit-image photo), writes a JSON record it refuses to overwrite, and with --write stores what it
@@ -6,12 +6,14 @@ fitted in the codec's tables.npz.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from cae_helpers.codec import HyperpriorCodec
 from cae_helpers.data import load_cifar100, protocol_splits
+from cae_helpers.io import command_line, versions, write_json
 
 
 def fit_parser(doc: str, what: str) -> argparse.ArgumentParser:
@@ -31,3 +33,18 @@ def heldout_start(args: argparse.Namespace) -> tuple[HyperpriorCodec, np.ndarray
     data = load_cifar100(args.data)
     _, val = protocol_splits(data.train, data.test, "heldout", 5000, 0)
     return HyperpriorCodec.load(args.codec), val.images
+
+
+def augmentation(codec: HyperpriorCodec) -> dict:
+    """The record's note of how the images were augmented as the model's training augments them (`fit_z_levels.training_view`)."""
+    return {"share": codec.model.config.augment, "max_zoom": codec.model.config.max_zoom, "seed": 0}
+
+
+def finish(args: argparse.Namespace, codec: HyperpriorCodec, tool: str, record: dict, attribute: str, fitted, what: str) -> None:
+    """Write the JSON record (its command, the codec, `record`, versions); with --write set `attribute` to `fitted` and save the tables."""
+    write_json(args.out, {"command": command_line(f"python tools/{tool}", sys.argv[1:]), "codec": args.codec, **record,
+                          "written": args.write, "versions": versions()})
+    if args.write:
+        setattr(codec, attribute, fitted)
+        codec.save_tables(args.codec)
+        print(f"wrote the {what} into {Path(args.codec) / 'tables.npz'}")
