@@ -1,4 +1,4 @@
-"""What a per-block mean-colour correction after the decoder would buy: a probe on real bytes, nothing built from it.
+"""What a per-block mean-colour correction after the decoder would buy: a probe on real bytes (built since: byte format 22-24, `colour`).
 
     python tools/dc_correction_probe.py --data ../shared/data/cifar-100-python.tar.gz > results/dc-correction-probe/probe.log
 
@@ -58,7 +58,7 @@ def laplace_bits(symbols: np.ndarray, scale: float) -> float:
 
 def fit_scale(codec, images: np.ndarray, quality: float, step: int) -> float:
     """The Laplacian scale (mean |symbol|, at least 0.05) of the corrections on training images at a quality."""
-    decoded = codec.decompress(codec.compress(images, quality))
+    decoded = codec.decompress(codec.compress(images, quality, colour=False))
     symbols = [corrected(d, o, step)[1] for d, o in zip(decoded, images)]
     return max(0.05, float(np.mean(np.abs(np.concatenate([s.ravel() for s in symbols])))))
 
@@ -71,10 +71,10 @@ def measure(codec, images: list[np.ndarray], quality: float, step: int, scale: f
     lmbda = codec.lmbda(quality - 1)
     out = {"bpp": [], "psnr": [], "bpp_dc": [], "psnr_dc": [], "kept": []}
     if images[0].shape == (32, 32, 3):  # a batch, coded as it is
-        blobs = codec.compress(np.stack(images), quality)
+        blobs = codec.compress(np.stack(images), quality, colour=False)
         decoded = list(codec.decompress(blobs))
     else:  # photographs of their own sizes, one at a time
-        blobs = [codec.compress(img[None], quality, rescale=rescale)[0] for img in images]
+        blobs = [codec.compress(img[None], quality, rescale=rescale, colour=False)[0] for img in images]
         decoded = [codec.decompress([b])[0] for b in blobs]
     for img, blob, dec in zip(images, blobs, decoded):
         pixels = img.shape[0] * img.shape[1]
@@ -96,7 +96,7 @@ def oracle(codec, sets: dict, quality: float) -> None:
     """Print each set's mean-error share of the squared error and its PSNR with each image's mean error removed (no cost)."""
     for name, images in sets.items():
         images = np.stack(images)
-        err = codec.decompress(codec.compress(images, quality)).astype(np.float64) - images
+        err = codec.decompress(codec.compress(images, quality, colour=False)).astype(np.float64) - images
         mse, dc = np.mean(err**2, axis=(1, 2, 3)), np.mean(np.mean(err, axis=(1, 2)) ** 2, axis=1)  # (N,) each
         psnr = lambda m: float(np.mean(10 * np.log10(255**2 / m)))  # noqa: E731
         print(f"oracle, quality {quality} ({name}): mean error {dc.mean() / mse.mean():.3f} of the squared error pooled, "

@@ -12,7 +12,7 @@ import sys
 import json
 from pathlib import Path
 
-from cae_helpers.bench.curves import codec_name, rescaled_name
+from cae_helpers.bench.curves import codec_name, coloured_name, rescaled_name
 from cae_helpers.codec import DEFAULT_MODEL
 from cae_helpers.report import gaps_table, headline_table, points_table, rd_summary_table, runs_table
 
@@ -29,17 +29,20 @@ def _load(rel: str):
 HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYPERPRIOR: the first shipped model's curve
 SHIPPED = codec_name(HYPERPRIOR, DEFAULT_MODEL)  # the default codec's curve
 SIZED = rescaled_name(SHIPPED)  # the default codec choosing each image's coding size (the command line's default)
+COLOURED, COLOURED_SIZED = coloured_name(SHIPPED), coloured_name(SIZED)  # with mean-colour corrections (byte format 22-24): the default since 2026-12-07
 PREVIOUS = codec_name(HYPERPRIOR, "hyperprior-coded-long")  # the default from 2026-12-05 to 12-06: the same network, 28,140 steps less training
 EARLIER = codec_name(HYPERPRIOR, "hyperprior-coded")  # the default from 2026-12-02 to 12-05: 168,840 steps less training
-LABELS = {SHIPPED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded)",
-          SIZED: f"learned codec (`{DEFAULT_MODEL}`, the size chosen per image: `rescale=\"auto\"`, the command line's default)",
+LABELS = {COLOURED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded, mean-colour corrections)",
+          COLOURED_SIZED: f"learned codec (`{DEFAULT_MODEL}`, the same, the size chosen per image: `rescale=\"auto\"`, the command line's default)",
+          SHIPPED: f"learned codec (`{DEFAULT_MODEL}` without the corrections: `colour=False`, byte format 19)",
+          SIZED: f"learned codec (`{DEFAULT_MODEL}` without the corrections, the size chosen per image)",
           PREVIOUS: "learned codec (`hyperprior-coded-long`: the same network before the continuous levels, the default 2026-12-05 to 12-06)",
           EARLIER: "learned codec (`hyperprior-coded`: the same network before the longer schedule, the default 2026-12-02 to 12-05)",
           HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02; byte format 7)"}
-# the zoo codecs' curves in today's byte format (19 and 21, the 2-byte header at 32x32) come from these runs on the same images; the rest
+# the zoo codecs' curves in today's byte format (22-24 with mean-colour corrections, 19 and 21 without; the 2-byte header at 32x32) come from these runs on the same images; the rest
 # of each table (WebP, the other codecs, the first model in format 7) from the older run
-DEFAULT_FROM = {"rd-hyperprior-coded": "rd-continuous-cifar10000", "rd-photos-coded": "rd-continuous-photos"}
-HEADLINE = (SHIPPED, SIZED, PREVIOUS, EARLIER, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
+DEFAULT_FROM = {"rd-hyperprior-coded": "rd-colour-cifar10000", "rd-photos-coded": "rd-colour-photos"}
+HEADLINE = (COLOURED, COLOURED_SIZED, SHIPPED, SIZED, PREVIOUS, EARLIER, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
             "WebP", "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
 
 
@@ -48,7 +51,7 @@ def with_default(rel: str) -> dict:
     rd, current = _load(f"results/{rel}/rd.json"), _load(f"results/{DEFAULT_FROM[rel]}/rd.json")
     if current is None or current["images"] != rd["images"]:
         return rd
-    names = [n for n in (SHIPPED, SIZED, PREVIOUS, EARLIER) if n in current["curves"]]
+    names = [n for n in (COLOURED, COLOURED_SIZED, SHIPPED, SIZED, PREVIOUS, EARLIER) if n in current["curves"]]
     return rd | {"summary": rd["summary"] | {n: current["summary"][n] for n in names},
                  "curves": rd["curves"] | {n: current["curves"][n] for n in names}}
 
@@ -59,8 +62,8 @@ def hyperprior_tables() -> None:
     photos = _load("results/photos-format10-refine100/photos.json")  # byte format 10
     print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE), labels=LABELS))
     print()
-    print(points_table(cifar["curves"][SHIPPED], label="quality"))
-    for table in (rd_summary_table(cifar), gaps_table(cifar, SHIPPED), rd_summary_table(crops),
+    print(points_table(cifar["curves"][COLOURED], label="quality"))
+    for table in (rd_summary_table(cifar), gaps_table(cifar, COLOURED), rd_summary_table(crops),
                   rd_summary_table(photos, rates=(0.25, 0.5, 1, 2))):
         print()
         print(table)

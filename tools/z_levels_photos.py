@@ -23,10 +23,10 @@ def main() -> None:
     photos = [np.asarray(im) for im in load_sample_images().images]
     print("quality: mean bytes of a photo crop (format 13 -> 16) | each photograph coded whole (13 -> 16)")
     for q in range(1, new.levels + 1):
-        c16, c13 = (np.mean([len(b) for b in c.compress(crops, q)]) for c in (new, old))
+        c16, c13 = (np.mean([len(b) for b in c.compress(crops, q, colour=False)]) for c in (new, old))
         row = f"{q}: crops {c13:.2f} -> {c16:.2f}"
         for photo in photos:
-            b16, b13 = (len(c.compress(photo[None], q, tiles=False)[0]) for c in (new, old))
+            b16, b13 = (len(c.compress(photo[None], q, tiles=False, colour=False)[0]) for c in (new, old))
             row += f" | photo {b13} -> {b16} ({100 * (b16 - b13) / b13:+.2f} %)"
         print(row, flush=True)
 
