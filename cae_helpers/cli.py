@@ -701,6 +701,7 @@ def _compress(args, argv) -> int:
         psnr = float(psnr_per_image(image[None], codec.decompress_image(blob, progress=True)[None])[0])
         header = codec.read_header(blob)
         size = f"{h}x{w}" + (f" (coded at {header.coded().height}x{header.coded().width})" if header.rescaled else "")
+        size += " with mean-colour corrections" if header.colour else ""
         line = f"{src} -> {dst}: {size}, {len(blob):,} bytes, {8 * len(blob) / (h * w):.3f} bpp, PSNR {psnr:.2f} dB"
         if args.compare == "webp":
             line += webp_comparison(image, len(blob), psnr, refined=args.refine > 0, rescaled=rescale is not None)

@@ -439,7 +439,7 @@ class HyperpriorCodec:
                                         rescale=rescale, colour=colour)
         images = _checked_batch(images)
         blobs = self._compress_plain(images, quality, progress, tiles, refine, rescale)
-        return self.with_colour(images, blobs, quality) if colour and self.writes_colour else blobs
+        return self.with_colour(images, blobs, quality, progress) if colour and self.writes_colour else blobs
 
     def _compress_plain(self, images: np.ndarray, quality: float, progress: bool, tiles: bool | None,
                         refine: "int | RefineSettings", rescale: "str | float | None") -> list[bytes]:
@@ -490,18 +490,18 @@ class HyperpriorCodec:
                              f"(images {misses[:10]}{' ...' if len(misses) > 10 else ''}): give them more bytes")
         return found
 
-    def with_colour(self, images: np.ndarray, blobs: list[bytes], quality: float) -> list[bytes]:
+    def with_colour(self, images: np.ndarray, blobs: list[bytes], quality: float, progress: bool = False) -> list[bytes]:
         """Byte strings of versions 19-21 of images (N, H, W, 3), each with mean-colour corrections added where they pay (22-24).
 
         Each string is decoded as the decoder will; the corrections (`colour.corrections`) are pushed on top of its ANS
         stack, and the longer string kept where its loss, bits/pixel + lambda x 255^2 x MSE of [0, 1] pixels at
-        `quality`'s lambda, is lower. The rest are returned as they came.
+        `quality`'s lambda, is lower. The rest are returned as they came (`progress`: the decoder's bar, for large images).
         """
         if not self.writes_colour:
             raise ValueError("this codec cannot add mean-colour corrections: it needs their tables (colour_level_tables) and "
                              "per-level z tables (versions 19-21 to add them to)")
         lmbda = self.lmbda(self.level16(quality) / 16)
-        decoded = self.decompress(blobs)
+        decoded = self.decompress(blobs, progress)
         return [self._colour_corrected(image, blob, back, lmbda) for image, blob, back in zip(images, blobs, decoded)]
 
     def _colour_corrected(self, image: np.ndarray, blob: bytes, decoded: np.ndarray, lmbda: float) -> bytes:

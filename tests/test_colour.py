@@ -183,3 +183,23 @@ def test_the_fitting_tool_fits_a_table_that_codes_its_corrections_and_records_it
     record = json.loads((tmp_path / "fit.json").read_text())
     assert record["codec"] == str(folder) and record["written"] and record["levels"] == {"1": {"scale": 1.0}} and "versions" in record
     assert np.array_equal(HyperpriorCodec.load(folder).colour_level_tables, tables)
+
+
+def test_the_command_line_adds_corrections_says_so_and_leaves_them_out_when_asked(tmp_path, capsys):
+    """compress on a smooth PNG at quality 4: format 22 and a summary line that names the corrections; --no-colour: 19; both decode."""
+    from PIL import Image
+
+    from cae_helpers.cli import main
+
+    Image.fromarray(smooth(32, 32, 5)).save(tmp_path / "flat.png")
+    args = ["-q", "4", "--compare", "none", "--rescale", "off"]  # full size: the command line may code a smaller copy otherwise
+    assert main(["compress", str(tmp_path / "flat.png"), "-o", str(tmp_path / "on.cae"), *args]) == 0
+    assert main(["compress", str(tmp_path / "flat.png"), "-o", str(tmp_path / "off.cae"), *args, "--no-colour"]) == 0
+    text = capsys.readouterr().out
+    on, off = (tmp_path / "on.cae").read_bytes(), (tmp_path / "off.cae").read_bytes()
+    assert container.version_of(on) == 22 and container.version_of(off) == 19
+    assert text.count("with mean-colour corrections") == 1 and "on.cae: 32x32 with mean-colour corrections" in text
+    assert main(["decompress", str(tmp_path / "on.cae"), str(tmp_path / "off.cae")]) == 0
+    original = smooth(32, 32, 5).astype(float)
+    errors = [np.mean((np.asarray(Image.open(tmp_path / f"{n}.png")).astype(float) - original) ** 2) for n in ("on", "off")]
+    assert errors[0] < errors[1]
