@@ -203,3 +203,22 @@ def test_the_command_line_adds_corrections_says_so_and_leaves_them_out_when_aske
     original = smooth(32, 32, 5).astype(float)
     errors = [np.mean((np.asarray(Image.open(tmp_path / f"{n}.png")).astype(float) - original) ** 2) for n in ("on", "off")]
     assert errors[0] < errors[1]
+
+
+def test_the_field_probe_measures_format_22s_blocks_as_the_codec_makes_them():
+    """tools/colour_field_probe.py: its flat 32 values are `colour.corrections`' values, its smooth field interpolates
+    (weights sum to 1, the block values at the centres) and fits a smooth error better than flat blocks do."""
+    from tool_module import load_tool
+
+    probe = load_tool("colour_field_probe")
+    rng = np.random.default_rng(2)
+    err = rng.normal(0, 4, (48, 80, 3))
+    _, values = probe.field(err, "flat 32")
+    assert np.array_equal(values, np.rint(colour.block_means(err)).astype(np.int64))
+    weights = probe._interpolation(80, 32)
+    assert weights.shape == (80, 3) and np.allclose(weights.sum(axis=1), 1) and weights[15, 0] + weights[16, 0] > 1.4
+    yy, xx = np.mgrid[0:64, 0:64]
+    ramp = np.repeat((0.2 * xx + 0.1 * yy)[..., None], 3, axis=2)  # a gradient: what flat blocks fit in steps
+    flat, _ = probe.field(ramp, "flat 32")
+    smooth_fit, _ = probe.field(ramp, "smooth 32")
+    assert np.mean((ramp - smooth_fit) ** 2) < np.mean((ramp - flat) ** 2)
