@@ -23,6 +23,7 @@ from sklearn.datasets import load_sample_images
 from cae_helpers.codec import shipped_codec
 from cae_helpers.data import load_cifar100, photo_crops
 from cae_helpers.training.loop import zoom_and_flip_numpy
+from dc_correction_probe import keep_or_not, laplace_bits
 
 QUALITIES = (2, 3, 4, 5)
 SHAPES = ("flat 32", "flat 16", "flat 64", "smooth 32")
@@ -59,13 +60,6 @@ def field(err: np.ndarray, shape: str) -> tuple[np.ndarray, np.ndarray]:
     return np.einsum("ha,abc,wb->hwc", ry, values.astype(np.float64), rx), values
 
 
-def laplace_bits(values: np.ndarray, scale: float) -> float:
-    """Information content in bits of integers under a Laplacian of `scale` discretised to the integers."""
-    a = np.exp(-1.0 / scale)
-    p = (1 - a) / (1 + a) * a ** np.abs(values)
-    return float(-np.log2(np.maximum(p, 1e-12)).sum())
-
-
 def plain_pairs(codec, images: list[np.ndarray], quality: float) -> list[tuple[np.ndarray, np.ndarray, int]]:
     """(image, decoded, bytes) of each image coded plain (format 19-21), whole at full size."""
     if images[0].shape == (32, 32, 3):
@@ -77,20 +71,10 @@ def plain_pairs(codec, images: list[np.ndarray], quality: float) -> list[tuple[n
 
 def measure(pairs, shape: str, scale: float, lmbda: float) -> dict:
     """Mean bpp and per-image PSNR, plain and with the shape's correction kept where it lowers the loss."""
-    out = {"bpp": [], "psnr": [], "bpp_c": [], "psnr_c": [], "kept": []}
+    out = {"bpp": [], "psnr": [], "bpp_dc": [], "psnr_dc": [], "kept": []}
     for img, dec, nbytes in pairs:
-        pixels = img.shape[0] * img.shape[1]
-        err = img.astype(np.float64) - dec
-        corr, values = field(err, shape)
-        fixed = np.clip(np.rint(dec + corr), 0, 255)
-        mse, mse_c = np.mean(err**2), np.mean((fixed - img) ** 2)
-        bits, extra = 8 * nbytes, laplace_bits(values, scale)
-        keep = (bits + extra) / pixels + lmbda * mse_c < bits / pixels + lmbda * mse
-        out["bpp"].append(bits / pixels)
-        out["psnr"].append(10 * np.log10(255**2 / max(mse, 1e-10)))
-        out["bpp_c"].append((bits + keep * extra) / pixels)
-        out["psnr_c"].append(10 * np.log10(255**2 / max(mse_c if keep else mse, 1e-10)))
-        out["kept"].append(keep)
+        corr, values = field(img.astype(np.float64) - dec, shape)
+        keep_or_not(out, img, dec, np.clip(np.rint(dec + corr), 0, 255), 8 * nbytes, laplace_bits(values, scale), lmbda)
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
@@ -115,8 +99,8 @@ def main() -> None:
             scale = max(0.05, float(np.mean(np.abs(values))))
             for name, found in pairs.items():
                 r = measure(found, shape, scale, lmbda)
-                print(f"quality {q} {shape:<9} ({name}): {r['bpp']:.4f} bpp {r['psnr']:.2f} dB -> {r['bpp_c']:.4f} bpp "
-                      f"{r['psnr_c']:.2f} dB (kept on {100 * r['kept']:.0f} %; scale {scale:.2f})", flush=True)
+                print(f"quality {q} {shape:<9} ({name}): {r['bpp']:.4f} bpp {r['psnr']:.2f} dB -> {r['bpp_dc']:.4f} bpp "
+                      f"{r['psnr_dc']:.2f} dB (kept on {100 * r['kept']:.0f} %; scale {scale:.2f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def measure(codec, images: list[np.ndarray], quality: float, step: int, scale: f
     `rescale`: the photographs' coding size as `compress` takes it (None: full size; "auto": the command line's choice).
     """
     lmbda = codec.lmbda(quality - 1)
-    out = {"bpp": [], "psnr": [], "bpp_dc": [], "psnr_dc": [], "kept": []}
+    out = {"bpp": [], "psnr": [], "bpp_dc": [], "psnr_dc": [], "kept": []}  # "_dc": with the corrections where kept
     if images[0].shape == (32, 32, 3):  # a batch, coded as it is
         blobs = codec.compress(np.stack(images), quality, colour=False)
         decoded = list(codec.decompress(blobs))
@@ -77,19 +77,22 @@ def measure(codec, images: list[np.ndarray], quality: float, step: int, scale: f
         blobs = [codec.compress(img[None], quality, rescale=rescale, colour=False)[0] for img in images]
         decoded = [codec.decompress([b])[0] for b in blobs]
     for img, blob, dec in zip(images, blobs, decoded):
-        pixels = img.shape[0] * img.shape[1]
-        mse = np.mean((dec.astype(np.float64) - img) ** 2)
         fixed, symbols = corrected(dec.astype(np.float64), img, step)
-        mse_dc = np.mean((fixed.astype(np.float64) - img) ** 2)
-        bits, extra = 8 * len(blob), laplace_bits(symbols, scale)
-        # the codec's loss, bpp + lambda * 255^2 * MSE of [0, 1] pixels, is bpp + lambda * MSE in 8-bit units
-        keep = (bits + extra) / pixels + lmbda * mse_dc < bits / pixels + lmbda * mse
-        out["bpp"].append(bits / pixels)
-        out["psnr"].append(10 * np.log10(255**2 / max(mse, 1e-10)))
-        out["bpp_dc"].append((bits + keep * extra) / pixels)
-        out["psnr_dc"].append(10 * np.log10(255**2 / max(mse_dc if keep else mse, 1e-10)))
-        out["kept"].append(keep)
+        keep_or_not(out, img, dec, fixed, 8 * len(blob), laplace_bits(symbols, scale), lmbda)
     return {k: float(np.mean(v)) for k, v in out.items()}
+
+
+def keep_or_not(out: dict, img: np.ndarray, dec: np.ndarray, fixed: np.ndarray, bits: int, extra: float, lmbda: float) -> None:
+    """Append one image's bpp and PSNR without and with a correction of `extra` bits, kept where the codec's loss falls."""
+    pixels = img.shape[0] * img.shape[1]
+    mse, mse_dc = (np.mean((np.asarray(x, np.float64) - img) ** 2) for x in (dec, fixed))
+    # the codec's loss, bpp + lambda * 255^2 * MSE of [0, 1] pixels, is bpp + lambda * MSE in 8-bit units
+    keep = (bits + extra) / pixels + lmbda * mse_dc < bits / pixels + lmbda * mse
+    out["bpp"].append(bits / pixels)
+    out["psnr"].append(10 * np.log10(255**2 / max(mse, 1e-10)))
+    out["bpp_dc"].append((bits + keep * extra) / pixels)
+    out["psnr_dc"].append(10 * np.log10(255**2 / max(mse_dc if keep else mse, 1e-10)))
+    out["kept"].append(keep)
 
 
 def oracle(codec, sets: dict, quality: float) -> None:
