@@ -438,12 +438,13 @@ class HyperpriorCodec:
             return self.compress_within(images, max_bytes, quality, progress=progress, tiles=tiles, refine=refine,
                                         rescale=rescale, colour=colour)
         images = _checked_batch(images)
-        blobs = self._compress_plain(images, quality, progress, tiles, refine, rescale)
-        return self.with_colour(images, blobs, quality, progress) if colour and self.writes_colour else blobs
+        blobs, decoded = self._compress_plain(images, quality, progress, tiles, refine, rescale)
+        return self.with_colour(images, blobs, quality, progress, decoded) if colour and self.writes_colour else blobs
 
     def _compress_plain(self, images: np.ndarray, quality: float, progress: bool, tiles: bool | None,
-                        refine: "int | RefineSettings", rescale: "str | float | None") -> list[bytes]:
-        """`compress` without a budget or colour corrections: one byte string per image of a checked batch."""
+                        refine: "int | RefineSettings", rescale: "str | float | None") -> tuple[list[bytes], list]:
+        """`compress` without a budget or colour corrections: (one byte string per image of a checked batch, each one's
+        decoded image where the size choice has decoded it already, else None)."""
         code = self.level16(quality)
         settings = _refine_settings(refine)
         scales = rescale_.candidate_scales(rescale)
@@ -453,11 +454,13 @@ class HyperpriorCodec:
         if tiles and scales != (16,):
             raise ValueError("rescale codes images whole: it cannot be combined with tiles")
         header = self._header(code, height, width, bool(tiles))
-        if tiles:
-            return [container.pack(header, self._compress_tiled(image, header, progress, settings)) for image in images]
         if scales != (16,):
             return self._compress_rescaled(images, code, scales, settings, progress)
-        return [container.pack(header, words) for words in self._whole_words(images, header, settings, progress)]
+        if tiles:
+            blobs = [container.pack(header, self._compress_tiled(image, header, progress, settings)) for image in images]
+        else:
+            blobs = [container.pack(header, words) for words in self._whole_words(images, header, settings, progress)]
+        return blobs, [None] * len(blobs)
 
     def compress_within(self, images: np.ndarray, max_bytes: int, quality: float | None = None, **options) -> list[bytes]:
         """One byte string per image, each at most `max_bytes` long: the highest quality up to `quality` (default: the top) that fits.
@@ -490,18 +493,24 @@ class HyperpriorCodec:
                              f"(images {misses[:10]}{' ...' if len(misses) > 10 else ''}): give them more bytes")
         return found
 
-    def with_colour(self, images: np.ndarray, blobs: list[bytes], quality: float, progress: bool = False) -> list[bytes]:
+    def with_colour(self, images: np.ndarray, blobs: list[bytes], quality: float, progress: bool = False,
+                    decoded: list | None = None) -> list[bytes]:
         """Byte strings of versions 19-21 of images (N, H, W, 3), each with mean-colour corrections added where they pay (22-24).
 
         Each string is decoded as the decoder will; the corrections (`colour.corrections`) are pushed on top of its ANS
         stack, and the longer string kept where its loss, bits/pixel + lambda x 255^2 x MSE of [0, 1] pixels at
         `quality`'s lambda, is lower. The rest are returned as they came (`progress`: the decoder's bar, for large images).
+        `decoded`: each string's decoded image (H, W, 3) where the caller has it already, else None (decoded here).
         """
         if not self.writes_colour:
             raise ValueError("this codec cannot add mean-colour corrections: it needs their tables (colour_level_tables) and "
                              "per-level z tables (versions 19-21 to add them to)")
         lmbda = self.lmbda(self.level16(quality) / 16)
-        decoded = self.decompress(blobs, progress)
+        decoded = list(decoded) if decoded is not None else [None] * len(blobs)
+        todo = [i for i, back in enumerate(decoded) if back is None]
+        if todo:
+            for i, back in zip(todo, self.decompress([blobs[i] for i in todo], progress)):
+                decoded[i] = back
         return [self._colour_corrected(image, blob, back, lmbda) for image, blob, back in zip(images, blobs, decoded)]
 
     def _colour_corrected(self, image: np.ndarray, blob: bytes, decoded: np.ndarray, lmbda: float) -> bytes:
@@ -535,29 +544,33 @@ class HyperpriorCodec:
         return self._payloads(*self._symbols(images, code / 16, settings, progress), header)
 
     def _compress_rescaled(self, images: np.ndarray, code: int, scales: tuple[int, ...], settings: "RefineSettings | None",
-                           progress: bool) -> list[bytes]:
+                           progress: bool) -> tuple[list[bytes], list]:
         """Images (N, H, W, 3) each coded whole at the scale (in sixteenths) of least loss at quality byte `code`, refined after the choice.
 
-        Each candidate scale is coded and decoded for the whole batch at once; the choice is per image.
+        Each candidate scale is coded and decoded for the whole batch at once; the choice is per image. Returns the byte
+        strings and each one's decoded image (H, W, 3) where the choice decoded it (None: a fixed scale, or refined after).
         """
         # a copy that pads to a larger copy's grid is not worth coding (one fixed scale passes unchanged)
         scales = rescale_.distinct_grids(scales, *images.shape[1:3], PAD_MULTIPLE)
         if len(scales) == 1:  # a fixed scale: nothing to choose, so each copy is coded once (refined or not)
             header, smalls = self._rescaled_copies(images, code, scales[0])
-            return [container.pack(header, words) for words in self._whole_words(smalls, header, settings, progress)]
+            blobs = [container.pack(header, words) for words in self._whole_words(smalls, header, settings, progress)]
+            return blobs, [None] * len(blobs)
         candidates = [self._rescaled_candidate(images, code, k, progress) for k in scales]  # [(header, copies, byte strings)]
         lmbda = self.lmbda(code / 16)
-        costs = np.stack([self._rescaled_losses(images, blobs, lmbda) for _, _, blobs in candidates])  # (S, N)
+        shown = [self.decompress(blobs) for _, _, blobs in candidates]  # (S) x (N, H, W, 3): what the decoder gives
+        costs = np.stack([self._rescaled_losses(images, blobs, lmbda, back) for (_, _, blobs), back in zip(candidates, shown)])  # (S, N)
         choice = np.argmin(costs, axis=0)  # ties keep the earlier (larger) scale
         chosen: list[bytes] = [b""] * len(images)
+        decoded: list = [None] * len(images)
         for c, (header, smalls, blobs) in enumerate(candidates):
             rows = np.flatnonzero(choice == c)
             if settings and len(rows):  # refine the chosen copies (the choice is made on plain latents: refinement costs far more)
                 refined = self._whole_words(smalls[rows], header, settings, progress)
                 blobs = dict(zip(rows, (container.pack(header, words) for words in refined)))
             for i in rows:
-                chosen[i] = blobs[i]
-        return chosen
+                chosen[i], decoded[i] = blobs[i], None if settings else shown[c][i]
+        return chosen, decoded
 
     def _rescaled_copies(self, images: np.ndarray, code: int, k: int) -> tuple[container.Header, np.ndarray]:
         """(header, copies (N, h, w, 3)) of images resized to k / 16 of each side, the header at the level of lambda / s^2."""
@@ -572,9 +585,9 @@ class HyperpriorCodec:
         header, smalls = self._rescaled_copies(images, code, k)
         return header, smalls, [container.pack(header, words) for words in self._whole_words(smalls, header, None, progress)]
 
-    def _rescaled_losses(self, images: np.ndarray, blobs: list[bytes], lmbda: float) -> np.ndarray:
-        """Per image (N,): bpp + lambda x 255^2 x MSE of each image's byte string, decoded as the decoder would."""
-        decoded = self.decompress(blobs)
+    def _rescaled_losses(self, images: np.ndarray, blobs: list[bytes], lmbda: float, decoded: np.ndarray | None = None) -> np.ndarray:
+        """Per image (N,): bpp + lambda x 255^2 x MSE of each image's byte string, decoded as the decoder would (`decoded`: already)."""
+        decoded = self.decompress(blobs) if decoded is None else decoded
         return np.array([rescale_.loss(image, back, len(blob), lmbda) for image, back, blob in zip(images, decoded, blobs)])
 
     def _payloads(self, y_sym: np.ndarray, y_idx: np.ndarray, z_sym: np.ndarray, header: container.Header) -> list[np.ndarray]:
