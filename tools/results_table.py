@@ -41,7 +41,7 @@ LABELS = {COLOURED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 
           HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02; byte format 7)"}
 # the zoo codecs' curves in today's byte format (22-24 with mean-colour corrections, 19 and 21 without; the 2-byte header at 32x32) come from these runs on the same images; the rest
 # of each table (WebP, the other codecs, the first model in format 7) from the older run
-DEFAULT_FROM = {"rd-hyperprior-coded": "rd-colour-cifar10000", "rd-photos-coded": "rd-colour-photos"}
+DEFAULT_FROM = {"rd-hyperprior-coded": "rd-colour-sized-cifar10000", "rd-photos-coded": "rd-colour-photos"}
 HEADLINE = (COLOURED, COLOURED_SIZED, SHIPPED, SIZED, PREVIOUS, EARLIER, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
             "WebP", "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
 
