@@ -300,7 +300,7 @@ def _file_parsers(sub) -> None:
                    help="do not add mean-colour corrections (by default, where the codec ships tables for them, the encoder "
                         "decodes its own bytes and adds each 32x32 block's mean error where that lowers rate + lambda x "
                         "distortion: format versions 22-24; pays on smooth content from about quality 3, for about a decode's "
-                        "time more); with this flag it writes versions 19-21")
+                        "time more, none with --rescale auto, whose choice has decoded it); with this flag it writes versions 19-21")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
                         "larger than 32x32 where the codec was trained on 32x32 inputs alone (the shipped one saw larger ones)")
