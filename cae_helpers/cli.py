@@ -298,9 +298,10 @@ def _file_parsers(sub) -> None:
                         "0.75 or 0.5; off (or 1): full size. Default: auto where the image is coded whole, off with tiles")
     c.add_argument("--no-colour", dest="colour", action="store_false",
                    help="do not add mean-colour corrections (by default, where the codec ships tables for them, the encoder "
-                        "decodes its own bytes and adds each 32x32 block's mean error where that lowers rate + lambda x "
-                        "distortion: format versions 22-24; pays on smooth content from about quality 3, for about a decode's "
-                        "time more, none with --rescale auto, whose choice has decoded it); with this flag it writes versions 19-21")
+                        "looks at the pixels its bytes decode to and adds each 32x32 block's mean error where that lowers rate + "
+                        "lambda x distortion: format versions 22-24; pays on smooth content from about quality 3; it costs a "
+                        "synthesis pass for images up to a megapixel coded whole, none with --rescale auto, whose choice has "
+                        "made it, and a whole decode for tiles and larger images); with this flag it writes versions 19-21")
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
                         "larger than 32x32 where the codec was trained on 32x32 inputs alone (the shipped one saw larger ones)")

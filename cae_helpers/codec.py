@@ -14,8 +14,8 @@ runs g_s. A model with channel context (`context_slices` S > 1) codes y in S cha
 each slice's (mu, sigma) refined in NumPy float64 from the slices already decoded
 (`_latent_chain`, the mirror of `HyperpriorModel.latent_parameters`). A model with `coded_channels`
 C < M codes y's first C channels (shapes below: C); its hyper-analysis reads all M. Where the codec ships
-mean-colour tables, the encoder then decodes its own bytes and adds each 32x32 block's mean error where that
-lowers the image's loss (`colour`). Byte format: `entropy.container`.
+mean-colour tables, the encoder then takes the pixels its bytes decode to (through the synthesis from the symbols in
+hand) and adds each 32x32 block's mean error where that lowers the image's loss (`colour`). Byte format: `entropy.container`.
 """
 
 from __future__ import annotations
@@ -429,22 +429,25 @@ class HyperpriorCodec:
         latent grid as a larger one (3/4 of a 32x32 image; `rescale.distinct_grids`): about 2.5x the
         encoding time; pays at low rates, most on photographs. None: full size.
 
-        `colour`: where the codec ships tables for them (`colour_level_tables`), decode each byte string and add a
-        mean-colour correction per 32x32 block where it lowers the image's loss, bits/pixel + lambda x MSE (byte
-        format versions 22-24, `with_colour`); pays on smooth content from about quality 3, for about the time of a
-        decode more. False: versions 19-21 as before.
+        `colour`: where the codec ships tables for them (`colour_level_tables`), take each byte string's decoded pixels
+        and add a mean-colour correction per 32x32 block where it lowers the image's loss, bits/pixel + lambda x MSE
+        (byte format versions 22-24, `with_colour`); pays on smooth content from about quality 3. The pixels come from
+        the encoder's own symbols through the synthesis (images up to a megapixel coded whole; free where the size
+        choice made them) or, for tiles and larger images, from a decode. False: versions 19-21 as before.
         """
         if max_bytes is not None:
             return self.compress_within(images, max_bytes, quality, progress=progress, tiles=tiles, refine=refine,
                                         rescale=rescale, colour=colour)
         images = _checked_batch(images)
-        blobs, decoded = self._compress_plain(images, quality, progress, tiles, refine, rescale)
-        return self.with_colour(images, blobs, quality, progress, decoded) if colour and self.writes_colour else blobs
+        colour = colour and self.writes_colour
+        blobs, decoded = self._compress_plain(images, quality, progress, tiles, refine, rescale, decode=colour)
+        return self.with_colour(images, blobs, quality, progress, decoded) if colour else blobs
 
     def _compress_plain(self, images: np.ndarray, quality: float, progress: bool, tiles: bool | None,
-                        refine: "int | RefineSettings", rescale: "str | float | None") -> tuple[list[bytes], list]:
+                        refine: "int | RefineSettings", rescale: "str | float | None", decode: bool = False) -> tuple[list[bytes], list]:
         """`compress` without a budget or colour corrections: (one byte string per image of a checked batch, each one's
-        decoded image where the size choice has decoded it already, else None)."""
+        decoded image (H, W, 3) where it came for free: from the encoder's own symbols (`decode`, or to choose a size)
+        for images coded whole in batches; else None)."""
         code = self.level16(quality)
         settings = _refine_settings(refine)
         scales = rescale_.candidate_scales(rescale)
@@ -455,12 +458,12 @@ class HyperpriorCodec:
             raise ValueError("rescale codes images whole: it cannot be combined with tiles")
         header = self._header(code, height, width, bool(tiles))
         if scales != (16,):
-            return self._compress_rescaled(images, code, scales, settings, progress)
+            return self._compress_rescaled(images, code, scales, settings, progress, decode)
         if tiles:
             blobs = [container.pack(header, self._compress_tiled(image, header, progress, settings)) for image in images]
-        else:
-            blobs = [container.pack(header, words) for words in self._whole_words(images, header, settings, progress)]
-        return blobs, [None] * len(blobs)
+            return blobs, [None] * len(blobs)
+        words, decoded = self._whole_coded(images, header, settings, progress, decode)
+        return [container.pack(header, w) for w in words], _rows_or_nones(decoded, len(words))
 
     def compress_within(self, images: np.ndarray, max_bytes: int, quality: float | None = None, **options) -> list[bytes]:
         """One byte string per image, each at most `max_bytes` long: the highest quality up to `quality` (default: the top) that fits.
@@ -534,42 +537,54 @@ class HyperpriorCodec:
     def _whole_words(self, images: np.ndarray, header: container.Header, settings: "RefineSettings | None",
                      progress: bool) -> list[np.ndarray]:
         """Payload words of images (N, H, W, 3) coded whole under `header` (its quality byte, its check word): batched, or in strips if large."""
+        return self._whole_coded(images, header, settings, progress)[0]
+
+    def _whole_coded(self, images: np.ndarray, header: container.Header, settings: "RefineSettings | None",
+                     progress: bool, decode: bool = False) -> tuple[list[np.ndarray], "np.ndarray | None"]:
+        """(`_whole_words`, and where `decode` and the images go through the networks in one batch, the uint8 images
+        (N, H, W, 3) the decoder will give, from the symbols in hand: no entropy decoding, no second h_s; else None)."""
         height, width = images.shape[1:3]
-        code = header.level16
         if _padded_pixels(height, width) > tiling.NETWORK_STRIP_PIXELS:
             if settings:
                 raise ValueError(f"latent refinement takes images up to {tiling.NETWORK_STRIP_PIXELS:,} pixels (after padding to "
                                  f"multiples of 16); this one is {height}x{width}: compress it without refinement, or as tiles")
-            return [self._compress_large(image, header, progress) for image in images]
-        return self._payloads(*self._symbols(images, code / 16, settings, progress), header)
+            return [self._compress_large(image, header, progress) for image in images], None
+        y_sym, y_idx, z_sym, mu = self._analysed(images, header.level16 / 16, settings, progress)
+        words = self._payloads(y_sym, y_idx, z_sym, header)
+        if not decode:
+            return words, None
+        x = self.model.synthesis.predict(self.synthesis_input(y_sym, y_idx, mu, header.level16 / 16), batch_size=self.batch_size,
+                                         verbose=0)
+        return words, to_uint8(np.asarray(x, np.float32))[:, :height, :width]  # as `_decompress_batch` gives them
 
     def _compress_rescaled(self, images: np.ndarray, code: int, scales: tuple[int, ...], settings: "RefineSettings | None",
-                           progress: bool) -> tuple[list[bytes], list]:
+                           progress: bool, decode: bool = False) -> tuple[list[bytes], list]:
         """Images (N, H, W, 3) each coded whole at the scale (in sixteenths) of least loss at quality byte `code`, refined after the choice.
 
-        Each candidate scale is coded and decoded for the whole batch at once; the choice is per image. Returns the byte
-        strings and each one's decoded image (H, W, 3) where the choice decoded it (None: a fixed scale, or refined after).
+        Each candidate scale is coded and decoded for the whole batch at once (decoded from the encoder's symbols where
+        the copies are coded in one batch); the choice is per image. Returns the byte strings and each one's decoded
+        image (H, W, 3) where it came for free (a choice, or `decode` for a fixed scale; None: refined after the choice,
+        or a copy coded in strips).
         """
         # a copy that pads to a larger copy's grid is not worth coding (one fixed scale passes unchanged)
         scales = rescale_.distinct_grids(scales, *images.shape[1:3], PAD_MULTIPLE)
         if len(scales) == 1:  # a fixed scale: nothing to choose, so each copy is coded once (refined or not)
             header, smalls = self._rescaled_copies(images, code, scales[0])
-            blobs = [container.pack(header, words) for words in self._whole_words(smalls, header, settings, progress)]
-            return blobs, [None] * len(blobs)
-        candidates = [self._rescaled_candidate(images, code, k, progress) for k in scales]  # [(header, copies, byte strings)]
+            words, shown = self._whole_coded(smalls, header, settings, progress, decode)
+            return [container.pack(header, w) for w in words], _rows_or_nones(self._resized_back(shown, header), len(words))
+        candidates = [self._rescaled_candidate(images, code, k, progress) for k in scales]  # [(header, copies, byte strings, shown)]
         lmbda = self.lmbda(code / 16)
-        shown = [self.decompress(blobs) for _, _, blobs in candidates]  # (S) x (N, H, W, 3): what the decoder gives
-        costs = np.stack([self._rescaled_losses(images, blobs, lmbda, back) for (_, _, blobs), back in zip(candidates, shown)])  # (S, N)
+        costs = np.stack([self._rescaled_losses(images, blobs, lmbda, shown) for _, _, blobs, shown in candidates])  # (S, N)
         choice = np.argmin(costs, axis=0)  # ties keep the earlier (larger) scale
         chosen: list[bytes] = [b""] * len(images)
         decoded: list = [None] * len(images)
-        for c, (header, smalls, blobs) in enumerate(candidates):
+        for c, (header, smalls, blobs, shown) in enumerate(candidates):
             rows = np.flatnonzero(choice == c)
             if settings and len(rows):  # refine the chosen copies (the choice is made on plain latents: refinement costs far more)
                 refined = self._whole_words(smalls[rows], header, settings, progress)
                 blobs = dict(zip(rows, (container.pack(header, words) for words in refined)))
             for i in rows:
-                chosen[i], decoded[i] = blobs[i], None if settings else shown[c][i]
+                chosen[i], decoded[i] = blobs[i], None if settings or shown is None else shown[i]
         return chosen, decoded
 
     def _rescaled_copies(self, images: np.ndarray, code: int, k: int) -> tuple[container.Header, np.ndarray]:
@@ -581,9 +596,18 @@ class HyperpriorCodec:
         return header, np.stack([rescale_.resize(image, coded.height, coded.width) for image in images])
 
     def _rescaled_candidate(self, images: np.ndarray, code: int, k: int, progress: bool) -> tuple:
-        """(header, copies (N, h, w, 3), byte strings) of images coded plain at k / 16 of each side (`_rescaled_copies`)."""
+        """(header, copies (N, h, w, 3), byte strings, what the decoder shows (N, H, W, 3) or None: copies coded in strips)
+        of images coded plain at k / 16 of each side (`_rescaled_copies`)."""
         header, smalls = self._rescaled_copies(images, code, k)
-        return header, smalls, [container.pack(header, words) for words in self._whole_words(smalls, header, None, progress)]
+        words, shown = self._whole_coded(smalls, header, None, progress, decode=True)
+        return header, smalls, [container.pack(header, w) for w in words], self._resized_back(shown, header)
+
+    @staticmethod
+    def _resized_back(smalls: "np.ndarray | None", header: container.Header) -> "np.ndarray | None":
+        """Decoded copies (N, h, w, 3) at the header's full size (N, H, W, 3), as `_decompress_rescaled` gives them; None stays None."""
+        if smalls is None or not header.rescaled:
+            return smalls
+        return np.stack([rescale_.resize(small, header.height, header.width) for small in smalls])
 
     def _rescaled_losses(self, images: np.ndarray, blobs: list[bytes], lmbda: float, decoded: np.ndarray | None = None) -> np.ndarray:
         """Per image (N,): bpp + lambda x 255^2 x MSE of each image's byte string, decoded as the decoder would (`decoded`: already)."""
@@ -602,11 +626,16 @@ class HyperpriorCodec:
     def _symbols(self, images: np.ndarray, level: float, refine: "RefineSettings | None" = None,
                  progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Batched analysis of uint8 images (N, H, W, 3): y symbols and table indexes (N, H/4, W/4, C), z symbols."""
+        return self._analysed(images, level, refine, progress)[:3]
+
+    def _analysed(self, images: np.ndarray, level: float, refine: "RefineSettings | None" = None,
+                  progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`_symbols`, then the means mu (N, H/4, W/4, C) the decoder will add back."""
         x = _pad(to_float(images))
         y, z = self.gained_latents(x, level)
         if refine:
             y, z = self._refined(images, x, y, z, level, refine, progress)
-        return self._quantised(y, z, level)[:3]
+        return self._quantised(y, z, level)
 
     def gained_latents(self, x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(y (N, H/4, W/4, C), z) gained at `level`, float64, of float images x (N, H, W, 3) in [0, 1], H and W multiples of 16."""
@@ -662,8 +691,9 @@ class HyperpriorCodec:
         `weight`: how far toward the bins' means (None: the codec's fitted weight at `level`).
         """
         w = self.bin_mean_weight(level) if weight is None else weight
-        y_hat = y_sym + mu + w * bin_mean_offsets(y_sym, y_idx) if w else y_sym + mu  # (N, h, w, C) gained
-        return (y_hat / self.gains(level)[0]).astype(np.float32)
+        gy = self.gains(level)[0]
+        y = (y_sym + mu) / gy  # (N, h, w, C); the decoder's float64 steps (`_pop_y`), so the same float32 values
+        return (y + w * bin_mean_offsets(y_sym, y_idx) / gy if w else y).astype(np.float32)
 
     def byte_budget(self, images: np.ndarray, quality: float = 4) -> dict[str, np.ndarray]:
         """Where each image's bytes go (float64 arrays (N,)): header (with the check byte before version 19), hyper-latent z, latent y, ANS.
@@ -1048,6 +1078,11 @@ def _checked_batch(images) -> np.ndarray:
 def _padded_sides(height: int, width: int) -> tuple[int, int]:
     """Height and width rounded up to the transforms' multiple, 16 (what `_pad` pads to)."""
     return -(-height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-width // PAD_MULTIPLE) * PAD_MULTIPLE
+
+
+def _rows_or_nones(images: "np.ndarray | None", n: int) -> list:
+    """The rows of decoded images (N, H, W, 3) as a list, or N Nones where there are none."""
+    return [None] * n if images is None else list(images)
 
 
 def _padded_pixels(height: int, width: int) -> int:

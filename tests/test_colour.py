@@ -93,6 +93,19 @@ def test_compress_adds_corrections_only_where_they_lower_the_loss(codec):
     assert np.mean((chosen_px.astype(float) - images) ** 2) < np.mean((plain_px.astype(float) - images) ** 2)
 
 
+def test_the_encoder_sees_the_pixels_the_decoder_gives(codec):
+    """The pixels compress takes from its own symbols (no entropy decoding, no second h_s) to choose corrections and sizes
+    are decompress's to the last one: 32x32 images at an integer and a fractional quality, a 48x80 copy at 3/4, resized back."""
+    images = np.concatenate([np.stack([smooth(32, 32, s) for s in range(6)]), blocky_images(6, cells=4, seed=3)])
+    for quality in (2, 3.4375):
+        header = codec._header(codec.level16(quality), 32, 32)
+        words, shown = codec._whole_coded(images, header, None, False, decode=True)
+        np.testing.assert_array_equal(shown, codec.decompress([container.pack(header, w) for w in words]))
+    header, _, blobs, shown = codec._rescaled_candidate(smooth(48, 80, 5)[None], codec.level16(3), 12, False)
+    assert header.rescaled and shown.shape == (1, 48, 80, 3)
+    np.testing.assert_array_equal(shown, codec.decompress(blobs))
+
+
 @pytest.mark.parametrize("options, version", [({}, 22), ({"rescale": 0.5}, 24), ({"tiles": True}, 23)])
 def test_every_layout_carries_corrections(codec, options, version):
     """Whole, rescaled and tiled strings of a 48x80 image, with corrections forced in (any gain kept): 22, 24, 23, decoded to the fix."""
