@@ -212,3 +212,28 @@ def test_reference_model_trains_and_evaluates_on_jax(tiny_archive, tmp_path, jax
     evaluated = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert trained["versions"]["keras_backend"] == "jax" and trained["code_bytes"] == 512
     assert evaluated["psnr_mean_float"] == pytest.approx(trained["psnr_mean_float"], abs=1e-4)
+
+
+def test_the_determinism_probe_counts_flips_expects_them_and_rounds_what_the_codec_rounds(tmp_path, default_codec):
+    """tools/hs_determinism_probe.py: a u moved across a half-integer is one flip, the expected count is 2 x sum |du|, margins
+    are distances to the nearest half-integer; and a child's u rounds to the tables the codec picks for the same z."""
+    from tool_module import load_tool
+
+    from cae_helpers.codec import _mean_scale
+    from cae_helpers.entropy.tables import scale_indexes
+
+    probe = load_tool("hs_determinism_probe")
+    ref, other = {"a": np.array([1.2, 2.4999999, 3.0])}, {"a": np.array([1.2, 2.5000001, 3.0 + 1e-12])}
+    got = probe.compare(ref, other)
+    assert got["index_differences"] == 1 and got["max_abs_du"] == pytest.approx(2e-7)
+    assert got["expected_index_differences"] == pytest.approx(2 * (2e-7 + 1e-12))
+    margins = probe.margins(ref)
+    assert margins["values"] == 3 and margins["smallest"] == pytest.approx(1e-7) and margins["share_within"]["1e-06"] == pytest.approx(1 / 3)
+    z = np.random.default_rng(0).integers(-3, 4, (4, 2, 2, default_codec.z_tables.shape[0])).astype(np.float64)
+    np.savez(tmp_path / "z.npz", **{"cifar q3": z})
+    probe.child(str(tmp_path / "z.npz"), str(tmp_path / "u.npz"))
+    level = default_codec.level16(3) / 16
+    sigma = _mean_scale(default_codec.hyper_raw(z, level), default_codec.gains(level)[0])[1]
+    with np.load(tmp_path / "u.npz") as u:
+        np.testing.assert_array_equal(probe.table_index(u["cifar q3"]), scale_indexes(sigma))
+    assert "blas" in json.loads((tmp_path / "u.json").read_text())
