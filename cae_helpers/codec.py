@@ -248,7 +248,7 @@ class HyperpriorCodec:
     @property
     def writes_colour(self) -> bool:
         """Whether `compress` adds mean-colour corrections where they pay: tables for them, and versions 19-21 to add them to."""
-        return self.colour_level_tables is not None and self.z_level_tables is not None
+        return self.colour_level_tables is not None and self.z_level_tables is not None  # saved: COLOUR_KEYS in tables.npz
 
     @cached_property
     def colour_coder(self) -> "colour_.ColourCoder | None":
@@ -1078,6 +1078,18 @@ def _checked_batch(images) -> np.ndarray:
 def _padded_sides(height: int, width: int) -> tuple[int, int]:
     """Height and width rounded up to the transforms' multiple, 16 (what `_pad` pads to)."""
     return -(-height // PAD_MULTIPLE) * PAD_MULTIPLE, -(-width // PAD_MULTIPLE) * PAD_MULTIPLE
+
+
+COLOUR_KEYS = frozenset({"colour_levels", "z_levels"})  # tables.npz arrays a codec needs to write versions 22-24
+
+
+def saved_codec_writes_colour(folder) -> bool:
+    """`HyperpriorCodec.writes_colour` of the codec saved in `folder`, from its tables.npz's names alone (no model loaded)."""
+    path = Path(folder) / "tables.npz"
+    if not path.is_file():
+        return False
+    with np.load(path) as f:
+        return COLOUR_KEYS <= set(f.files)
 
 
 def _rows_or_nones(images: "np.ndarray | None", n: int) -> list:

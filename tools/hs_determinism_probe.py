@@ -106,8 +106,10 @@ def compare(reference: dict, other: dict) -> dict:
 
 
 def margins(reference: dict) -> dict:
-    """Distances of each unclipped u to the nearest rounding boundary (a half-integer): the smallest, and shares within DISTANCES."""
-    m = np.concatenate([np.abs(np.abs(u - np.rint(u)) - 0.5)[(u > 0.5) & (u < 62.5)].ravel() for u in reference.values()])
+    """Distances of each u between the first and last table (0 < u < 63, where a boundary 0.5 .. 62.5 is nearest; the rest
+    are clipped to a table at least half a step from any) to the nearest rounding boundary (a half-integer): the smallest,
+    and shares within DISTANCES."""
+    m = np.concatenate([np.abs(np.abs(u - np.rint(u)) - 0.5)[(u > 0) & (u < 63)].ravel() for u in reference.values()])
     return {"values": int(m.size), "smallest": float(m.min()),
             "share_within": {f"{d:g}": float(np.mean(m < d)) for d in DISTANCES}}
 

@@ -121,11 +121,9 @@ def coloured_name(base: str) -> str:
 
 def writes_colour(folder, colour: bool = True) -> bool:
     """Whether a saved codec, asked for `colour`, adds mean-colour corrections: it ships their tables and per-level z tables."""
-    path = Path(folder) / "tables.npz"
-    if not colour or not path.is_file():
-        return False
-    with np.load(path) as f:
-        return {"colour_levels", "z_levels"} <= set(f.files)
+    from ..codec import saved_codec_writes_colour
+
+    return colour and saved_codec_writes_colour(folder)
 
 
 def point_label(quality, point: dict) -> str:
