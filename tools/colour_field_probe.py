@@ -60,27 +60,46 @@ def field(err: np.ndarray, shape: str) -> tuple[np.ndarray, np.ndarray]:
     return np.einsum("ha,abc,wb->hwc", ry, values.astype(np.float64), rx), values
 
 
-def plain_pairs(codec, images: list[np.ndarray], quality: float) -> list[tuple[np.ndarray, np.ndarray, int]]:
-    """(image, decoded, bytes) of each image coded plain (format 19-21), whole at full size."""
+def plain_pairs(codec, images: list[np.ndarray], quality: float, rescale: str | None = None) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """(image, decoded, bytes) of each image coded plain (format 19-21), whole at full size (`rescale` "auto": the size chosen per image)."""
     if images[0].shape == (32, 32, 3):
         blobs = codec.compress(np.stack(images), quality, colour=False)
         return list(zip(images, codec.decompress(blobs), map(len, blobs)))
-    blobs = [codec.compress(img[None], quality, colour=False)[0] for img in images]
+    blobs = [codec.compress(img[None], quality, colour=False, rescale=rescale)[0] for img in images]
     return [(img, codec.decompress([b])[0], len(b)) for img, b in zip(images, blobs)]
 
 
-def measure(pairs, shape: str, scale: float, lmbda: float) -> dict:
-    """Mean bpp and per-image PSNR, plain and with the shape's correction kept where it lowers the loss."""
+def corrected(img: np.ndarray, dec: np.ndarray, shape: str, scale: float) -> tuple[np.ndarray, float]:
+    """(the decoded image with the shape's correction, uint8 range, as float; the correction's bits)."""
+    corr, values = field(img.astype(np.float64) - dec, shape)
+    return np.clip(np.rint(dec + corr), 0, 255), laplace_bits(values, scale)
+
+
+def measure(pairs, shape: str, scale: float | dict, lmbda: float) -> dict:
+    """Mean bpp and per-image PSNR, plain and with the shape's correction kept where it lowers the loss.
+
+    shape "choice A/B": per image the one of "flat A" and "flat B" of lower loss, plus a bit to say which (`scale`: a
+    dict of each one's scale).
+    """
     out = {"bpp": [], "psnr": [], "bpp_dc": [], "psnr_dc": [], "kept": []}
     for img, dec, nbytes in pairs:
-        corr, values = field(img.astype(np.float64) - dec, shape)
-        keep_or_not(out, img, dec, np.clip(np.rint(dec + corr), 0, 255), 8 * nbytes, laplace_bits(values, scale), lmbda)
+        if shape.startswith("choice"):
+            options = [corrected(img, dec, f"flat {b}", scale[f"flat {b}"]) for b in shape.split()[1].split("/")]
+            fixed, extra = min(options, key=lambda o: o[1] / img[..., 0].size + lmbda * np.mean((o[0] - img) ** 2))
+            extra += 1.0  # which block size
+        else:
+            fixed, extra = corrected(img, dec, shape, scale)
+        keep_or_not(out, img, dec, fixed, 8 * nbytes, extra, lmbda)
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=os.environ.get("CIFAR100_PATH"), help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
+    p.add_argument("--qualities", type=float, nargs="+", default=QUALITIES, help=f"default {QUALITIES}")
+    p.add_argument("--rescale", action="store_true", help="code the photographs with the size chosen per image (the command "
+                   "line's default) before correcting them at full size, as format 24 does; the crops are 32x32 either way")
+    p.add_argument("--choice", action="store_true", help="also the block size chosen per image, 32 or 64 (one bit more)")
     args = p.parse_args()
     codec = shipped_codec()
     data = load_cifar100(args.data)
@@ -90,17 +109,25 @@ def main() -> None:
             "scikit-learn photographs, whole (2)": [np.asarray(i) for i in load_sample_images().images]}
     print("# default codec, plain bytes (format 19-21) decoded; corrections under a Laplacian fitted per quality and shape on "
           "1,000 CIFAR-100 training images; kept per image where bits/pixel + lambda x MSE falls")
-    for q in QUALITIES:
+    if args.rescale or args.choice:
+        print(f"# photographs coded {'with the size chosen per image' if args.rescale else 'at full size'}"
+              f"{'; choice 32/64: per image the flat block size of lower loss, one bit more' if args.choice else ''}")
+    for q in args.qualities:
         lmbda = codec.lmbda(q - 1)
         fit_pairs = plain_pairs(codec, fit, q)
-        pairs = {name: plain_pairs(codec, images, q) for name, images in sets.items()}
-        for shape in SHAPES:
-            values = np.concatenate([field(i.astype(np.float64) - d, shape)[1].ravel() for i, d, _ in fit_pairs])
-            scale = max(0.05, float(np.mean(np.abs(values))))
+        pairs = {name: plain_pairs(codec, images, q, "auto" if args.rescale else None) for name, images in sets.items()}
+        scales = {}
+        for shape in SHAPES + (("choice 32/64",) if args.choice else ()):
+            if shape.startswith("choice"):
+                scale = scales
+            else:
+                values = np.concatenate([field(i.astype(np.float64) - d, shape)[1].ravel() for i, d, _ in fit_pairs])
+                scale = scales[shape] = max(0.05, float(np.mean(np.abs(values))))
             for name, found in pairs.items():
                 r = measure(found, shape, scale, lmbda)
-                print(f"quality {q} {shape:<9} ({name}): {r['bpp']:.4f} bpp {r['psnr']:.2f} dB -> {r['bpp_dc']:.4f} bpp "
-                      f"{r['psnr_dc']:.2f} dB (kept on {100 * r['kept']:.0f} %; scale {scale:.2f})", flush=True)
+                shown = "" if isinstance(scale, dict) else f"; scale {scale:.2f}"
+                print(f"quality {q:g} {shape:<9} ({name}): {r['bpp']:.4f} bpp {r['psnr']:.2f} dB -> {r['bpp_dc']:.4f} bpp "
+                      f"{r['psnr_dc']:.2f} dB (kept on {100 * r['kept']:.0f} %{shown})", flush=True)
 
 
 if __name__ == "__main__":
