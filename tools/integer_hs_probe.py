@@ -8,7 +8,7 @@ per value). Ballé et al. 2019 ("Integer networks for data compression with late
 integer arithmetic. In NumPy that needs no integer kernels: products and sums of integers stay exact in float64 while
 every partial sum is below 2^53, whatever order a BLAS adds them in. Here, nothing built: h_s's input z / gain is
 rounded to ACT_BITS fractional bits, its weights to WEIGHT_BITS, each layer's sum plus its (rounded) bias goes
-through the ReLU and is floored back to ACT_BITS (a power-of-two division: exact), and the last layer's output gives
+through the ReLU and is rounded back to ACT_BITS (a power-of-two division, + 1/2, floor: exact), and the last layer's output gives
 mu and log sigma. The table index is then rint((log sigma_raw + log gain - log s_0) / step): with log gain taken
 from the log-linear interpolation the gains already use, only IEEE additions, multiplications and one division,
 the same on every machine that rounds as IEEE 754 asks (NumPy does; exp and log, which differ, are not used). The
@@ -31,7 +31,7 @@ from cae_helpers.data import load_cifar100
 from cae_helpers.entropy.tables import log_scale_grid
 from cae_helpers.pixels import to_float
 
-ACT_BITS, WEIGHT_BITS = 12, 16  # fractional bits of activations and weights
+ACT_BITS, WEIGHT_BITS = 12, 20  # fractional bits of activations and weights
 QUALITIES = (1, 2, 4, 6, 8)
 
 
@@ -50,7 +50,7 @@ def exact_hs(codec, z_hat: np.ndarray, level: float, weights) -> tuple[np.ndarra
         bound = max(bound, float(conv(np.abs(a), np.abs(k), 0 * b).max()))  # sum of |a| |w| over each output's terms
         acc = conv(a, k, b)  # exact: integers, every partial sum below the bound
         if relu:
-            a = np.floor(np.maximum(acc, 0) / 2.0**WEIGHT_BITS)  # back to ACT_BITS fractional bits, exactly
+            a = np.floor(np.maximum(acc, 0) / 2.0**WEIGHT_BITS + 0.5)  # back to ACT_BITS fractional bits, rounded, exactly
     return acc / 2.0 ** (ACT_BITS + WEIGHT_BITS), bound
 
 
