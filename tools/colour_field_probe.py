@@ -22,6 +22,7 @@ from sklearn.datasets import load_sample_images
 
 from cae_helpers.codec import shipped_codec
 from cae_helpers.data import load_cifar100, photo_crops
+from cae_helpers.rescale import loss
 from cae_helpers.training.loop import zoom_and_flip_numpy
 from dc_correction_probe import keep_or_not, laplace_bits
 
@@ -85,7 +86,7 @@ def measure(pairs, shape: str, scale: float | dict, lmbda: float) -> dict:
     for img, dec, nbytes in pairs:
         if shape.startswith("choice"):
             options = [corrected(img, dec, f"flat {b}", scale[f"flat {b}"]) for b in shape.split()[1].split("/")]
-            fixed, extra = min(options, key=lambda o: o[1] / img[..., 0].size + lmbda * np.mean((o[0] - img) ** 2))
+            fixed, extra = min(options, key=lambda o: loss(img, o[0], o[1] / 8, lmbda))  # the codec's loss, bits as bytes
             extra += 1.0  # which block size
         else:
             fixed, extra = corrected(img, dec, shape, scale)
