@@ -350,11 +350,16 @@ class HyperpriorCodec:
 
     def _all_gains(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(y gain (M,) of every analysis channel, as the hyper-analysis reads them, z gain (Nz,)), log-linear between levels."""
+        log_gy, log_gz = self.log_gains_at(level)
+        return np.exp(log_gy), np.exp(log_gz)
+
+    def log_gains_at(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(log y gain (M,), log z gain (Nz,)) at a level: linear between the trained levels' log-gains (IEEE +, x only)."""
         out = []
         for log_g in self._log_gains:
             lo = int(np.floor(level))
             hi, t = min(lo + 1, len(log_g) - 1), level - lo
-            out.append(np.exp((1 - t) * log_g[lo] + t * log_g[hi]))
+            out.append((1 - t) * log_g[lo] + t * log_g[hi])
         return out[0], out[1]
 
     def bin_mean_weight(self, level: float) -> float:
@@ -581,12 +586,12 @@ class HyperpriorCodec:
                 raise ValueError(f"latent refinement takes images up to {tiling.NETWORK_STRIP_PIXELS:,} pixels (after padding to "
                                  f"multiples of 16); this one is {height}x{width}: compress it without refinement, or as tiles")
             return [self._compress_large(image, header, progress) for image in images], None
-        y_sym, y_idx, z_sym, mu = self._analysed(images, header.level16 / 16, settings, progress)
+        level = header.level16 / 16
+        y_sym, y_idx, z_sym, mu = self._analysed(images, level, settings, progress)
         words = self._payloads(y_sym, y_idx, z_sym, header)
         if not decode:
             return words, None
-        x = self.model.synthesis.predict(self.synthesis_input(y_sym, y_idx, mu, header.level16 / 16), batch_size=self.batch_size,
-                                         verbose=0)
+        x = self.model.synthesis.predict(self.synthesis_input(y_sym, y_idx, mu, level), batch_size=self.batch_size, verbose=0)
         return words, to_uint8(np.asarray(x, np.float32))[:, :height, :width]  # as `_decompress_batch` gives them
 
     def _compress_rescaled(self, images: np.ndarray, code: int, scales: tuple[int, ...], settings: "RefineSettings | None",

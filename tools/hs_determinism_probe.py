@@ -63,16 +63,15 @@ def hyper_latents(data: str, images: int) -> dict[str, np.ndarray]:
 def child(z_path: str, out_path: str) -> None:
     """In this process's environment: u = (log sigma - log s_0) / step of every value, from the saved hyper-latents."""
     from cae_helpers.codec import _mean_scale, shipped_codec
-    from cae_helpers.entropy.tables import log_scale_grid
+    from cae_helpers.entropy.tables import scale_positions
 
     codec = shipped_codec()
-    first, step = log_scale_grid()
     zs = np.load(z_path)
     out = {}
     for key in zs.files:
         level = codec.level16(int(key.split("q")[-1])) / 16
         sigma = _mean_scale(codec.hyper_raw(zs[key], level), codec.gains(level)[0])[1]
-        out[key] = (np.log(np.maximum(sigma, 1e-12)) - first) / step  # as scale_indexes computes it
+        out[key] = scale_positions(sigma)  # what scale_indexes rounds
     np.savez(out_path, **out)
     Path(out_path).with_suffix(".json").write_text(json.dumps(running_on()))
 
@@ -88,8 +87,10 @@ def running_on() -> dict:
 
 
 def table_index(u: np.ndarray) -> np.ndarray:
-    """The table each u picks (`scale_indexes`: rounded, clipped to the 64 tables)."""
-    return np.clip(np.rint(u), 0, 63)
+    """The table each u picks (as `scale_indexes` rounds and clips it)."""
+    from cae_helpers.entropy.tables import indexes_at
+
+    return indexes_at(u)
 
 
 def compare(reference: dict, other: dict) -> dict:

@@ -28,7 +28,7 @@ from sklearn.datasets import load_sample_images
 
 from cae_helpers.codec import _conv_same, _conv_transpose_2x, _pad, shipped_codec
 from cae_helpers.data import load_cifar100
-from cae_helpers.entropy.tables import log_scale_grid
+from cae_helpers.entropy.tables import indexes_at, log_scale_grid
 from cae_helpers.pixels import to_float
 
 ACT_BITS, WEIGHT_BITS = 12, 20  # fractional bits of activations and weights
@@ -57,14 +57,10 @@ def exact_hs(codec, z_hat: np.ndarray, level: float, weights) -> tuple[np.ndarra
 def table_indexes(codec, raw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """(mu, table index) from an h_s output: the index from log sigma by IEEE +, x and / only (no exp, no log at run time)."""
     first, step = log_scale_grid()
-    k = codec.levels
-    t = min(max(level, 0.0), k - 1.0)
-    lo = int(np.floor(t))
-    hi = min(lo + 1, k - 1)
-    log_gy = (1 - (t - lo)) * codec._log_gains[0][lo] + (t - lo) * codec._log_gains[0][hi]  # (C,) as `_all_gains` before exp
+    log_gy = codec.log_gains_at(level)[0]  # (M,): what `gains` takes exp of
     mu_raw, log_sigma = np.split(raw, 2, axis=-1)
-    idx = np.clip(np.rint((np.clip(log_sigma, -10.0, 10.0) + log_gy[:log_sigma.shape[-1]] - first) / step), 0, 63)
-    return mu_raw * codec.gains(level)[0], idx.astype(np.int64)
+    idx = indexes_at((np.clip(log_sigma, -10.0, 10.0) + log_gy[:log_sigma.shape[-1]] - first) / step)
+    return mu_raw * codec.gains(level)[0], idx
 
 
 def bits_both_ways(codec, images: np.ndarray, quality: float, weights) -> dict:

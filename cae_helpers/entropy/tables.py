@@ -119,9 +119,19 @@ def log_scale_grid(scales: np.ndarray = SCALES) -> tuple[float, float]:
 
 def scale_indexes(sigma: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
     """Index of the table whose scale is nearest each sigma in log-scale (clipped to the table)."""
+    return indexes_at(scale_positions(sigma, scales), scales)
+
+
+def scale_positions(sigma: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
+    """Where each sigma falls on the log-spaced table of scales, in steps from the first: (log sigma - first) / step."""
     log_s = np.log(np.maximum(np.asarray(sigma, np.float64), 1e-12))
     first, step = log_scale_grid(scales)
-    return np.clip(np.rint((log_s - first) / step), 0, len(scales) - 1).astype(np.int64)
+    return (log_s - first) / step
+
+
+def indexes_at(positions: np.ndarray, scales: np.ndarray = SCALES) -> np.ndarray:
+    """The table index of each position on the scales (`scale_positions`): rounded, clipped to the table."""
+    return np.clip(np.rint(positions), 0, len(scales) - 1).astype(np.int64)
 
 
 def _groups(indexes: np.ndarray) -> list[tuple[int, np.ndarray]]:
