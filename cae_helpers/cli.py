@@ -311,6 +311,10 @@ def _export_parser(sub) -> None:
     x = sub.add_parser("export-codec", help="a train-codec run's best epoch -> a codec folder (float16 weights + integer tables)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     x.add_argument("--run", type=Path, required=True, help="the train-codec --out folder (its backup/ holds the best epoch)")
+    x.add_argument("--integer-hs", action="store_true",
+                   help="ship h_s in exact integer arithmetic (cae_helpers.integer_hs): every machine then picks the same "
+                        "entropy-coding table for each latent by construction (a codec of its own identity; a model "
+                        "without channel context)")
     _common(x, "runs/codec", data=False)
 
 
@@ -763,6 +767,12 @@ def _export_codec(args, argv) -> int:
     from .io import command_line
 
     codec, info = codec_from_run(args.run)
+    if args.integer_hs:
+        from dataclasses import replace
+
+        from .integer_hs import IntegerHyperSynthesis
+
+        codec = replace(codec, integer_hs=IntegerHyperSynthesis.from_codec(codec))
     sittings = args.run / "sittings.json"
     history = info.pop("history")
     start = Path(codec.model.config.init_from or "none") / "config.json"  # read before --out may replace it
@@ -776,7 +786,7 @@ def _export_codec(args, argv) -> int:
     print(f"{args.run}: best epoch {info['best_epoch']} exported ({info['epochs_done']} of {info['epochs_planned']} epochs done), "
           f"{info['steps_done']:,} steps, {info['train_wall_time_s'] / 3600:.2f} h of training; "
           f"val bpp {history['val_bpp'][best]:.3f}, val PSNR {-10 * math.log10(history['val_mse'][best]):.2f} dB (levels mixed); "
-          f"wrote {args.out}")
+          f"wrote {args.out}{' with an integer h_s' if args.integer_hs else ''}")
     print(f"{args.out}: its tables are not yet fitted (a zoo codec's are): before comparing it with one, run "
           f"`python tools/fit_bin_means.py --codec {args.out} --out ... --write` and `python tools/fit_z_levels.py --codec {args.out} --out ... --write` "
           "(each also takes --data); unfitted, it loses about 0.3-0.5 dB against its fitted self")

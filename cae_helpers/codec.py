@@ -37,6 +37,8 @@ from .entropy.adaptive import AdaptiveZCoder
 from .entropy.context import ContextZCoder
 from .entropy.tables import TableCoder, bin_mean_offsets, gaussian_tables, mix_level_tables, quantise_pmf, scale_indexes
 from .errors import CodecError, OtherModelError, StateCheckError
+from .integer_hs import IntegerHyperSynthesis
+from .numpy_convs import conv_same, conv_transpose_2x
 from .pixels import to_float, to_uint8
 
 if TYPE_CHECKING:
@@ -50,63 +52,6 @@ DEFAULT_MODEL = "hyperprior-continuous"  # hyperprior-coded-long trained 20 epoc
 Z_TAIL = 1e-9
 PAD_MULTIPLE = 16  # images are edge-padded to multiples of the transforms' total stride (16: y at 1/4, z at 1/16)
 REFINE_PIXELS = 256 * 32 * 32  # padded pixels refined at once (memory of one backward pass through the decoder)
-
-
-GEMM_ROWS = 2048  # output positions per matrix product in h_s (a (2048, taps x C) float64 patch matrix: about 20 MB)
-
-
-def _row_blocks(n: int, h: int, w: int, rows: int = GEMM_ROWS):
-    """(image slice, first row, end row) blocks of an (n, h, w) output grid, about `rows` positions each."""
-    per = rows // (h * w)
-    if per:
-        yield from ((slice(a, min(n, a + per)), 0, h) for a in range(0, n, per))
-        return
-    step = max(1, rows // w)
-    yield from ((slice(i, i + 1), a, min(h, a + step)) for i in range(n) for a in range(0, h, step))
-
-
-def _correlate(xp: np.ndarray, offsets: list[tuple[int, int]], kernel: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    """out[n, r, c] = sum over taps t of xp[n, r + di_t, c + dj_t] @ kernel_t: (n, h, w, F) float64 for `shape` (n, h, w).
-
-    kernel (T x C, F), its taps stacked in the order of `offsets`; one matrix product per block of output positions
-    (patches gathered, im2col), not one small product per tap.
-    """
-    n, h, w = shape
-    out = np.empty((n, h, w, kernel.shape[1]))
-    for images, a, b in _row_blocks(n, h, w):
-        patches = np.concatenate([xp[images, a + di:b + di, dj:dj + w] for di, dj in offsets], axis=-1)  # (n', b - a, w, T x C)
-        out[images, a:b] = (patches.reshape(-1, kernel.shape[0]) @ kernel).reshape(patches.shape[:3] + (-1,))
-    return out
-
-
-def _conv_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Stride-1 'same' convolution (cross-correlation, as Keras): x (N, H, W, C), kernel (k, k, C, F)."""
-    k = kernel.shape[0]
-    p = (k - 1) // 2
-    xp = np.pad(x, ((0, 0), (p, k - 1 - p), (p, k - 1 - p), (0, 0)))
-    taps = [(i, j) for i in range(k) for j in range(k)]
-    return _correlate(xp, taps, kernel.reshape(k * k * x.shape[-1], -1), x.shape[:3]) + bias
-
-
-def _conv_transpose_2x(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Stride-2 'same' transposed convolution, as Keras/TensorFlow: x (N, H, W, C), kernel (k, k, F, C) -> (N, 2H, 2W, F).
-
-    Output row o = 2r + a takes the taps i = o + (k - 2) // 2 - 2p, i.e. those of i's parity, from input rows p: so each of
-    the four output parities (a, b) is a stride-1 correlation of x with its own taps (sub-pixel form), interleaved.
-    """
-    k = kernel.shape[0]
-    n, h, w, _ = x.shape
-    before, pad = (k - 2) // 2, k // 2 + 1  # Keras' 'same' crop; padding that covers every tap's input row
-    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    out = np.empty((n, h, 2, w, 2, kernel.shape[2]))
-    for a in range(2):
-        rows = [i for i in range(k) if (i - a - before) % 2 == 0]
-        for b in range(2):
-            cols = [j for j in range(k) if (j - b - before) % 2 == 0]
-            offsets = [(pad + (a + before - i) // 2, pad + (b + before - j) // 2) for i in rows for j in cols]
-            taps = np.concatenate([kernel[i, j].T for i in rows for j in cols])  # (T x C, F)
-            out[:, :, a, :, b] = _correlate(xp, offsets, taps, (n, h, w))
-    return out.reshape(n, 2 * h, 2 * w, -1) + bias
 
 
 @dataclass
@@ -127,6 +72,9 @@ class HyperpriorCodec:
     # per level, the mean-colour corrections' integer table (L, 2 R + 2) (`colour`; tools/fit_colour_levels.py), shipped in
     # tables.npz; where present `compress` adds corrections where they pay (versions 22-24); None: never
     colour_level_tables: np.ndarray | None = None
+    # h_s in exact integer arithmetic (`integer_hs`), shipped in tables.npz: where present both sides compute h_s and the
+    # table indexes with it (the same tables on every machine by construction); None: h_s in float64 (`numpy_convs`)
+    integer_hs: IntegerHyperSynthesis | None = None
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -153,7 +101,7 @@ class HyperpriorCodec:
             levels = np.asarray(f["z_levels"], np.int64) if "z_levels" in f.files else None
             colours = np.asarray(f["colour_levels"], np.int64) if "colour_levels" in f.files else None
             return cls(model, f["z"], int(f["z_low"]), y_tables, bin_mean_weights=weights, z_level_tables=levels,
-                       colour_level_tables=colours)
+                       colour_level_tables=colours, integer_hs=IntegerHyperSynthesis.from_npz(f))
 
     def save(self, directory, info: dict | None = None) -> None:
         """weights.npz and config.json (float16 weights), tables.npz (the integer tables both sides use)."""
@@ -174,6 +122,8 @@ class HyperpriorCodec:
             arrays["z_levels"] = np.asarray(self.z_level_tables, np.int64)
         if self.colour_level_tables is not None:
             arrays["colour_levels"] = np.asarray(self.colour_level_tables, np.int64)
+        if self.integer_hs is not None:
+            arrays |= self.integer_hs.arrays()
 
         def write(tmp: str) -> None:
             with open(tmp, "wb") as f:
@@ -244,9 +194,10 @@ class HyperpriorCodec:
 
     @property
     def _identity_arrays(self) -> list[np.ndarray]:
-        """What `model_id` hashes: every weight, the z tables and offset, the y tables."""
+        """What `model_id` hashes: every weight, the z tables and offset, the y tables, and the integer h_s where shipped."""
         weights = [w for part in self.model.parts().values() for w in part.get_weights()]
-        return weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables)
+        exact = [] if self.integer_hs is None else self.integer_hs.identity_arrays()
+        return weights + [self.z_tables, np.array([self.z_low])] + list(self.y_tables) + exact
 
     def z_level_table(self, level16: int) -> np.ndarray:
         """(Nz, n) int64 z tables at a quality byte: its level's own, or the two levels' around it mixed in sixteenths (`mix_level_tables`)."""
@@ -369,12 +320,17 @@ class HyperpriorCodec:
         return float(np.interp(level, np.arange(len(self.bin_mean_weights)), self.bin_mean_weights))
 
     def hyper_raw(self, z_hat: np.ndarray, level: float) -> np.ndarray:
-        """h_s's output (N, 4h, 4w, 2C): ungained mean and log-scale of y, from integer z_hat (N, h, w, Nz), in NumPy float64."""
+        """h_s's output (N, 4h, 4w, 2C): ungained mean and log-scale of y, from integer z_hat (N, h, w, Nz), in NumPy float64.
+
+        With an integer h_s, its exact output (a level on the quality bytes' grid of sixteenths only).
+        """
+        if self.integer_hs is not None:
+            return self.integer_hs.raw(z_hat, _level16_of(level))
         gz = self.gains(level)[1]
         (k0, b0), (k1, b1), (k2, b2) = self._hs_weights
-        h = np.maximum(_conv_transpose_2x(z_hat / gz, k0, b0), 0)
-        h = np.maximum(_conv_transpose_2x(h, k1, b1), 0)
-        return _conv_same(h, k2, b2)
+        h = np.maximum(conv_transpose_2x(z_hat / gz, k0, b0), 0)
+        h = np.maximum(conv_transpose_2x(h, k1, b1), 0)
+        return conv_same(h, k2, b2)
 
     def hyper_parameters(self, z_hat: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(mu, sigma) of the gained latent from integer z_hat (N, h, w, Nz), before any channel context."""
@@ -387,23 +343,30 @@ class HyperpriorCodec:
         """
         return tiling.rows_of(lambda z: self.hyper_raw(z, level), z_hat[None], 4, start, stop, halo=16)[0]  # radius 12 y rows
 
-    def _latent_chain(self, raw: np.ndarray, gy: np.ndarray, quantise) -> np.ndarray:
+    def mean_and_indexes(self, raw: np.ndarray, gain: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(mu, table index) of gained latents from h_s's output (..., 2C) and the gain (C,): by the integer h_s's rule where shipped."""
+        mu, sigma = _mean_scale(raw, gain)
+        if self.integer_hs is None:
+            return mu, scale_indexes(sigma)
+        return mu, self.integer_hs.indexes(np.split(raw, 2, axis=-1)[1], _level16_of(level))
+
+    def _latent_chain(self, raw: np.ndarray, level: float, quantise) -> np.ndarray:
         """y_hat / gy (N, h, w, C), the synthesis' input, slice by slice from h_s's output `raw` (N, h, w, 2C); NumPy float64.
 
-        quantise(s, mu_s, sigma_s) -> y_hat_s of slice s (the encoder rounds and records symbols,
+        quantise(s, mu_s, table_index_s) -> y_hat_s of slice s (the encoder rounds and records symbols,
         the decoder pops them); slice s > 0 first adds its context network's residual, computed
         from the slices before it (zero-padded at the edges of `raw`'s rows, on both sides).
         """
-        k = self.model.config.slices
+        k, gy = self.model.config.slices, self.gains(level)[0]
         mus, log_sigmas = (np.split(p, k, axis=-1) for p in np.split(raw, 2, axis=-1))
         gains, seen = np.split(gy, k), []
         for s in range(k):
             p = np.concatenate([mus[s], log_sigmas[s]], axis=-1)
             if s:
                 (k0, b0), (k1, b1) = self._context_weights[s - 1]
-                h = np.maximum(_conv_same(np.concatenate([p] + seen, axis=-1), k0, b0), 0)
-                p = p + _conv_same(h, k1, b1)
-            y_hat = quantise(s, *_mean_scale(p, gains[s]))
+                h = np.maximum(conv_same(np.concatenate([p] + seen, axis=-1), k0, b0), 0)
+                p = p + conv_same(h, k1, b1)
+            y_hat = quantise(s, *self.mean_and_indexes(p, gains[s], level))
             seen.append(y_hat / gains[s])
         return np.concatenate(seen, axis=-1)
 
@@ -411,17 +374,17 @@ class HyperpriorCodec:
         """The channel slices of y-shaped values (..., C), in coding order."""
         return np.split(values, self.model.config.slices, axis=-1)
 
-    def _latent_symbols(self, y: np.ndarray, raw: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _latent_symbols(self, y: np.ndarray, raw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(symbols, table indexes, mu) of gained latents y (N, h, w, C) given h_s's output for them (the encoder's chain)."""
         y_s, sym, idx, mu = self._slices(y), [], [], []
 
-        def quantise(s: int, m: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        def quantise(s: int, m: np.ndarray, index: np.ndarray) -> np.ndarray:
             sym.append(np.rint(y_s[s] - m))
-            idx.append(scale_indexes(sigma))
+            idx.append(index)
             mu.append(m)
             return sym[-1] + m
 
-        self._latent_chain(raw, gy, quantise)
+        self._latent_chain(raw, level, quantise)
         return np.concatenate(sym, -1).astype(np.int64), np.concatenate(idx, -1), np.concatenate(mu, -1)
 
     # --- quality <-> level ------------------------------------------------------------------
@@ -684,7 +647,7 @@ class HyperpriorCodec:
     def _quantised(self, y: np.ndarray, z: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(y symbols, table indexes, z symbols, mean mu) of gained latents y (N, h, w, C) and z (N, h/4, w/4, Nz)."""
         z_sym = self._z_symbols(z)
-        y_sym, y_idx, mu = self._latent_symbols(y, self.hyper_raw(z_sym + self.z_low, level), self.gains(level)[0])
+        y_sym, y_idx, mu = self._latent_symbols(y, self.hyper_raw(z_sym + self.z_low, level), level)
         return y_sym, y_idx, z_sym, mu
 
     def lmbda(self, level: float) -> float:
@@ -775,7 +738,7 @@ class HyperpriorCodec:
             def symbols(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
                 raw = self.hyper_rows(z_sym + self.z_low, level, a, b)
                 bar.update()
-                return self._latent_symbols(y[:, a:b, :, :coded].astype(np.float64), raw[None], gy[:coded])[:2]
+                return self._latent_symbols(y[:, a:b, :, :coded].astype(np.float64), raw[None], level)[:2]
 
             return self._encode(symbols, y.shape[1:3] + (coded,), z_sym, header)
 
@@ -895,7 +858,7 @@ class HyperpriorCodec:
         y_hat = None
         for lv in np.unique(levels):  # phase 2: h_s in one batch per level; phase 3: the latents, slice by slice
             rows = np.flatnonzero(levels == lv)
-            y = self._pop_y([coders[i] for i in rows], self.hyper_raw(z_hat[rows], lv), self.gains(lv)[0],
+            y = self._pop_y([coders[i] for i in rows], self.hyper_raw(z_hat[rows], lv), lv,
                             [self._shift_weight(parsed[i][0]) for i in rows])
             if y_hat is None:
                 y_hat = np.zeros((len(parsed),) + y.shape[1:], np.float32)
@@ -942,12 +905,11 @@ class HyperpriorCodec:
         """One image (H, W, 3) uint8 from a tiled payload (versions 4, 6, 8, 11): all tiles' z, then each group's y, mean and scale, synthesis."""
         coder, z_hat = self._decode_z(header, words)  # (T, 2, 2, Nz)
         level = header.level16 / 16
-        gy = self.gains(level)[0]
         tiles = np.empty((len(z_hat), tiling.TILE, tiling.TILE, 3), np.uint8)
         groups = tiling.spans(len(z_hat), tiling.TILE_GROUP)
         with _strip_bar(len(groups), "decompress", progress and len(groups) > 1, "tile group") as bar:
             for a, b in groups:
-                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), gy, self._shift_weight(header))  # (n, 8, 8, C)
+                y_hat = self._pop_y([coder], self.hyper_raw(z_hat[a:b], level), level, self._shift_weight(header))  # (n, 8, 8, C)
                 x = self.model.synthesis.predict(y_hat, batch_size=self.batch_size, verbose=0)
                 tiles[a:b] = to_uint8(np.asarray(x, np.float32))
                 bar.update()
@@ -958,14 +920,13 @@ class HyperpriorCodec:
         """One large image (H, W, 3) uint8, every transform run in strips."""
         coder, z_hat = self._decode_z(header, words)
         level = header.level16 / 16
-        gy = self.gains(level)[0]
         y_shape = (4 * z_hat.shape[0], 4 * z_hat.shape[1], self.model.config.coded)
         rows_s = _net_rows(4 * y_shape[1], 16)
         total = len(tiling.coding_strips(*y_shape)) + len(tiling.spans(4 * y_shape[0], rows_s))
         with _strip_bar(total, "decompress", progress) as bar:
             y_hat = np.empty(y_shape, np.float32)
             for a, b in tiling.coding_strips(*y_shape):
-                y_hat[a:b] = self._pop_y([coder], self.hyper_rows(z_hat, level, a, b)[None], gy, self._shift_weight(header))[0]
+                y_hat[a:b] = self._pop_y([coder], self.hyper_rows(z_hat, level, a, b)[None], level, self._shift_weight(header))[0]
                 bar.update()
             self._check_end(coder, header)
             g_s = lambda t: self.model.synthesis(t, training=False)  # noqa: E731
@@ -1019,7 +980,7 @@ class HyperpriorCodec:
         """How far a byte string's values move toward their bins' means: 0 in versions 3-9, `bin_mean_weight` in 10-12."""
         return 0.0 if header.legacy else self.bin_mean_weight(header.level16 / 16)
 
-    def _pop_y(self, coders: list, raw: np.ndarray, gy: np.ndarray, toward_means) -> np.ndarray:
+    def _pop_y(self, coders: list, raw: np.ndarray, level: float, toward_means) -> np.ndarray:
         """Latent values y_hat / gy (N, h, w, C) float32, slice by slice, given h_s's output `raw` (N, h, w, 2C).
 
         One coder per image, or one coder for all N (tiles, pushed together); CodecError if corrupt.
@@ -1029,8 +990,7 @@ class HyperpriorCodec:
         """
         shifts, weight = [], np.asarray(toward_means, np.float64)
 
-        def quantise(s: int, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-            idx = scale_indexes(sigma)
+        def quantise(s: int, mu: np.ndarray, idx: np.ndarray) -> np.ndarray:
             try:
                 if len(coders) == 1:
                     sym = self.y_coder.pop(coders[0], idx)
@@ -1042,9 +1002,10 @@ class HyperpriorCodec:
                 shifts.append(bin_mean_offsets(sym, idx))
             return sym + mu
 
-        y = self._latent_chain(raw, gy, quantise)
+        y = self._latent_chain(raw, level, quantise)
         if not weight.any():
             return y.astype(np.float32)
+        gy = self.gains(level)[0]
         return (y + weight.reshape(weight.shape + (1,) * (y.ndim - weight.ndim)) * np.concatenate(shifts, -1) / gy).astype(np.float32)
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
@@ -1066,6 +1027,14 @@ def _mean_scale(raw: np.ndarray, gain: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """(mu, sigma) of the gained latent from h_s's raw output (..., 2C) and the gain (C,): `hyperprior.mean_scale` in NumPy."""
     mu, log_sigma = np.split(raw, 2, axis=-1)
     return mu * gain, np.exp(np.clip(log_sigma, -10, 10)) * gain
+
+
+def _level16_of(level: float) -> int:
+    """The quality byte of a level (level x 16), which must lie on the grid of sixteenths (the integer h_s's tables)."""
+    level16 = int(round(16 * level))
+    if abs(16 * level - level16) > 1e-9:
+        raise ValueError(f"level {level} is not a multiple of 1/16: the integer h_s has tables for quality bytes only")
+    return level16
 
 
 def _tile_z_grid(z_tiles: np.ndarray, height: int, width: int) -> np.ndarray:

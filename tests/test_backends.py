@@ -237,28 +237,15 @@ def test_the_determinism_probe_counts_flips_expects_them_and_rounds_what_the_cod
     with np.load(tmp_path / "u.npz") as u:
         np.testing.assert_array_equal(probe.table_index(u["cifar q3"]), scale_indexes(sigma))
     assert "blas" in json.loads((tmp_path / "u.json").read_text())
+    # --integer-hs: a child loads the integer h_s as shipped and gives the codec's output and tables; one bit is counted
+    from cae_helpers.integer_hs import IntegerHyperSynthesis
 
-
-def test_the_integer_hs_probe_is_exact_in_any_summation_order(default_codec):
-    """tools/integer_hs_probe.py: the integer h_s gives the same bits when its input channels are summed in another order
-    (the float64 sums of integers are exact), stays near the float64 h_s, and its partial-sum bound is far below 2^53."""
-    from types import SimpleNamespace
-
-    from tool_module import load_tool
-
-    probe = load_tool("integer_hs_probe")
-    nz = default_codec.z_tables.shape[0]
-    z = np.random.default_rng(1).integers(-4, 5, (6, 2, 3, nz)).astype(np.float64)
-    level = default_codec.level16(2.5) / 16
-    weights = probe.quantised_weights(default_codec)
-    raw, bound = probe.exact_hs(default_codec, z, level, weights)
-    perm = np.random.default_rng(2).permutation(nz)
-    gy, gz = default_codec.gains(level)
-    shuffled = SimpleNamespace(gains=lambda _: (gy, gz[perm]))
-    raw_perm, _ = probe.exact_hs(shuffled, z[..., perm], level, [(weights[0][0][..., perm], weights[0][1])] + weights[1:])
-    assert np.array_equal(raw_perm, raw) and bound < 2.0**53 / 100
-    (mu_i, ls_i), (mu_f, ls_f) = (np.split(r, 2, axis=-1) for r in (raw, default_codec.hyper_raw(z, level)))
-    np.testing.assert_allclose(mu_i, mu_f, atol=0.005)  # h_s's means, and its log-scales where they are used (clipped)
-    np.testing.assert_allclose(np.clip(ls_i, -10, 10), np.clip(ls_f, -10, 10), atol=0.02)
-    mu, idx = probe.table_indexes(default_codec, raw, level)
-    assert idx.min() >= 0 and idx.max() <= 63 and mu.shape == idx.shape
+    exact = IntegerHyperSynthesis.from_codec(default_codec)
+    probe.child(str(tmp_path / "z.npz"), str(tmp_path / "e.npz"), str(probe.integer_arrays(tmp_path / "i.npz")))
+    with np.load(tmp_path / "e.npz") as e:
+        got = {k: e[k] for k in e.files}
+    np.testing.assert_array_equal(got["cifar q3 raw"], exact.raw(z, default_codec.level16(3)))
+    np.testing.assert_array_equal(got["cifar q3 index"], exact.indexes(np.split(got["cifar q3 raw"], 2, axis=-1)[1], default_codec.level16(3)))
+    moved = dict(got) | {"cifar q3 raw": np.nextafter(got["cifar q3 raw"], np.inf)}
+    assert probe.compare_exact(got, moved) == {"values_differing_in_any_bit": got["cifar q3 raw"].size, "index_differences": 0,
+                                              "values": got["cifar q3 raw"].size}

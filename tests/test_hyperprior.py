@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cae_helpers.codec import HyperpriorCodec, _conv_same, _conv_transpose_2x
+from cae_helpers.codec import HyperpriorCodec
+from cae_helpers.numpy_convs import conv_same, conv_transpose_2x
 from cae_helpers.entropy import container
 from cae_helpers.entropy.tables import TOTAL, TableCoder, gaussian_tables, quantise_pmf, scale_indexes
 from cae_helpers.errors import CodecError, SettingsMismatchError
@@ -159,8 +160,8 @@ def test_numpy_convolutions_match_keras():
     x = np.random.default_rng(3).random((2, 5, 3, 4))
     conv, convt = keras.layers.Conv2D(6, 3, padding="same"), keras.layers.Conv2DTranspose(6, 5, strides=2, padding="same")
     a, b = np.asarray(conv(x.astype(np.float32))), np.asarray(convt(x.astype(np.float32)))
-    np.testing.assert_allclose(_conv_same(x, *[np.asarray(w, np.float64) for w in conv.weights]), a, atol=1e-5)
-    np.testing.assert_allclose(_conv_transpose_2x(x, *[np.asarray(w, np.float64) for w in convt.weights]), b, atol=1e-5)
+    np.testing.assert_allclose(conv_same(x, *[np.asarray(w, np.float64) for w in conv.weights]), a, atol=1e-5)
+    np.testing.assert_allclose(conv_transpose_2x(x, *[np.asarray(w, np.float64) for w in convt.weights]), b, atol=1e-5)
 
 
 @pytest.mark.parametrize("quality", [1, 2.5, 3])

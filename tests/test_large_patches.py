@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cae_helpers.codec import HyperpriorCodec
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior, copy_weights, save_hyperprior
 from cae_helpers.training.loop import ArrayBatches, FitSettings, crop_resize_numpy, mosaic_patches
 
@@ -129,6 +130,9 @@ def test_an_exported_fine_tune_keeps_the_record_it_started_from(tiny_archive, tm
     saved = json.loads((tmp_path / "codec" / "config.json").read_text())
     assert saved["started_from"]["exported_by"] == "earlier"
     assert saved["steps_done_in_all"] == 7 + info["steps_done"]
+    assert main(["export-codec", "--run", str(tmp_path / "run"), "--out", str(tmp_path / "exact"), "--integer-hs"]) == 0
+    plain, exact = (HyperpriorCodec.load(tmp_path / name) for name in ("codec", "exact"))
+    assert plain.integer_hs is None and exact.integer_hs is not None and exact.model_id != plain.model_id
 
 
 @pytest.mark.parametrize("args, message", [(["--large-patch", "48"], "multiple of 32"),

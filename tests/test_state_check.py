@@ -55,7 +55,7 @@ def test_the_decoder_ends_at_the_check_word_the_model_and_header_give(codec, ima
     assert 1 <= word <= container.CHECK_WORDS
     assert codec._state_word(replace(header, head=b"", level16=header.level16 + 1)) != word
     coders, _ = codec._decode_zs([(header, words)])
-    codec._pop_y(coders, codec.hyper_raw(_[:, :, :, :], header.level16 / 16), codec.gains(header.level16 / 16)[0], 0.0)
+    codec._pop_y(coders, codec.hyper_raw(_[:, :, :, :], header.level16 / 16), header.level16 / 16, 0.0)
     assert [int(w) for w in coders[0].get_compressed()] == [word]
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cae_helpers import tiling
-from cae_helpers.codec import HyperpriorCodec, _conv_same, _conv_transpose_2x
+from cae_helpers.codec import HyperpriorCodec
+from cae_helpers.numpy_convs import conv_same, conv_transpose_2x
 from cae_helpers.entropy import container
 from cae_helpers.errors import CodecError
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
@@ -32,16 +33,16 @@ def test_map_rows_equals_one_pass_for_convolutions():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1, 37, 11, 3))
     k, b = rng.normal(size=(3, 3, 3, 5)), rng.normal(size=5)
-    np.testing.assert_allclose(tiling.map_rows(lambda t: _conv_same(t, k, b), x, 1, 6, halo=1, dtype=np.float64),
-                               _conv_same(x, k, b), atol=1e-12)
+    np.testing.assert_allclose(tiling.map_rows(lambda t: conv_same(t, k, b), x, 1, 6, halo=1, dtype=np.float64),
+                               conv_same(x, k, b), atol=1e-12)
     kt = rng.normal(size=(5, 5, 4, 3))  # stride-2 transposed: each output row sees input rows within 2
-    np.testing.assert_allclose(tiling.map_rows(lambda t: _conv_transpose_2x(t, kt, 0), x, 2, 8, halo=4, dtype=np.float64),
-                               _conv_transpose_2x(x, kt, 0), atol=1e-12)
+    np.testing.assert_allclose(tiling.map_rows(lambda t: conv_transpose_2x(t, kt, 0), x, 2, 8, halo=4, dtype=np.float64),
+                               conv_transpose_2x(x, kt, 0), atol=1e-12)
     with pytest.raises(ValueError, match="align"):
         tiling.rows_of(lambda t: np.repeat(t, 4, axis=1), x, 4, 1, 3, halo=0)  # row 1 of 4x up-sampling: input row 1/4
     # too small a halo is visible: the check above can fail
-    assert not np.allclose(tiling.map_rows(lambda t: _conv_same(t, k, b), x, 1, 6, halo=0, dtype=np.float64),
-                           _conv_same(x, k, b))
+    assert not np.allclose(tiling.map_rows(lambda t: conv_same(t, k, b), x, 1, 6, halo=0, dtype=np.float64),
+                           conv_same(x, k, b))
 
 
 def test_large_image_path_gives_the_pixels_of_one_pass(monkeypatch):

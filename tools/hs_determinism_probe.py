@@ -14,6 +14,12 @@ paths turned off (`NPY_DISABLE_CPU_FEATURES`: other exp and log). Reported per e
 defaults: table indexes that differ (a desynchronised string), the largest |du|, and the values' smallest distance
 to a rounding boundary, with the share of values within each distance (u's fractional part is close to uniform, so
 that share estimates how often a difference of that size would flip a table).
+
+With --integer-hs the children run the exact h_s instead (`cae_helpers.integer_hs`, made once here from the default
+codec and handed to them as the arrays a tables.npz ships): reported per environment, the output values that differ
+from this machine's in any bit, and the table indexes that differ (both should be none, by construction).
+
+    python tools/hs_determinism_probe.py --data ../shared/data/cifar-100-python.tar.gz --integer-hs > results/hs-determinism/integer.log
 """
 
 from __future__ import annotations
@@ -60,20 +66,39 @@ def hyper_latents(data: str, images: int) -> dict[str, np.ndarray]:
     return out
 
 
-def child(z_path: str, out_path: str) -> None:
-    """In this process's environment: u = (log sigma - log s_0) / step of every value, from the saved hyper-latents."""
+def child(z_path: str, out_path: str, integer_path: str | None = None) -> None:
+    """In this process's environment: u = (log sigma - log s_0) / step of every value, from the saved hyper-latents;
+    with `integer_path` (an integer h_s's arrays) that h_s's exact output and table indexes instead."""
     from cae_helpers.codec import _mean_scale, shipped_codec
     from cae_helpers.entropy.tables import scale_positions
+    from cae_helpers.integer_hs import IntegerHyperSynthesis
 
     codec = shipped_codec()
     zs = np.load(z_path)
+    exact = None
+    if integer_path:
+        with np.load(integer_path) as f:
+            exact = IntegerHyperSynthesis.from_npz(f)
     out = {}
     for key in zs.files:
-        level = codec.level16(int(key.split("q")[-1])) / 16
-        sigma = _mean_scale(codec.hyper_raw(zs[key], level), codec.gains(level)[0])[1]
+        level16 = codec.level16(int(key.split("q")[-1]))
+        if exact is not None:
+            out[f"{key} raw"] = exact.raw(zs[key], level16)
+            out[f"{key} index"] = exact.indexes(np.split(out[f"{key} raw"], 2, axis=-1)[1], level16)
+            continue
+        sigma = _mean_scale(codec.hyper_raw(zs[key], level16 / 16), codec.gains(level16 / 16)[0])[1]
         out[key] = scale_positions(sigma)  # what scale_indexes rounds
     np.savez(out_path, **out)
     Path(out_path).with_suffix(".json").write_text(json.dumps(running_on()))
+
+
+def integer_arrays(path: Path) -> Path:
+    """The default codec's integer h_s, made once (here) and saved as a tables.npz ships it, for the children to load."""
+    from cae_helpers.codec import shipped_codec
+    from cae_helpers.integer_hs import IntegerHyperSynthesis
+
+    np.savez(path, **IntegerHyperSynthesis.from_codec(shipped_codec()).arrays())
+    return path
 
 
 def running_on() -> dict:
@@ -106,6 +131,13 @@ def compare(reference: dict, other: dict) -> dict:
             "expected_index_differences": 2 * float(du.sum()), "per_value_flip_probability": 2 * float(du.mean())}
 
 
+def compare_exact(reference: dict, other: dict) -> dict:
+    """The integer h_s's output values that differ in any bit, and the table indexes that differ."""
+    differ = lambda suffix: sum(int(np.sum(reference[k] != other[k])) for k in reference if k.endswith(suffix))  # noqa: E731
+    return {"values_differing_in_any_bit": differ(" raw"), "index_differences": differ(" index"),
+            "values": sum(int(reference[k].size) for k in reference if k.endswith(" raw"))}
+
+
 def margins(reference: dict) -> dict:
     """Distances of each u between the first and last table (0 < u < 63, where a boundary 0.5 .. 62.5 is nearest; the rest
     are clipped to a table at least half a step from any) to the nearest rounding boundary (a half-integer): the smallest,
@@ -119,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="the CIFAR-100 archive (default: CIFAR100_PATH)")
     parser.add_argument("--images", type=int, default=1000, help="first N CIFAR-100 test images (default 1000)")
-    parser.add_argument("--child", nargs=2, metavar=("Z", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--integer-hs", action="store_true", help="run the exact integer h_s in the children instead")
+    parser.add_argument("--child", nargs="+", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
@@ -127,20 +160,24 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         z_path = Path(tmp) / "z.npz"
         np.savez(z_path, **hyper_latents(args.data or os.environ.get("CIFAR100_PATH"), args.images))
+        integer = [str(integer_arrays(Path(tmp) / "integer.npz"))] if args.integer_hs else []
         results, seen = {}, {}
         for i, (name, extra) in enumerate(ENVIRONMENTS.items()):
             out = Path(tmp) / f"u{i}.npz"
-            subprocess.run([sys.executable, __file__, "--child", str(z_path), str(out)], check=True,
+            subprocess.run([sys.executable, __file__, "--child", str(z_path), str(out), *integer], check=True,
                            env=os.environ | extra | {"TF_CPP_MIN_LOG_LEVEL": "3"})
             with np.load(out) as u:
                 results[name] = {k: u[k] for k in u.files}
             seen[name] = json.loads(out.with_suffix(".json").read_text())
     reference = results["default"]
+    measure = compare_exact if args.integer_hs else compare
     report = {"images": f"first {args.images} CIFAR-100 test images, scikit-learn's two photographs whole",
-              "qualities": QUALITIES, "margins": margins(reference),
+              "qualities": QUALITIES, "h_s": "integer (cae_helpers.integer_hs)" if args.integer_hs else "float64",
               "default": seen["default"],
-              "environments": {name: {"variables": ENVIRONMENTS[name], "ran_on": seen[name]} | compare(reference, u)
+              "environments": {name: {"variables": ENVIRONMENTS[name], "ran_on": seen[name]} | measure(reference, u)
                                for name, u in results.items() if name != "default"}}
+    if not args.integer_hs:
+        report["margins"] = margins(reference)
     print(json.dumps(report, indent=1))
     return 0
 
