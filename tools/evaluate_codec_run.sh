@@ -8,8 +8,8 @@
 #   4. real bytes on 2,000 CIFAR-100 test images (20 per class; qualities 1 1.5 2 3 4 5 6 7 8) and on the
 #      photo crops (every quality), then PSNR at 0.5 / 1 / 2 / 4 bpp and the BD-rate against the default's curves
 #      made by the same commands (results/level-weight-probe/cifar2000-base, results/rd-continuous-photos).
-# Nothing is overwritten: OUT must not exist.
-#   CIFAR100_PATH=/path/to/cifar-100-python.tar.gz bash tools/evaluate_codec_run.sh RUN OUT
+# Nothing is overwritten: OUT must not exist. EXPORT_OPTIONS go to export-codec (for example --integer-hs).
+#   CIFAR100_PATH=/path/to/cifar-100-python.tar.gz [EXPORT_OPTIONS=...] bash tools/evaluate_codec_run.sh RUN OUT
 set -euo pipefail
 if [ $# -ne 2 ]; then
   sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
@@ -22,7 +22,7 @@ codec=$out/$name
 [ -d "$run" ] || { echo "$run: no such run folder" >&2; exit 1; }
 [ ! -e "$out" ] || { echo "$out exists; not overwriting it (remove it or choose another OUT)" >&2; exit 1; }
 mkdir -p "$out"
-python -m cae_helpers export-codec --run "$run" --out "$codec"
+python -m cae_helpers export-codec --run "$run" --out "$codec" ${EXPORT_OPTIONS:-}
 python tools/fit_bin_means.py --data "$data" --codec "$codec" --out "$out/bin-means.json" --write
 python tools/fit_z_levels.py --data "$data" --codec "$codec" --out "$out/z-levels.json" --write
 python tools/val_loss.py --data "$data" --per-level "$codec" | tee "$out/val-per-level.txt"
