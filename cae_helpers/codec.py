@@ -8,8 +8,9 @@
 (built once by `HyperpriorCodec.from_model`, shipped with the weights). Per image:
 y = g_a(x) * gain, z = round(h_a(y) * zgain) coded under per-channel tables, then
 (mu, sigma) = h_s(z) computed in NumPy float64 from the shipped float16 weights, so both
-sides compute them the same way whatever the Keras backend or precision; each symbol
-round(y - mu) is coded under the table of scales nearest sigma. The decoder adds mu back and
+sides compute them the same way whatever the Keras backend or precision (or, where the codec
+ships an integer h_s, `integer_hs`, exactly: the same tables on every machine by construction);
+each symbol round(y - mu) is coded under the table of scales nearest sigma. The decoder adds mu back and
 runs g_s. A model with channel context (`context_slices` S > 1) codes y in S channel slices,
 each slice's (mu, sigma) refined in NumPy float64 from the slices already decoded
 (`_latent_chain`, the mirror of `HyperpriorModel.latent_parameters`). A model with `coded_channels`
@@ -345,10 +346,11 @@ class HyperpriorCodec:
 
     def mean_and_indexes(self, raw: np.ndarray, gain: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(mu, table index) of gained latents from h_s's output (..., 2C) and the gain (C,): by the integer h_s's rule where shipped."""
+        if self.integer_hs is not None:
+            mu_raw, log_sigma = np.split(raw, 2, axis=-1)
+            return mu_raw * gain, self.integer_hs.indexes(log_sigma, _level16_of(level))
         mu, sigma = _mean_scale(raw, gain)
-        if self.integer_hs is None:
-            return mu, scale_indexes(sigma)
-        return mu, self.integer_hs.indexes(np.split(raw, 2, axis=-1)[1], _level16_of(level))
+        return mu, scale_indexes(sigma)
 
     def _latent_chain(self, raw: np.ndarray, level: float, quantise) -> np.ndarray:
         """y_hat / gy (N, h, w, C), the synthesis' input, slice by slice from h_s's output `raw` (N, h, w, 2C); NumPy float64.
