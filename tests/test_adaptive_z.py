@@ -11,7 +11,7 @@ import pytest
 from cae_helpers.entropy import adaptive, container
 from cae_helpers.entropy.adaptive import AdaptiveZCoder
 from cae_helpers.entropy.tables import quantise_pmf
-from tiny import without_level_z
+from tiny import assert_decodes_as_committed, without_level_z
 
 FORMAT34 = Path(__file__).parent / "data" / "format34.npz"  # made by the codec as of commit 0c1ada5 (versions 3 and 4)
 FORMAT56 = Path(__file__).parent / "data" / "format56.npz"  # the same image, made as of commit d33bb52 (versions 5 and 6)
@@ -19,19 +19,6 @@ FORMAT789 = Path(__file__).parent / "data" / "format789.npz"  # the same image's
 FORMAT101112 = Path(__file__).parent / "data" / "format101112.npz"  # the same image as of commit df2c10c (versions 10 to 12), and its pixels
 FORMAT131415 = Path(__file__).parent / "data" / "format131415.npz"  # the same image as of commit 51bcddc (versions 13 to 15), and its pixels
 FORMAT161718 = Path(__file__).parent / "data" / "format161718.npz"  # the default codec's, as of commit dc99715 (versions 16 to 18), and its pixels
-
-
-def _assert_decodes_as_committed(decoded: np.ndarray, committed: np.ndarray) -> None:
-    """Pixels decoded here match pixels committed from another machine up to the synthesis' float32 rounding.
-
-    The symbols are what is guaranteed across machines; the synthesis transform then runs in float32, whose summation
-    order differs between CPU kinds (AVX-512 where the files were made, AVX2 on an AMD EPYC Zen 2, where 1 of 11,520
-    values came out 1 apart). A desynchronised decode would differ everywhere, by far more.
-    """
-    assert decoded.shape == committed.shape and decoded.dtype == committed.dtype
-    diff = np.abs(decoded.astype(np.int16) - committed)
-    assert diff.max() <= 1 and np.count_nonzero(diff) <= max(1, diff.size // 1000), \
-        f"{np.count_nonzero(diff)} of {diff.size} values differ, by up to {diff.max()}"
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +76,7 @@ def test_files_in_the_earlier_formats_decode_as_before_and_the_new_format_decode
             old = data[f"{name}/{layout}/blob"].tobytes()
             assert container.version_of(old) == old[1] == version + tiles
             decoded = codec.decompress_image(old)
-            _assert_decodes_as_committed(decoded, expected)
+            assert_decodes_as_committed(decoded, expected)
             here = decoded if here is None else here
             np.testing.assert_array_equal(decoded, here)
         new = codec.compress_image(image, 2, tiles=tiles)
@@ -121,7 +108,7 @@ def test_versions_10_to_12_decode_as_before_and_13_to_15_hold_the_same_payload_i
         old = old_files[f"{name}/{layout}/blob"].tobytes()
         assert old[:2] == bytes([container.MAGIC, version]) and container.version_of(old) == version
         here = codec.decompress_image(old)
-        _assert_decodes_as_committed(here, old_files[f"{name}/{layout}/decoded"])
+        assert_decodes_as_committed(here, old_files[f"{name}/{layout}/decoded"])
         new = codec.compress_image(image, 2, **kw)
         assert container.version_of(new) == version + 3 and len(new) == len(old) - 1
         (h_old, w_old), (h_new, w_new) = (container.unpack(b, codec.model_id) for b in (old, new))
@@ -144,7 +131,7 @@ def test_versions_13_to_15_decode_as_before_and_19_to_21_carry_the_same_symbols(
         old = old_files[f"{name}/{layout}/blob"].tobytes()
         assert container.version_of(old) == version
         here = codec.decompress_image(old)
-        _assert_decodes_as_committed(here, old_files[f"{name}/{layout}/decoded"])
+        assert_decodes_as_committed(here, old_files[f"{name}/{layout}/decoded"])
         new = codec.compress_image(image, 2, **kw)
         assert container.version_of(new) == version + 6 * level_z
         np.testing.assert_array_equal(codec.decompress_image(new), here)  # only z's coding differs
@@ -168,7 +155,7 @@ def test_versions_16_to_18_decode_as_before_and_19_to_21_are_them_less_5_bytes()
         old, pixels = old_files[f"hyperprior-coded/{layout}/blob"].tobytes(), old_files[f"hyperprior-coded/{layout}/decoded"]
         assert container.version_of(old) == version
         here = codec.decompress_image(old)
-        _assert_decodes_as_committed(here, pixels)
+        assert_decodes_as_committed(here, pixels)
         new = codec.compress_image(image, 2, **kw)
         assert container.version_of(new) == version + 3 and len(new) == len(old) - 5
         np.testing.assert_array_equal(codec.decompress_image(new), here)
