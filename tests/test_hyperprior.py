@@ -467,7 +467,7 @@ def test_training_resumes_exactly(tiny_archive, tmp_path):
         train_hyperprior(HyperpriorConfig(**(TINY | {"learning_rate": 1e-3})), fit.images, val.images, tmp_path / "b")
 
 
-@pytest.mark.parametrize("name", ["hyperprior-continuous", "hyperprior-coded-long", "hyperprior-coded", "hyperprior"])
+@pytest.mark.parametrize("name", ["hyperprior-exact", "hyperprior-continuous", "hyperprior-coded-long", "hyperprior-coded", "hyperprior"])
 def test_the_shipped_codec_codes_every_quality_in_order(name):
     """The weights in cae_helpers/zoo: more quality, more bytes and higher PSNR; bytes follow the content."""
     from cae_helpers.codec import ZOO, pretrained_codec

@@ -4,6 +4,7 @@ bounded by construction, shipped with a codec and part of its identity."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
 from cae_helpers.integer_hs import EXACT_BELOW, LAYERS, OUT_BITS, IntegerHyperSynthesis
 from cae_helpers.numpy_convs import conv_transpose_2x
 
-from tiny import TINY, random_images
+from tiny import TINY, assert_decodes_as_committed, random_images
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +106,26 @@ def test_a_model_with_channel_context_is_refused(float_codec):
     context = HyperpriorCodec.from_model(build_hyperprior(HyperpriorConfig(**TINY | {"context_slices": 2})))
     with pytest.raises(ValueError, match="channel context"):
         IntegerHyperSynthesis.from_codec(context)
+
+
+STRINGS = Path(__file__).parent / "data" / "hyperprior-exact-strings.npz"  # made on an AMD EPYC Zen 4 at 3568cf2 + the zoo entry
+
+
+@pytest.mark.skipif(not STRINGS.is_file(), reason="tests/data/hyperprior-exact-strings.npz is missing")
+def test_the_exact_codecs_committed_strings_decode_here_to_their_pixels():
+    """Strings `hyperprior-exact` made on another machine (tools/make_string_fixture.py) decode here: every check word
+    is met (the same tables, by construction), and the pixels match up to the synthesis' float32 rounding; the float64
+    default, the same weights, refuses them."""
+    from cae_helpers.codec import pretrained_codec
+
+    committed = np.load(STRINGS)
+    codec = pretrained_codec(name="hyperprior-exact").codec
+    for layout in ("whole", "tiles", "half"):
+        blob = committed[f"hyperprior-exact/{layout}/blob"].tobytes()
+        assert_decodes_as_committed(codec.decompress_image(blob), committed[f"hyperprior-exact/{layout}/decoded"])
+    for q in (1, 4, 8):
+        data, lengths = committed[f"hyperprior-exact/crops/q{q}/blobs"].tobytes(), committed[f"hyperprior-exact/crops/q{q}/lengths"]
+        blobs = [data[a - n:a] for a, n in zip(np.cumsum(lengths), lengths)]
+        assert_decodes_as_committed(codec.decompress(blobs), committed[f"hyperprior-exact/crops/q{q}/decoded"])
+    with pytest.raises(CodecError):
+        pretrained_codec().decompress([blobs[0]])
