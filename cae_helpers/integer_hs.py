@@ -100,6 +100,11 @@ class IntegerHyperSynthesis:
         return tuple(out)
 
     # --- running it ------------------------------------------------------------------------
+    @cached_property
+    def _float_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The integer kernels and biases as float64 (exactly: all below 2^53), converted once, not per call."""
+        return [(k.astype(np.float64), b.astype(np.float64)) for k, b in zip(self.kernels, self.biases)]
+
     def raw(self, z_hat: np.ndarray, level16: int, peaks: list | None = None) -> np.ndarray:
         """h_s's output (N, 4h, 4w, 2C) from integer z_hat (N, h, w, Nz) at a quality byte: multiples of 2^-OUT_BITS, exact.
 
@@ -107,10 +112,10 @@ class IntegerHyperSynthesis:
         """
         scaled = np.asarray(z_hat, np.float64) * self.z_scales[level16]  # integers below 2^53: |z_hat| < 2^8, S < 2^33
         a = np.floor(scaled / 2.0**GAIN_BITS + 0.5)  # (N, h, w, Nz) at ACT_BITS fractional bits, rounded
-        for ((conv, relu), k, b, clip) in zip(LAYERS, self.kernels, self.biases, self.clips):
+        for ((conv, relu), (k, b), clip) in zip(LAYERS, self._float_layers, self.clips):
             if peaks is not None:
                 peaks.append(float(np.abs(a).max()) / clip)
-            acc = conv(np.clip(a, -clip, clip), k.astype(np.float64), b.astype(np.float64))  # integers; partial sums < 2^53
+            acc = conv(np.clip(a, -clip, clip), k, b)  # integers; partial sums < 2^53
             if relu:
                 a = np.floor(np.maximum(acc, 0) / 2.0**WEIGHT_BITS + 0.5)
         return acc / 2.0**OUT_BITS

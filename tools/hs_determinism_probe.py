@@ -15,8 +15,8 @@ defaults: table indexes that differ (a desynchronised string), the largest |du|,
 to a rounding boundary, with the share of values within each distance (u's fractional part is close to uniform, so
 that share estimates how often a difference of that size would flip a table).
 
-With --integer-hs the children run the exact h_s instead (`cae_helpers.integer_hs`, made once here from the default
-codec and handed to them as the arrays a tables.npz ships): reported per environment, the output values that differ
+With --integer-hs the children run the exact h_s instead (`cae_helpers.integer_hs`: the one `hyperprior-exact` ships,
+the default's network, handed to them as its tables.npz holds it): reported per environment, the output values that differ
 from this machine's in any bit, and the table indexes that differ (both should be none, by construction).
 
     python tools/hs_determinism_probe.py --data ../shared/data/cifar-100-python.tar.gz --integer-hs > results/hs-determinism/integer.log
@@ -93,11 +93,10 @@ def child(z_path: str, out_path: str, integer_path: str | None = None) -> None:
 
 
 def integer_arrays(path: Path) -> Path:
-    """The default codec's integer h_s, made once (here) and saved as a tables.npz ships it, for the children to load."""
+    """The shipped integer h_s (`hyperprior-exact`'s: the default's network), saved for the children to load as they load a tables.npz."""
     from cae_helpers.codec import shipped_codec
-    from cae_helpers.integer_hs import IntegerHyperSynthesis
 
-    np.savez(path, **IntegerHyperSynthesis.from_codec(shipped_codec()).arrays())
+    np.savez(path, **shipped_codec("hyperprior-exact").integer_hs.arrays())
     return path
 
 
