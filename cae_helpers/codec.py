@@ -38,8 +38,8 @@ from .entropy.adaptive import AdaptiveZCoder
 from .entropy.context import ContextZCoder
 from .entropy.tables import TableCoder, bin_mean_offsets, gaussian_tables, mix_level_tables, quantise_pmf, scale_indexes
 from .errors import CodecError, OtherModelError, StateCheckError
-from .integer_hs import IntegerHyperSynthesis
-from .numpy_convs import conv_same, conv_transpose_2x
+from .integer_hs import LAYERS as HS_LAYERS, IntegerHyperSynthesis
+from .numpy_convs import conv_same
 from .pixels import to_float, to_uint8
 
 if TYPE_CHECKING:
@@ -139,7 +139,8 @@ class HyperpriorCodec:
         return self.model.config.levels
 
     @cached_property
-    def _hs_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def hs_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """h_s's (kernel, bias) per layer in float64, in `integer_hs.LAYERS`' order."""
         return [(np.asarray(layer.kernel, np.float64), np.asarray(layer.bias, np.float64))
                 for layer in self.model.hyper_synthesis.layers if hasattr(layer, "kernel")]
 
@@ -327,11 +328,11 @@ class HyperpriorCodec:
         """
         if self.integer_hs is not None:
             return self.integer_hs.raw(z_hat, _level16_of(level))
-        gz = self.gains(level)[1]
-        (k0, b0), (k1, b1), (k2, b2) = self._hs_weights
-        h = np.maximum(conv_transpose_2x(z_hat / gz, k0, b0), 0)
-        h = np.maximum(conv_transpose_2x(h, k1, b1), 0)
-        return conv_same(h, k2, b2)
+        h = z_hat / self.gains(level)[1]
+        for (conv, relu), (k, b) in zip(HS_LAYERS, self.hs_weights):
+            h = conv(h, k, b)
+            h = np.maximum(h, 0) if relu else h
+        return h
 
     def hyper_parameters(self, z_hat: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(mu, sigma) of the gained latent from integer z_hat (N, h, w, Nz), before any channel context."""

@@ -55,7 +55,7 @@ class IntegerHyperSynthesis:
         if codec.model.config.slices > 1:
             raise ValueError("an integer h_s needs a model without channel context: the context network's output "
                              "feeds later slices' tables and would need to be exact too")
-        kernels, biases = zip(*[(np.rint(k * 2.0**WEIGHT_BITS), np.rint(b * 2.0**OUT_BITS)) for k, b in codec._hs_weights])
+        kernels, biases = zip(*[(np.rint(k * 2.0**WEIGHT_BITS), np.rint(b * 2.0**OUT_BITS)) for k, b in codec.hs_weights])
         levels = np.arange(16 * (codec.levels - 1) + 1) / 16
         log_gy, log_gz = (np.stack(g) for g in zip(*[codec.log_gains_at(level) for level in levels]))
         first, step = log_scale_grid()
