@@ -4,12 +4,14 @@ bounded by construction, shipped with a codec and part of its identity."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cae_helpers.codec import HyperpriorCodec
+from cae_helpers.codec import ZOO, HyperpriorCodec
 from cae_helpers.entropy.tables import scale_indexes
 from cae_helpers.errors import CodecError
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
@@ -129,3 +131,20 @@ def test_the_exact_codecs_committed_strings_decode_here_to_their_pixels():
         assert_decodes_as_committed(codec.decompress(blobs), committed[f"hyperprior-exact/crops/q{q}/decoded"])
     with pytest.raises(CodecError):
         pretrained_codec().decompress([blobs[0]])
+
+
+@pytest.mark.skipif(not os.environ.get("CIFAR100_PATH"), reason="set CIFAR100_PATH to the CIFAR-100 archive to time codecs on its images")
+def test_the_speed_ab_times_both_codecs_in_every_round_and_keeps_its_results(tmp_path):
+    from tool_module import load_tool
+
+    tool, out = load_tool("codec_speed_ab"), tmp_path / "speed"
+    argv = [str(ZOO / "hyperprior-continuous"), str(ZOO / "hyperprior-exact"), "--data", os.environ["CIFAR100_PATH"],
+            "--images", "4", "--rounds", "2", "--no-photo", "--out", str(out)]
+    tool.main(argv)
+    found = json.loads((out / "speed.json").read_text())
+    assert found["images"] == {"cifar": [4, 32, 32, 3]}
+    for codec in argv[:2]:
+        assert [len(found["times_s"][codec]["cifar"][k]) for k in ("compress", "decompress")] == [2, 2]
+    assert found["summary"][argv[0]]["cifar"]["compress"]["ratio_to_first"] == 1.0
+    with pytest.raises(SystemExit, match="exists"):
+        tool.main(argv)
