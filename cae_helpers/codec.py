@@ -46,10 +46,11 @@ if TYPE_CHECKING:
     from .refine import RefineSettings
 
 ZOO = Path(__file__).resolve().parent / "zoo"
-DEFAULT_MODEL = "hyperprior-continuous"  # hyperprior-coded-long trained 20 epochs more on quality levels drawn from a
-# continuous range; the default from 2026-12-06, "hyperprior-coded-long" (hyperprior-coded, 40 of 128 latent channels
+DEFAULT_MODEL = "hyperprior-exact"  # hyperprior-continuous's weights and tables with h_s in exact integer arithmetic,
+# the default from 2026-12-07; "hyperprior-continuous" (hyperprior-coded-long trained 20 epochs more on quality levels
+# drawn from a continuous range) from 2026-12-06, "hyperprior-coded-long" (hyperprior-coded, 40 of 128 latent channels
 # coded, trained 100 epochs more) from 2026-12-05, "hyperprior-coded" until then, "hyperprior" (all 128 channels) until
-# 2026-12-02: each still decodes its own bytes
+# 2026-12-02: each still decodes the strings it made
 Z_TAIL = 1e-9
 PAD_MULTIPLE = 16  # images are edge-padded to multiples of the transforms' total stride (16: y at 1/4, z at 1/16)
 REFINE_PIXELS = 256 * 32 * 32  # padded pixels refined at once (memory of one backward pass through the decoder)
@@ -333,6 +334,10 @@ class HyperpriorCodec:
             h = conv(h, k, b)
             h = np.maximum(h, 0) if relu else h
         return h
+
+    def with_float_hs(self) -> "HyperpriorCodec":
+        """The same codec with h_s in float64 from its float weights (another identity: for probes comparing the two)."""
+        return replace(self, integer_hs=None)
 
     def hyper_parameters(self, z_hat: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
         """(mu, sigma) of the gained latent from integer z_hat (N, h, w, Nz), before any channel context."""

@@ -62,7 +62,7 @@ def test_the_integer_hs_stays_near_the_float_one_and_picks_its_tables(default_co
     for quality in (1, 4.5, 8):
         level16 = default_codec.level16(quality)
         level = level16 / 16
-        (mu_i, ls_i), (mu_f, ls_f) = (np.split(r, 2, axis=-1) for r in (exact.raw(z, level16), default_codec.hyper_raw(z, level)))
+        (mu_i, ls_i), (mu_f, ls_f) = (np.split(r, 2, axis=-1) for r in (exact.raw(z, level16), default_codec.with_float_hs().hyper_raw(z, level)))
         np.testing.assert_allclose(mu_i, mu_f, atol=0.005)
         np.testing.assert_allclose(np.clip(ls_i, -10, 10), np.clip(ls_f, -10, 10), atol=0.02)
         gy = default_codec.gains(level)[0]
@@ -80,6 +80,15 @@ def test_every_partial_sum_is_bounded_below_2_to_the_53(default_codec):
     wild = dataclasses.replace(exact, kernels=(exact.kernels[0] * 2**30,) + exact.kernels[1:])
     with pytest.raises(ValueError, match="cannot stay exact"):
         wild.clips  # noqa: B018
+
+
+def test_the_default_with_its_hs_in_float64_is_hyperprior_continuous(default_codec):
+    """The default ships the integer h_s; without it, it is hyperprior-continuous (the same identity), which float-h_s probes run."""
+    from cae_helpers.codec import shipped_codec
+
+    float_hs = default_codec.with_float_hs()
+    assert default_codec.integer_hs is not None and float_hs.integer_hs is None
+    assert float_hs.model_id == shipped_codec("hyperprior-continuous").model_id != default_codec.model_id
 
 
 def test_the_output_is_on_the_grid_and_the_level_must_be(exact_codec):
@@ -116,8 +125,8 @@ STRINGS = Path(__file__).parent / "data" / "hyperprior-exact-strings.npz"  # mad
 @pytest.mark.skipif(not STRINGS.is_file(), reason="tests/data/hyperprior-exact-strings.npz is missing")
 def test_the_exact_codecs_committed_strings_decode_here_to_their_pixels():
     """Strings `hyperprior-exact` made on another machine (tools/make_string_fixture.py) decode here: every check word
-    is met (the same tables, by construction), and the pixels match up to the synthesis' float32 rounding; the float64
-    default, the same weights, refuses them."""
+    is met (the same tables, by construction), and the pixels match up to the synthesis' float32 rounding;
+    `hyperprior-continuous`, the same weights with h_s in float64, refuses them."""
     from cae_helpers.codec import pretrained_codec
 
     committed = np.load(STRINGS)
@@ -130,7 +139,7 @@ def test_the_exact_codecs_committed_strings_decode_here_to_their_pixels():
         blobs = [data[a - n:a] for a, n in zip(np.cumsum(lengths), lengths)]
         assert_decodes_as_committed(codec.decompress(blobs), committed[f"hyperprior-exact/crops/q{q}/decoded"])
     with pytest.raises(CodecError):
-        pretrained_codec().decompress([blobs[0]])
+        pretrained_codec(name="hyperprior-continuous").decompress([blobs[0]])
 
 
 @pytest.mark.skipif(not os.environ.get("CIFAR100_PATH"), reason="set CIFAR100_PATH to the CIFAR-100 archive to time codecs on its images")

@@ -73,7 +73,7 @@ def child(z_path: str, out_path: str, integer_path: str | None = None) -> None:
     from cae_helpers.entropy.tables import scale_positions
     from cae_helpers.integer_hs import IntegerHyperSynthesis
 
-    codec = shipped_codec()
+    codec = shipped_codec().with_float_hs()  # the float64 h_s whose jitter this measures (the default ships an integer one)
     zs = np.load(z_path)
     exact = None
     if integer_path:

@@ -46,10 +46,11 @@ def bits_both_ways(codec, exact: IntegerHyperSynthesis, images: np.ndarray, qual
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=os.environ.get("CIFAR100_PATH"), help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
-    p.add_argument("--codec", default=str(ZOO / DEFAULT_MODEL), help="a codec folder with h_s in float64 (default: the default codec)")
+    p.add_argument("--codec", default=str(ZOO / DEFAULT_MODEL), help="a codec folder, its h_s run from its float weights in "
+                   "float64 and as integers (default: the default codec)")
     p.add_argument("--images", type=int, default=1000, help="first N CIFAR-100 test images (default 1000)")
     args = p.parse_args()
-    codec = HyperpriorCodec.load(args.codec)
+    codec = HyperpriorCodec.load(args.codec).with_float_hs()
     exact = IntegerHyperSynthesis.from_codec(codec)
     sets = {f"CIFAR-100 test, first {args.images}": load_cifar100(args.data).test.images[:args.images]}
     sets |= {f"scikit-learn photograph {i}": photo[None] for i, photo in enumerate(load_sample_images().images)}

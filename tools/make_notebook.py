@@ -35,11 +35,11 @@ REFERENCE_RUN = "results/reference/metrics.json"  # written by: python -m cae_he
 RD_RESULTS = "results/rd/rd.json"                 # written by: python -m cae_helpers bench rd ... (see README)
 LEARNED_WEIGHTS = "weights/learned"               # shipped learned codecs (tools/train_learned_codecs.sh made them)
 RD_LEARNED = "results/rd-learned/rd.json"         # written by: python -m cae_helpers bench rd --learned ... (see README)
-RD_HYPERPRIOR = "results/rd-colour-cifar10000/rd.json"  # the hyperprior codecs (byte formats 22 and 19) next to everything else, all 10,000 test images
-RD_PHOTOS = "results/rd-colour-photos/rd.json"  # the same codecs on 520 32x32 crops of two photographs
+RD_HYPERPRIOR = "results/rd-exact-cifar10000/rd.json"  # the hyperprior codecs (byte formats 22 and 19) next to everything else, all 10,000 test images
+RD_PHOTOS = "results/rd-exact-photos/rd.json"  # the same codecs on 520 32x32 crops of two photographs
 PHOTOS = "results/photos-format19-refine100/photos.json"  # full-size photographs (bench photos), plain and refined (byte format 19)
 PHOTOS_RESCALE = "results/photos-skimage-format19-rescale-refine100/photos.json"  # scikit-image's photographs, the size chosen per photo too
-BYTE_BUDGET = "results/rd-continuous-cifar10000/byte_budget/byte_budget.json"  # where the bytes go (tools/byte_budget.py)
+BYTE_BUDGET = "results/rd-exact-cifar10000/byte_budget/byte_budget.json"  # where the bytes go (tools/byte_budget.py)
 RD_REFINED = "results/rd-format19-2byte-refine400-cifar10000/rd.json"  # all 10,000 test images near 0.5 bpp, plain and refined 400 steps
 REF_STEP = 0.5          # quantisation step of the reference model's entropy-coded latent, in latent standard deviations
 SMOKE = None            # None: read the CAE_SMOKE environment variable"""),
@@ -182,15 +182,18 @@ density gives each latent value's probability, and the loss is *bits per pixel +
 - **Hyperprior** (Minnen 2018's mean-scale model without the context model, CompressAI's `mbt2018-mean`):
   a second, small latent z describes the mean and scale of each latent value, so the rate follows the
   content; gain units (Cui et al. 2021) give **one model for eight quality levels**
-  (`cae_helpers.pretrained_codec(quality)`, shipped in `cae_helpers/zoo/hyperprior-continuous`). Its analysis
+  (`cae_helpers.pretrained_codec(quality)`, shipped in `cae_helpers/zoo/hyperprior-exact`). Its analysis
   makes 128 latent channels and the hyper-analysis reads all of them, but only 40 are coded and decoded;
   that design (`hyperprior-coded`) replaced the first shipped model (`hyperprior`, all 128 coded; format 7's
   curve below) as equal on CIFAR and ahead on photographs with 17 % fewer multiply-adds; 3.8 h more
   training on the CPUs (100 epochs) made `hyperprior-coded-long` from it (0.8 % fewer bits on CIFAR, 1.9 % on photo
   crops), and 2.75 h more with each batch's quality level drawn from a continuous range instead of the eight
-  integers made today's default (0.5 % fewer bits on all 10,000 CIFAR test images, about 2 % on photo crops).
+  integers made `hyperprior-continuous` (0.5 % fewer bits on all 10,000 CIFAR test images, about 2 % on photo crops).
+  Today's default, `hyperprior-exact`, is that network with its hyper-synthesis in exact integer arithmetic, so
+  both sides pick the same probability tables on any machine by construction; it codes to the same rates and
+  PSNRs (its curves lie on `hyperprior-continuous`'s below).
 
-Since 2026-12-07 the encoder also decodes its own bytes and, where it lowers the image's rate + lambda x distortion,
+Since 2026-12-07 the encoder also reconstructs the image as the decoder will and, where it lowers the image's rate + lambda x distortion,
 adds each 32x32 block's mean error per channel, coded under a small table per quality level (byte format 22-24;
 the curves named "mean-colour corrections"): about +0.01 dB on CIFAR, and most on smooth content, 3.6 points of
 BD-rate on the photo crops below. Underneath, the default codec's curves are in byte format 19: its hyper-latent coded per context of its neighbours under
@@ -199,8 +202,9 @@ its quantisation bin under the Gaussian it was coded with, and a 2-byte header o
 says the format and that the image is one 32x32 tile, and the quality). No length or check byte: the entropy coder
 starts from a check word derived from the model and the header, and a string whose decoder does not end on that word
 is refused (damaged, truncated, or another model's). The level tables and the bin-mean weights were fitted on held-out
-*training* images. The two previous defaults (`hyperprior-coded-long`, the same network before its continuous-level schedule, and
-`hyperprior-coded`, before its longer schedule) are beside it in the same format; the first shipped model's curve (`hyperprior`) is from byte format 7.
+*training* images. The previous defaults (`hyperprior-continuous`, the same network with h_s in float64,
+`hyperprior-coded-long`, before its continuous-level schedule, and `hyperprior-coded`, before its longer schedule)
+are beside it in the same format; the first shipped model's curve (`hyperprior`) is from byte format 7.
 The "size chosen per image" curve lets the encoder code a half-size copy where that costs less
 (`rescale="auto"`, byte format 21).
 
@@ -315,7 +319,7 @@ if Path(RD_HYPERPRIOR).is_file() and Path(RD_PHOTOS).is_file():
   image's bytes, and z's cost hardly shrinks with the rate, so 0.5 bpp and 128-byte targets suffer first.
 - **Large photographs**: coded whole at full size without refinement (the fast default), the default codec is
   ahead of WebP on scikit-learn's two photographs at 0.25 to 2 bpp, -10.0 % BD-rate, and -14.7 % on scikit-image's four
-  (`results/photos-colour`, `results/photos-skimage-colour`; without the mean-colour corrections -7.5 % and -11.9 %);
+  (`results/photos-exact`, `results/photos-skimage-exact`; `hyperprior-continuous`, its `h_s` in float64, without the mean-colour corrections: -7.5 % and -11.9 %);
   section 10's full-size curves are an earlier
   default's (`hyperprior-coded`: -3.8 %), measured with refinement beside them.
   Letting the encoder code a smaller copy (`rescale="auto"`, about 2.5 times the encoding time) and refinement

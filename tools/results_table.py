@@ -30,19 +30,23 @@ HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYP
 SHIPPED = codec_name(HYPERPRIOR, DEFAULT_MODEL)  # the default codec's curve
 SIZED = rescaled_name(SHIPPED)  # the default codec choosing each image's coding size (the command line's default)
 COLOURED, COLOURED_SIZED = coloured_name(SHIPPED), coloured_name(SIZED)  # with mean-colour corrections (byte format 22-24): the default since 2026-12-07
+FLOAT_HS = codec_name(HYPERPRIOR, "hyperprior-continuous")  # the same network and tables with h_s in float64: the default 2026-12-06 to 12-07
+FLOAT_HS_COLOURED = coloured_name(FLOAT_HS)
 PREVIOUS = codec_name(HYPERPRIOR, "hyperprior-coded-long")  # the default from 2026-12-05 to 12-06: the same network, 28,140 steps less training
 EARLIER = codec_name(HYPERPRIOR, "hyperprior-coded")  # the default from 2026-12-02 to 12-05: 168,840 steps less training
-LABELS = {COLOURED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded, mean-colour corrections)",
+LABELS = {COLOURED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded, integer h_s, mean-colour corrections)",
           COLOURED_SIZED: f"learned codec (`{DEFAULT_MODEL}`, the same, the size chosen per image: `rescale=\"auto\"`, the command line's default)",
-          SHIPPED: f"learned codec (`{DEFAULT_MODEL}` without the corrections: `colour=False`, byte format 19)",
-          SIZED: f"learned codec (`{DEFAULT_MODEL}` without the corrections, the size chosen per image)",
+          FLOAT_HS_COLOURED: "learned codec (`hyperprior-continuous`: the same network with h_s in float64, the default 2026-12-06 to 12-07)",
+          FLOAT_HS: "learned codec (`hyperprior-continuous` without the corrections: `colour=False`, byte format 19)",
+          rescaled_name(FLOAT_HS): "learned codec (`hyperprior-continuous` without the corrections, the size chosen per image)",
           PREVIOUS: "learned codec (`hyperprior-coded-long`: the same network before the continuous levels, the default 2026-12-05 to 12-06)",
           EARLIER: "learned codec (`hyperprior-coded`: the same network before the longer schedule, the default 2026-12-02 to 12-05)",
           HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02; byte format 7)"}
+ZOO_CURVES = (COLOURED, COLOURED_SIZED, FLOAT_HS_COLOURED, FLOAT_HS, rescaled_name(FLOAT_HS), PREVIOUS, EARLIER)
 # the zoo codecs' curves in today's byte format (22-24 with mean-colour corrections, 19 and 21 without; the 2-byte header at 32x32) come from these runs on the same images; the rest
 # of each table (WebP, the other codecs, the first model in format 7) from the older run
-DEFAULT_FROM = {"rd-hyperprior-coded": "rd-colour-sized-cifar10000", "rd-photos-coded": "rd-colour-photos"}
-HEADLINE = (COLOURED, COLOURED_SIZED, SHIPPED, SIZED, PREVIOUS, EARLIER, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
+DEFAULT_FROM = {"rd-hyperprior-coded": "rd-exact-cifar10000", "rd-photos-coded": "rd-exact-photos"}
+HEADLINE = (*ZOO_CURVES, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
             "WebP", "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
 
 
@@ -51,7 +55,7 @@ def with_default(rel: str) -> dict:
     rd, current = _load(f"results/{rel}/rd.json"), _load(f"results/{DEFAULT_FROM[rel]}/rd.json")
     if current is None or current["images"] != rd["images"]:
         return rd
-    names = [n for n in (COLOURED, COLOURED_SIZED, SHIPPED, SIZED, PREVIOUS, EARLIER) if n in current["curves"]]
+    names = [n for n in ZOO_CURVES if n in current["curves"]]
     return rd | {"summary": rd["summary"] | {n: current["summary"][n] for n in names},
                  "curves": rd["curves"] | {n: current["curves"][n] for n in names}}
 
