@@ -7,7 +7,8 @@
 # sessions it is committed in weights/continuous-more-checkpoint/, restored by `bash tools/train_continuous_more.sh --restore`).
 # On a CPU with bfloat16 units train-codec computes the four output convolutions in bfloat16 (`--output-precision
 # compute`); the run of the forty-fifth session did so and lost at the top levels (results/continuous-more/README.md).
-# OUTPUT_PRECISION=float32 repeats it with them in float32 (runs/continuous-more-float32, weights/continuous-more-float32-checkpoint).
+# OUTPUT_PRECISION=float32 repeats it with them in float32 (runs/continuous-more-float32, weights/continuous-more-float32-checkpoint):
+# that run lost more (results/continuous-more-float32/README.md), so the loss is the recipe's, not bfloat16's.
 #   CIFAR100_PATH=/path/to/cifar-100-python.tar.gz [OUTPUT_PRECISION=float32] bash tools/train_continuous_more.sh [HOURS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
