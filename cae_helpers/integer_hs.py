@@ -36,6 +36,7 @@ OUT_BITS = ACT_BITS + WEIGHT_BITS  # fractional bits of each layer's sum
 EXACT_BELOW = 2**53  # integers float64 holds exactly, and so sums of them while below it
 LOG_SIGMA_CLIP = 10  # as `codec._mean_scale`: log sigma clipped to +-10 before the gain
 LAYERS = ((conv_transpose_2x, True), (conv_transpose_2x, True), (conv_same, False))  # h_s: (convolution, ReLU after)
+RAW_POSITIONS = 256  # z positions per run through h_s (64 CIFAR images: at most 4.7 MB of activations a layer)
 KEYS = ("hs_z_scales", "hs_offsets", "hs_thresholds")  # tables.npz arrays besides hs_kernel{l}, hs_bias{l}
 
 
@@ -108,17 +109,32 @@ class IntegerHyperSynthesis:
     def raw(self, z_hat: np.ndarray, level16: int, peaks: list | None = None) -> np.ndarray:
         """h_s's output (N, 4h, 4w, 2C) from integer z_hat (N, h, w, Nz) at a quality byte: multiples of 2^-OUT_BITS, exact.
 
-        `peaks`, if given, receives each layer's largest |input| / its clip (above 1: the clip bound it).
+        Run a few images at a time (about RAW_POSITIONS z positions), so that each layer's activations stay in cache:
+        exact sums make the result the same whatever the grouping. `peaks`, if given, receives each layer's largest
+        |input| / its clip over all images (above 1: the clip bound it).
         """
-        scaled = np.asarray(z_hat, np.float64) * self.z_scales[level16]  # integers below 2^53: |z_hat| < 2^8, S < 2^33
-        a = np.floor(scaled / 2.0**GAIN_BITS + 0.5)  # (N, h, w, Nz) at ACT_BITS fractional bits, rounded
+        z_hat = np.asarray(z_hat, np.float64)
+        per = max(1, RAW_POSITIONS // max(1, z_hat.shape[1] * z_hat.shape[2]))
+        runs = [self._raw(z_hat[i:i + per], level16) for i in range(0, len(z_hat), per)] or [self._raw(z_hat, level16)]
+        if peaks is not None:
+            peaks.extend(max(layer) for layer in zip(*(p for _, p in runs)))
+        return np.concatenate([out for out, _ in runs])
+
+    def _raw(self, z_hat: np.ndarray, level16: int) -> tuple[np.ndarray, list[float]]:
+        """`raw` of a few images, and each layer's largest |input| / its clip; in place where the maths allows."""
+        a = z_hat * self.z_scales[level16]  # integers below 2^53: |z_hat| < 2^8, S < 2^33
+        a *= 2.0**-GAIN_BITS  # a power-of-two scaling, exact (as dividing by 2^GAIN_BITS)
+        a = np.floor(a + 0.5, out=a)  # (n, h, w, Nz) at ACT_BITS fractional bits, rounded
+        peaks = []
         for ((conv, relu), (k, b), clip) in zip(LAYERS, self._float_layers, self.clips):
-            if peaks is not None:
-                peaks.append(float(np.abs(a).max()) / clip)
-            acc = conv(np.clip(a, -clip, clip), k, b)  # integers; partial sums < 2^53
+            peaks.append(float(np.abs(a).max(initial=0.0)) / clip)
+            acc = conv(np.clip(a, -clip, clip, out=a), k, b)  # integers; partial sums < 2^53
             if relu:
-                a = np.floor(np.maximum(acc, 0) / 2.0**WEIGHT_BITS + 0.5)
-        return acc / 2.0**OUT_BITS
+                np.maximum(acc, 0, out=acc)
+                acc *= 2.0**-WEIGHT_BITS
+                a = np.floor(acc + 0.5, out=acc)
+        acc *= 2.0**-OUT_BITS
+        return acc, peaks
 
     def indexes(self, log_sigma_raw: np.ndarray, level16: int) -> np.ndarray:
         """The table index (..., C) int64 of `raw`'s log-scale half at a quality byte, by integer comparisons only."""

@@ -15,7 +15,7 @@ from cae_helpers.codec import ZOO, HyperpriorCodec
 from cae_helpers.entropy.tables import scale_indexes
 from cae_helpers.errors import CodecError
 from cae_helpers.hyperprior import HyperpriorConfig, build_hyperprior
-from cae_helpers.integer_hs import EXACT_BELOW, LAYERS, OUT_BITS, IntegerHyperSynthesis
+from cae_helpers.integer_hs import EXACT_BELOW, LAYERS, OUT_BITS, RAW_POSITIONS, IntegerHyperSynthesis
 from cae_helpers.numpy_convs import conv_transpose_2x
 
 from tiny import TINY, assert_decodes_as_committed, random_images
@@ -53,6 +53,19 @@ def test_the_sums_are_exact_whatever_order_the_input_channels_are_added_in(defau
     peaks = []
     assert np.array_equal(shuffled.raw(z[..., perm], level16), exact.raw(z, level16, peaks))
     assert len(peaks) == 3 and max(peaks) < 0.1  # far from binding: the clips only guarantee the bound
+
+
+def test_running_a_few_images_at_a_time_changes_nothing(default_codec):
+    """`raw` on 150 images (more than one run of RAW_POSITIONS z positions) equals each image alone, and its peaks are the runs' largest."""
+    exact = IntegerHyperSynthesis.from_codec(default_codec)
+    z, level16 = _z(default_codec, n=150, seed=3), default_codec.level16(6)  # (150, 2, 3, Nz)
+    assert len(z) * 6 > 2 * RAW_POSITIONS  # at least three runs
+    z[100] *= 3  # one image with larger activations, in the last run
+    peaks, alone = [], [[] for _ in range(150)]
+    together = exact.raw(z, level16, peaks)
+    each = np.concatenate([exact.raw(z[i:i + 1], level16, alone[i]) for i in range(150)])
+    assert np.array_equal(together, each)
+    assert peaks == [max(layer) for layer in zip(*alone)] and peaks[0] == alone[100][0]  # z itself is largest there
 
 
 def test_the_integer_hs_stays_near_the_float_one_and_picks_its_tables(default_codec):
