@@ -95,3 +95,53 @@ def test_tune_encoder_is_a_train_codec_flag():
 
     args = build_parser().parse_args(["train-codec", "--tune-encoder", "--init-from", "cae_helpers/zoo/hyperprior-continuous"])
     assert args.tune_encoder and not build_parser().parse_args(["train-codec"]).tune_encoder
+
+
+def test_encoder_blocks_start_as_the_identity_and_code_as_the_saved_codec(saved_codec, tmp_path):
+    """A model with two encoder blocks started from a codec without them: the same latents, so the same symbols."""
+    folder, codec = saved_codec
+    model = build_hyperprior(HyperpriorConfig(**(TINY | {"encoder_blocks": 2})))
+    copy_weights(model, folder)
+    assert [layer.name for layer in model.analysis.layers].count("ga_res1") == 1
+    x = random_images(4).astype(np.float32) / 255
+    np.testing.assert_array_equal(np.asarray(model.analysis(x)), np.asarray(codec.model.analysis(x)))
+    bigger = HyperpriorCodec.from_model(model)
+    bigger.bin_mean_weights = codec.bin_mean_weights
+    bigger.save(tmp_path / "bigger")  # saved and loaded with its blocks
+    loaded = HyperpriorCodec.load(tmp_path / "bigger")
+    images = random_images(4)
+    np.testing.assert_array_equal(loaded._symbols(images, 1.0)[0], codec._symbols(images, 1.0)[0])
+    np.testing.assert_array_equal(loaded.decompress(loaded.compress(images, 2)), codec.decompress(codec.compress(images, 2)))
+    with pytest.raises(ValueError, match="encoder_blocks: 2 there, 0 here"):
+        copy_weights(build_hyperprior(HyperpriorConfig(**TINY)), tmp_path / "bigger")
+
+
+def test_tune_blocks_only_trains_the_new_blocks_alone(saved_codec, tiny_archive, tmp_path):
+    from cae_helpers.data import load_cifar100, protocol_splits
+    from cae_helpers.training.codec import train_hyperprior
+
+    folder, codec = saved_codec
+    data = load_cifar100(tiny_archive)
+    fit, val = protocol_splits(data.train, data.test, "heldout", 100)
+    config = HyperpriorConfig(**(TINY | {"tune_encoder": True, "init_from": str(folder), "epochs": 1, "encoder_blocks": 1,
+                                         "tune_blocks_only": True, "learning_rate": 1e-2}))
+    model, info = train_hyperprior(config, fit.images, val.images, tmp_path / "run")
+    assert info["epochs_done"] == 1
+    start = codec.model.parts()
+    for name, part in model.parts().items():
+        if name != "analysis":
+            assert all(np.array_equal(a, b) for a, b in zip(part.get_weights(), start[name].get_weights())), name
+    for layer in model.analysis.layers:
+        weights = layer.get_weights()
+        if layer.name.startswith("ga_res"):
+            assert not weights or np.abs(weights[0]).max() > 0, layer.name  # the zero-started convolution moved
+        else:
+            old = codec.model.analysis.get_layer(layer.name).get_weights()
+            assert all(np.array_equal(a, b) for a, b in zip(weights, old)), layer.name
+
+
+@pytest.mark.parametrize("extra", [{"tune_blocks_only": True}, {"tune_blocks_only": True, "encoder_blocks": 1},
+                                   {"encoder_blocks": -1}])
+def test_encoder_block_settings_are_checked(extra):
+    with pytest.raises(ValueError, match="encoder_blocks|tune_blocks_only"):
+        HyperpriorConfig(**(TINY | extra))

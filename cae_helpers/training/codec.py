@@ -22,7 +22,7 @@ from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resuma
 LATER_SETTINGS = {"large_patch": 0, "init_from": "", "passes": 1, "hyper_kernel": 3,
                   "init_partial": False, "context_slices": 0, "coded_channels": 0,
                   "output_precision": "float32", "continuous_levels": False,
-                  "level_weight_power": 0.0, "tune_encoder": False}  # added after runs were recorded: their defaults
+                  "level_weight_power": 0.0, "tune_encoder": False, "encoder_blocks": 0, "tune_blocks_only": False}  # added after runs were recorded: their defaults
 
 
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
@@ -78,11 +78,19 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
 
 
 def freeze_decoder(model, codec_dir) -> None:
-    """Leave `model`'s decoder parts untrained and make it train and validate on its coded path, with the saved codec's bin-mean weights."""
+    """Leave `model`'s decoder parts untrained (with `tune_blocks_only`, all but the encoder blocks `codec_dir` lacks) and make
+    it train and validate on its coded path, with the saved codec's bin-mean weights."""
     from ..codec import HyperpriorCodec
+
+    from ..hyperprior import new_encoder_blocks
 
     for part in model.decoder_parts():
         part.trainable = False
+    if model.config.tune_blocks_only:  # the saved codec's encoder stays too: only the blocks it lacks train
+        new = {layer.name for layer in new_encoder_blocks(model, codec_dir)}
+        model.hyper_analysis.trainable = False
+        for layer in model.analysis.layers:
+            layer.trainable = layer.name in new
     weights = HyperpriorCodec.load(codec_dir).bin_mean_weights
     if weights is not None:
         model.toward_means = np.asarray(weights, np.float32)
