@@ -81,7 +81,6 @@ def freeze_decoder(model, codec_dir) -> None:
     """Leave `model`'s decoder parts untrained (with `tune_blocks_only`, all but the encoder blocks `codec_dir` lacks) and make
     it train and validate on its coded path, with the saved codec's bin-mean weights."""
     from ..codec import HyperpriorCodec
-
     from ..hyperprior import new_encoder_blocks
 
     for part in model.decoder_parts():
