@@ -33,7 +33,8 @@ for name, part in a.model.parts().items():
         assert all(np.array_equal(x, y) for x, y in zip(part.get_weights(), b.model.parts()[name].get_weights())), f"{name} differs"
 for layer in a.model.analysis.layers:  # what the start codec's encoder has stays too where the run trained blocks alone
     same = all(np.array_equal(x, y) for x, y in zip(layer.get_weights(), b.model.analysis.get_layer(layer.name).get_weights()))
-    print(f"  analysis layer {layer.name}: {'as the start codec' if same else 'trained'}") if not same else None
+    if not same:
+        print(f"  analysis layer {layer.name}: trained")
 extra = len(b.model.analysis.get_weights()) - len(a.model.analysis.get_weights())
 print(f"decoder and hyper-analysis as the start codec's; the analysis has {extra} more weight arrays")
 PY
