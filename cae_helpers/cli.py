@@ -158,7 +158,8 @@ def _codec_parser(sub) -> None:
                    help="threads preparing batches ahead of the model (NumPy batches: JAX or PyTorch, or --large-patch)")
     types = {"augment": FRACTION, "decay_at": FRACTION, "learning_rate": POSITIVE, "clip_norm": POSITIVE,
              "max_zoom": _number(float, 1), "seed": NON_NEGATIVE_INT, "context_slices": NON_NEGATIVE_INT,
-             "coded_channels": NON_NEGATIVE_INT, "encoder_blocks": NON_NEGATIVE_INT, "level_weight_power": _number(float, 0, 1), "large_patch": _patch_side, "init_from": _codec_folder}
+             "coded_channels": NON_NEGATIVE_INT, "encoder_blocks": NON_NEGATIVE_INT,
+             "decoder_blocks": NON_NEGATIVE_INT, "level_weight_power": _number(float, 0, 1), "large_patch": _patch_side, "init_from": _codec_folder}
     for f in dataclasses.fields(HyperpriorConfig):
         default = getattr(d, f.name)
         text = CODEC_HELP.get(f.name, f.name.replace("_", " "))
@@ -209,7 +210,10 @@ CODEC_HELP = {
                     "the coder really sends and decodes (hard rounding, the decoder's bin means); the decoder stays as it is",
     "encoder_blocks": "residual blocks (two 3x3 convolutions, the second starting at zero) added to the analysis before its "
                       "output: encoder capacity the decoder and the bytes do not see; --init-from's codec may have fewer",
-    "tune_blocks_only": "with --tune-encoder: train only the encoder blocks --init-from's codec lacks (the rest of its encoder stays)",
+    "decoder_blocks": "residual blocks (two 3x3 convolutions at half the image's side, the second starting at zero) added to "
+                      "the synthesis before its output: decoder capacity at the same bytes; --init-from's codec may have fewer",
+    "tune_blocks_only": "with --tune-encoder: train only the encoder or decoder blocks --init-from's codec lacks, on the coded "
+                        "path (every weight that codec has stays as it is)",
     "val_size": "class-balanced training images held out for validation",
     "seed": "random seed (weights, batches, augmentation)",
 }

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,10 @@ class HyperpriorConfig:
     # residual blocks added to g_a before its output convolution (two 3x3 convolutions at H/4 x W/4 x N, the second
     # starting at zero, so a block starts as the identity): encoder capacity that neither the decoder nor the bytes see
     encoder_blocks: int = 0
-    # with tune_encoder: train only the encoder blocks init_from's codec lacks; every weight it has stays as it is
+    # residual blocks added to g_s before its output convolution (two 3x3 convolutions at H/2 x W/2 x N, the second
+    # starting at zero): decoder capacity at the same bytes, trained on the coded path with tune_blocks_only
+    decoder_blocks: int = 0
+    # with tune_encoder: train only the encoder or decoder blocks init_from's codec lacks; every weight it has stays as it is
     tune_blocks_only: bool = False
     init_from: str = ""  # a saved codec folder whose weights the training starts from ("": random)
     init_partial: bool = False  # init_from may differ in architecture: copy what fits (see transfer_weights)
@@ -124,10 +128,12 @@ class HyperpriorConfig:
         if self.tune_encoder and (not self.init_from or self.init_partial or self.context_slices > 1):
             raise ValueError("tune_encoder trains the encoder of a whole saved codec without context: it needs init_from, "
                              "not init_partial or context_slices")
-        if self.encoder_blocks < 0:
-            raise ValueError(f"encoder_blocks must be 0 (none) or a positive integer, got {self.encoder_blocks!r}")
-        if self.tune_blocks_only and not (self.tune_encoder and self.encoder_blocks):
-            raise ValueError("tune_blocks_only trains the encoder blocks init_from's codec lacks: it needs tune_encoder and encoder_blocks")
+        for name in ("encoder_blocks", "decoder_blocks"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 (none) or a positive integer, got {getattr(self, name)!r}")
+        if self.tune_blocks_only and not (self.tune_encoder and (self.encoder_blocks or self.decoder_blocks)):
+            raise ValueError("tune_blocks_only trains the blocks init_from's codec lacks: it needs tune_encoder and "
+                             "encoder_blocks or decoder_blocks")
         if self.init_partial and not self.init_from:
             raise ValueError("init_partial says how to start from init_from: it needs init_from")
         if self.output_precision not in OUTPUT_PRECISIONS:
@@ -232,10 +238,16 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None, fast_outputs
     for i in range(2):
         x = conv(n, 5, strides=2, padding="same", name=f"ga{i}", dtype=dtype)(x)
         x = GDN(name=f"ga_gdn{i}", dtype=dtype)(x)
-    for b in range(c.encoder_blocks):  # (B, H/4, W/4, N) -> the same; each block starts as the identity
-        r = conv(n, 3, padding="same", activation="relu", name=f"ga_res{b}_0", dtype=dtype)(x)
-        r = conv(n, 3, padding="same", kernel_initializer="zeros", name=f"ga_res{b}_1", dtype=dtype)(r)
-        x = layers.Add(name=f"ga_res{b}", dtype=dtype)([x, r])
+
+    def residual_blocks(t, count: int, prefix: str):
+        """(B, h, w, N) -> the same through `count` blocks t + conv(relu(conv(t))), each the identity at its start."""
+        for b in range(count):
+            r = conv(n, 3, padding="same", activation="relu", name=f"{prefix}{b}_0", dtype=dtype)(t)
+            r = conv(n, 3, padding="same", kernel_initializer="zeros", name=f"{prefix}{b}_1", dtype=dtype)(r)
+            t = layers.Add(name=f"{prefix}{b}", dtype=dtype)([t, r])
+        return t
+
+    x = residual_blocks(x, c.encoder_blocks, "ga_res")  # (B, H/4, W/4, N)
     # y and x_hat are float32 tensors under any policy (rounding and the loss need full precision); see `out`
     g_a = keras.Model(inp, out(conv, m, 3, padding="same", name="ga_out")(x), name="analysis")
 
@@ -244,6 +256,7 @@ def build_transforms(c: HyperpriorConfig, dtype: str | None = None, fast_outputs
     y = GDN(inverse=True, name="gs_igdn0", dtype=dtype)(y)
     y = conv_t(n, 5, strides=2, padding="same", name="gs0", dtype=dtype)(y)
     y = GDN(inverse=True, name="gs_igdn1", dtype=dtype)(y)
+    y = residual_blocks(y, c.decoder_blocks, "gs_res")  # (B, H/2, W/2, N)
     g_s = keras.Model(inp, out(conv_t, 3, 5, strides=2, padding="same", name="gs_out")(y), name="synthesis")
 
     h = inp = keras.Input((None, None, m), name="y_gained")
@@ -461,29 +474,35 @@ ARCHITECTURE = ("filters", "latent_channels", "coded_channels", "hyper_filters",
 def copy_weights(model: HyperpriorModel, directory) -> None:
     """Start `model` from the codec saved in `directory` (same architecture and number of levels).
 
-    `model` may have more encoder blocks than the saved codec: its other layers are copied by name, and the blocks
-    the saved codec lacks keep their start (the identity), so the model starts as exactly the saved codec.
+    `model` may have more encoder or decoder blocks than the saved codec: its transforms' layers are copied by name, and
+    the blocks the saved codec lacks keep their start (the identity), so the model starts as exactly the saved codec.
     """
     start = load_hyperprior(directory)
     differ = [f"{k}: {getattr(start.config, k)!r} there, {getattr(model.config, k)!r} here"
               for k in ARCHITECTURE if getattr(start.config, k) != getattr(model.config, k)]
-    if start.config.encoder_blocks > model.config.encoder_blocks:
-        differ.append(f"encoder_blocks: {start.config.encoder_blocks} there, {model.config.encoder_blocks} here")
+    differ += [f"{k}: {getattr(start.config, k)} there, {getattr(model.config, k)} here"
+               for k in ("encoder_blocks", "decoder_blocks") if getattr(start.config, k) > getattr(model.config, k)]
     if differ:
         raise ValueError(f"{directory} holds another architecture ({'; '.join(differ)}); "
                          "init_partial copies only the parts that fit")
     for name, part in model.parts().items():
-        if name == "analysis":
-            for layer in start.analysis.layers:
-                model.analysis.get_layer(layer.name).set_weights(layer.get_weights())
+        if name in ("analysis", "synthesis"):
+            for layer in start.parts()[name].layers:
+                part.get_layer(layer.name).set_weights(layer.get_weights())
         else:
             part.set_weights(start.parts()[name].get_weights())
 
 
-def new_encoder_blocks(model: HyperpriorModel, directory) -> list[keras.layers.Layer]:
-    """The layers of `model`'s encoder blocks that the codec saved in `directory` lacks."""
-    have = {layer.name for layer in load_hyperprior(directory).analysis.layers}
-    return [layer for layer in model.analysis.layers if layer.name.startswith("ga_res") and layer.name not in have]
+def new_blocks(model: HyperpriorModel, directory) -> list[keras.layers.Layer]:
+    """The layers of `model`'s encoder and decoder blocks that the codec saved in `directory` lacks (from its config)."""
+    start = load_config(directory)
+    have = {"ga_res": start.encoder_blocks, "gs_res": start.decoder_blocks}
+    found = []
+    for layer in model.analysis.layers + model.synthesis.layers:
+        block = re.fullmatch(r"(g[as]_res)(\d+)(_\d+)?", layer.name)  # ga_res1_0, ga_res1_1, ga_res1 (the sum): block 1
+        if block and int(block[2]) >= have[block[1]]:
+            found.append(layer)
+    return found
 
 
 def transfer_weights(model: HyperpriorModel, directory) -> dict[str, list[str]]:

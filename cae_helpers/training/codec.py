@@ -22,7 +22,8 @@ from .loop import FitSettings, ProgressLog, TimeLimit, data_parallel, fit_resuma
 LATER_SETTINGS = {"large_patch": 0, "init_from": "", "passes": 1, "hyper_kernel": 3,
                   "init_partial": False, "context_slices": 0, "coded_channels": 0,
                   "output_precision": "float32", "continuous_levels": False,
-                  "level_weight_power": 0.0, "tune_encoder": False, "encoder_blocks": 0, "tune_blocks_only": False}  # added after runs were recorded: their defaults
+                  "level_weight_power": 0.0, "tune_encoder": False, "encoder_blocks": 0, "tune_blocks_only": False,
+                  "decoder_blocks": 0}  # added after runs were recorded: their defaults
 
 
 def step_schedule(learning_rate: float, decay_at: float, epochs: int, steps_per_epoch: int):
@@ -78,18 +79,23 @@ def train_hyperprior(config, fit_images, val_images, out_dir=None, verbose: int 
 
 
 def freeze_decoder(model, codec_dir) -> None:
-    """Leave `model`'s decoder parts untrained (with `tune_blocks_only`, all but the encoder blocks `codec_dir` lacks) and make
-    it train and validate on its coded path, with the saved codec's bin-mean weights."""
+    """Leave `model`'s decoder parts untrained (with `tune_blocks_only`, every weight but the blocks `codec_dir` lacks) and
+    make it train and validate on its coded path, with the saved codec's bin-mean weights."""
     from ..codec import HyperpriorCodec
-    from ..hyperprior import new_encoder_blocks
+    from ..hyperprior import new_blocks
 
+    new = {layer.name for layer in new_blocks(model, codec_dir)}
     for part in model.decoder_parts():
         part.trainable = False
-    if model.config.tune_blocks_only:  # the saved codec's encoder stays too: only the blocks it lacks train
-        new = {layer.name for layer in new_encoder_blocks(model, codec_dir)}
+    if model.config.tune_blocks_only:  # the saved codec's weights all stay: only the blocks it lacks train
         model.hyper_analysis.trainable = False
-        for layer in model.analysis.layers:
-            layer.trainable = layer.name in new
+        for net in (model.analysis, model.synthesis):
+            net.trainable = True  # a model's trainable weights are none while it is untrainable, whatever its layers say
+            for layer in net.layers:
+                layer.trainable = layer.name in new
+    elif any(name.startswith("gs_res") for name in new):
+        raise ValueError(f"decoder blocks that {codec_dir} lacks would stay at their start (the identity) with the "
+                         "decoder fixed: train them with tune_blocks_only")
     weights = HyperpriorCodec.load(codec_dir).bin_mean_weights
     if weights is not None:
         model.toward_means = np.asarray(weights, np.float32)
