@@ -116,32 +116,71 @@ def test_encoder_blocks_start_as_the_identity_and_code_as_the_saved_codec(saved_
         copy_weights(build_hyperprior(HyperpriorConfig(**TINY)), tmp_path / "bigger")
 
 
-def test_tune_blocks_only_trains_the_new_blocks_alone(saved_codec, tiny_archive, tmp_path):
+def test_decoder_blocks_start_as_the_identity_and_decode_as_the_saved_codec(saved_codec, tmp_path):
+    """A model with two decoder blocks started from a codec without them: the same pixels from the same bytes."""
+    from cae_helpers.hyperprior import new_blocks
+
+    folder, codec = saved_codec
+    model = build_hyperprior(HyperpriorConfig(**(TINY | {"decoder_blocks": 2})))
+    copy_weights(model, folder)
+    assert [layer.name for layer in new_blocks(model, folder)] == ["gs_res0_0", "gs_res0_1", "gs_res0", "gs_res1_0", "gs_res1_1", "gs_res1"]
+    bigger = HyperpriorCodec.from_model(model)
+    bigger.bin_mean_weights = codec.bin_mean_weights
+    bigger.save(tmp_path / "bigger")
+    loaded = HyperpriorCodec.load(tmp_path / "bigger")
+    assert new_blocks(model, tmp_path / "bigger") == []
+    images = random_images(4)
+    np.testing.assert_array_equal(loaded.decompress(loaded.compress(images, 2)), codec.decompress(codec.compress(images, 2)))
+    assert loaded.model_id != codec.model_id  # another decoder: its own identity, so neither decodes the other's strings
+    with pytest.raises(ValueError, match="decoder_blocks: 2 there, 0 here"):
+        copy_weights(build_hyperprior(HyperpriorConfig(**TINY)), tmp_path / "bigger")
+
+
+def _trained_blocks_run(folder, tiny_archive, out, **blocks):
+    """One epoch of tune_blocks_only from the saved codec with these blocks: the trained model."""
     from cae_helpers.data import load_cifar100, protocol_splits
     from cae_helpers.training.codec import train_hyperprior
 
-    folder, codec = saved_codec
     data = load_cifar100(tiny_archive)
     fit, val = protocol_splits(data.train, data.test, "heldout", 100)
-    config = HyperpriorConfig(**(TINY | {"tune_encoder": True, "init_from": str(folder), "epochs": 1, "encoder_blocks": 1,
-                                         "tune_blocks_only": True, "learning_rate": 1e-2}))
-    model, info = train_hyperprior(config, fit.images, val.images, tmp_path / "run")
+    config = HyperpriorConfig(**(TINY | {"tune_encoder": True, "init_from": str(folder), "epochs": 1, "tune_blocks_only": True,
+                                         "learning_rate": 1e-2} | blocks))
+    model, info = train_hyperprior(config, fit.images, val.images, out)
     assert info["epochs_done"] == 1
+    return model
+
+
+@pytest.mark.parametrize("blocks", [{"encoder_blocks": 1}, {"decoder_blocks": 1}])
+def test_tune_blocks_only_trains_the_new_blocks_alone(saved_codec, tiny_archive, tmp_path, blocks):
+    folder, codec = saved_codec
+    model = _trained_blocks_run(folder, tiny_archive, tmp_path / "run", **blocks)
     start = codec.model.parts()
     for name, part in model.parts().items():
-        if name != "analysis":
+        if name not in ("analysis", "synthesis"):
             assert all(np.array_equal(a, b) for a, b in zip(part.get_weights(), start[name].get_weights())), name
-    for layer in model.analysis.layers:
-        weights = layer.get_weights()
-        if layer.name.startswith("ga_res"):
-            assert not weights or np.abs(weights[0]).max() > 0, layer.name  # the zero-started convolution moved
-        else:
-            old = codec.model.analysis.get_layer(layer.name).get_weights()
-            assert all(np.array_equal(a, b) for a, b in zip(weights, old)), layer.name
+    for net in (model.analysis, model.synthesis):
+        for layer in net.layers:
+            weights = layer.get_weights()
+            if layer.name.startswith(("ga_res", "gs_res")):
+                assert not weights or np.abs(weights[0]).max() > 0, layer.name  # the zero-started convolution moved
+            else:
+                old = start[net.name].get_layer(layer.name).get_weights()
+                assert all(np.array_equal(a, b) for a, b in zip(weights, old)), layer.name
+
+
+def test_decoder_blocks_do_not_sit_idle_under_tune_encoder(saved_codec):
+    """tune_encoder without tune_blocks_only keeps the decoder fixed: new decoder blocks would never leave the identity."""
+    from cae_helpers.training.codec import freeze_decoder
+
+    folder, _ = saved_codec
+    model = build_hyperprior(HyperpriorConfig(**(TINY | {"tune_encoder": True, "init_from": str(folder), "decoder_blocks": 1})))
+    with pytest.raises(ValueError, match="tune_blocks_only"):
+        freeze_decoder(model, folder)
 
 
 @pytest.mark.parametrize("extra", [{"tune_blocks_only": True}, {"tune_blocks_only": True, "encoder_blocks": 1},
-                                   {"encoder_blocks": -1}])
-def test_encoder_block_settings_are_checked(extra):
-    with pytest.raises(ValueError, match="encoder_blocks|tune_blocks_only"):
+                                   {"tune_blocks_only": True, "decoder_blocks": 1}, {"encoder_blocks": -1},
+                                   {"decoder_blocks": -1}])
+def test_block_settings_are_checked(extra):
+    with pytest.raises(ValueError, match="encoder_blocks|decoder_blocks|tune_blocks_only"):
         HyperpriorConfig(**(TINY | extra))
