@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# A --tune-encoder run evaluated in real bytes against the codec it started from, with that codec's decoder and every
-# table it ships (bins' means, z levels, mean-colour tables, integer h_s) unchanged: only the encoder differs.
+# A --tune-encoder run evaluated in real bytes against the codec it started from, with every table that codec ships
+# (bins' means, z levels, mean-colour tables, integer h_s) unchanged: only the encoder differs, or (with
+# --tune-blocks-only) only the blocks the run added to the encoder or the decoder.
 #   1. export the run's best epoch (export-codec), then put the start codec's tables.npz in place of the exported one
-#      and check that every decoder weight equals the start codec's (the run must have left them as they were);
+#      and check that every weight the run should have left equals the start codec's;
 #   2. real bytes on 2,000 CIFAR-100 test images (20 per class; qualities 1 1.5 2 3 4 5 6 7 8) and on the 520 photo
 #      crops (every quality), for the start codec and the run's, by the same commands;
 #   3. PSNR at 0.5 / 1 / 2 / 4 bpp and the BD-rate of the run's codec against the start's (tools/compare_rd.py).
@@ -10,7 +11,7 @@
 #   CIFAR100_PATH=/path/to/cifar-100-python.tar.gz [START=cae_helpers/zoo/hyperprior-exact] bash tools/evaluate_encoder_run.sh RUN OUT
 set -euo pipefail
 if [ $# -ne 2 ]; then
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 run=$(realpath -m "$1") out=$(realpath -m "$2") data=$(realpath -m "${CIFAR100_PATH:?set CIFAR100_PATH to the CIFAR-100 archive}")
@@ -28,15 +29,20 @@ import sys
 import numpy as np
 from cae_helpers.codec import HyperpriorCodec
 a, b = (HyperpriorCodec.load(folder) for folder in sys.argv[1:])
+# a plain --tune-encoder run trains the analysis and hyper-analysis; with --tune-blocks-only every weight the start has stays
+may_move = () if b.model.config.tune_blocks_only else ("analysis", "hyper_analysis")
+equal = lambda x, y: all(np.array_equal(u, v) for u, v in zip(x.get_weights(), y.get_weights()))  # noqa: E731
 for name, part in a.model.parts().items():
-    if name != "analysis":
-        assert all(np.array_equal(x, y) for x, y in zip(part.get_weights(), b.model.parts()[name].get_weights())), f"{name} differs"
-for layer in a.model.analysis.layers:  # what the start codec's encoder has stays too where the run trained blocks alone
-    same = all(np.array_equal(x, y) for x, y in zip(layer.get_weights(), b.model.analysis.get_layer(layer.name).get_weights()))
-    if not same:
-        print(f"  analysis layer {layer.name}: trained")
-extra = len(b.model.analysis.get_weights()) - len(a.model.analysis.get_weights())
-print(f"decoder and hyper-analysis as the start codec's; the analysis has {extra} more weight arrays")
+    mine = b.model.parts()[name]
+    for layer in getattr(part, "layers", [part]):  # the transforms layer by layer (the run's may have more), the rest whole
+        theirs = mine.get_layer(layer.name) if hasattr(part, "layers") else mine
+        if not equal(layer, theirs):
+            assert name in may_move, f"{name} / {layer.name} differs from the start codec's"
+            print(f"  {name} layer {layer.name}: trained")
+for net in ("analysis", "synthesis"):
+    extra = len(b.model.parts()[net].get_weights()) - len(a.model.parts()[net].get_weights())
+    print(f"the {net} has {extra} more weight arrays than the start codec's")
+print("every other weight as the start codec's")
 PY
 bench() { python -m cae_helpers bench rd --data "$data" --no-classic --hyperprior "$1" "${@:3}" --out "$2"; }
 for c in "$start" "$codec"; do
