@@ -207,7 +207,8 @@ CODEC_HELP = {
     "level_weight_power": "weigh each image's loss by (lambda / lambda_mid)^-P (normalised to mean 1), so the low levels' "
                           "small losses are not drowned by the high levels' large ones; 0: every level weighs 1",
     "tune_encoder": "train only the encoder (analysis and hyper-analysis) of --init-from's codec, on the loss of what "
-                    "the coder really sends and decodes (hard rounding, the decoder's bin means); the decoder stays as it is",
+                    "the coder really sends and decodes (hard rounding, the decoder's bin means); the decoder stays as it is "
+                    "(with --tune-blocks-only: only the encoder or decoder blocks that codec lacks train)",
     "encoder_blocks": "residual blocks (two 3x3 convolutions, the second starting at zero) added to the analysis before its "
                       "output: encoder capacity the decoder and the bytes do not see; --init-from's codec may have fewer",
     "decoder_blocks": "residual blocks (two 3x3 convolutions at half the image's side, the second starting at zero) added to "
