@@ -90,7 +90,7 @@ def freeze_decoder(model, codec_dir) -> None:
     if model.config.tune_blocks_only:  # the saved codec's weights all stay: only the blocks it lacks train
         model.hyper_analysis.trainable = False
         for net in (model.analysis, model.synthesis):
-            net.trainable = True  # a model's trainable weights are none while it is untrainable, whatever its layers say
+            net.trainable = True  # so the transform's own trainable_weights list its new blocks (untrainable, it lists none)
             for layer in net.layers:
                 layer.trainable = layer.name in new
     elif any(name.startswith("gs_res") for name in new):
