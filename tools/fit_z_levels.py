@@ -34,16 +34,17 @@ def z_symbols(codec: HyperpriorCodec, images: np.ndarray, level: float) -> np.nd
     return codec._z_symbols(z)
 
 
-def mixed_tables(codec: HyperpriorCodec, symbols: np.ndarray, w: float) -> np.ndarray:
-    """(Nz, K) integer tables: w x the symbols' frequencies per channel (+ 0.5 each) + (1 - w) x the shipped table."""
+def mixed_tables(codec: HyperpriorCodec, symbols: np.ndarray, w: float, base: np.ndarray | None = None) -> np.ndarray:
+    """(Nz, K) integer tables: w x the symbols' frequencies per channel (+ 0.5 each) + (1 - w) x `base` (default: the shipped table)."""
+    base = np.asarray(codec.z_tables if base is None else base, np.int64)
     if w == 0:
-        return np.asarray(codec.z_tables, np.int64).copy()
-    nz, k = codec.z_tables.shape
+        return base.copy()
+    nz, k = base.shape
     flat = symbols.reshape(-1, nz)
     counts = np.zeros((nz, k))
     np.add.at(counts, (np.broadcast_to(np.arange(nz), flat.shape), flat), 1.0)
     empirical = (counts + 0.5) / (counts + 0.5).sum(axis=1, keepdims=True)
-    shipped = codec.z_tables / codec.z_tables.sum(axis=1, keepdims=True)
+    shipped = base / base.sum(axis=1, keepdims=True)
     return np.stack([quantise_pmf(p) for p in w * empirical + (1 - w) * shipped])
 
 

@@ -22,27 +22,16 @@ import numpy as np
 from cae_helpers.codec import HyperpriorCodec
 from cae_helpers.data import load_cifar100, photo_crops, protocol_splits
 from cae_helpers.entropy.context import ContextZCoder
-from cae_helpers.entropy.tables import quantise_pmf
 from cae_helpers.io import command_line, versions, write_json
-from fit_z_levels import training_view, z_symbols
+from fit_z_levels import mixed_tables, training_view, z_symbols
 
 EM_ROUNDS = 8
 OWN_WEIGHT = 0.9  # each class's table: 0.9 x its images' frequencies + 0.1 x the level's shipped table (no zero counts)
 
 
-def frequencies(symbols: np.ndarray, k: int) -> np.ndarray:
-    """(Nz, k) symbol frequencies per channel of z symbols (N, h, w, Nz), each count + 0.5."""
-    flat = symbols.reshape(-1, symbols.shape[-1])
-    counts = np.zeros((flat.shape[1], k))
-    np.add.at(counts, (np.broadcast_to(np.arange(flat.shape[1]), flat.shape), flat), 1.0)
-    return (counts + 0.5) / (counts + 0.5).sum(axis=1, keepdims=True)
-
-
-def class_tables(base: np.ndarray, symbols: np.ndarray) -> np.ndarray:
+def class_tables(codec: HyperpriorCodec, base: np.ndarray, symbols: np.ndarray) -> np.ndarray:
     """(Nz, K) integer tables for one class: its images' frequencies mixed with the level's table `base`."""
-    shipped = base / base.sum(axis=1, keepdims=True)
-    mixed = OWN_WEIGHT * frequencies(symbols, base.shape[1]) + (1 - OWN_WEIGHT) * shipped
-    return np.stack([quantise_pmf(p) for p in mixed])
+    return mixed_tables(codec, symbols, OWN_WEIGHT, base)
 
 
 def plain_bits(tables: np.ndarray, symbols: np.ndarray) -> np.ndarray:
@@ -51,12 +40,12 @@ def plain_bits(tables: np.ndarray, symbols: np.ndarray) -> np.ndarray:
     return -logp[np.arange(symbols.shape[-1]), symbols].reshape(len(symbols), -1).sum(axis=1)
 
 
-def fit_classes(base: np.ndarray, symbols: np.ndarray, k: int) -> tuple[list[np.ndarray], np.ndarray]:
+def fit_classes(codec: HyperpriorCodec, base: np.ndarray, symbols: np.ndarray, k: int) -> tuple[list[np.ndarray], np.ndarray]:
     """(K tables, class shares (K,)) by hard EM on fit images' z symbols, started from quantiles of their bits under `base`."""
     activity = plain_bits(base, symbols)
     labels = np.searchsorted(np.quantile(activity, np.arange(1, k) / k), activity, side="right")
     for _ in range(EM_ROUNDS):
-        tables = [class_tables(base, symbols[labels == c]) if np.any(labels == c) else base for c in range(k)]
+        tables = [class_tables(codec, base, symbols[labels == c]) if np.any(labels == c) else base for c in range(k)]
         shares = np.bincount(labels, minlength=k) / len(labels) + 1e-6
         costs = np.stack([plain_bits(t, symbols) - np.log2(s) for t, s in zip(tables, shares)], axis=1)  # (N, K)
         labels = costs.argmin(axis=1)
@@ -97,7 +86,7 @@ def main() -> None:
         syms = {name: z_symbols(codec, images, code / 16) for name, images in sets.items()}
         row = {"quality": q, "shipped": {name: context_bytes([base], np.ones(1), s) for name, s in syms.items()}}
         for k in args.classes:
-            tables, shares = fit_classes(base, fit_sym, k)
+            tables, shares = fit_classes(codec, base, fit_sym, k)
             row[f"K={k}"] = {name: context_bytes(tables, shares, s) for name, s in syms.items()}
             row[f"K={k}"]["shares"] = [round(float(s), 4) for s in shares]
         rows.append(row)
