@@ -25,6 +25,7 @@ from cae_helpers.bench.classic import pillow_round_trip
 from cae_helpers.codec import HyperpriorCodec
 from cae_helpers.data import load_cifar100
 from cae_helpers.io import command_line, versions, write_json
+from cae_helpers.metrics import mse_per_image
 
 SLOPES = np.geomspace(1e-3, 1.0, 400)  # dB per bit: the common slope each image's choice is made at
 
@@ -35,7 +36,7 @@ def coded_table(round_trip, images: np.ndarray, qualities, name: str) -> tuple[n
     for q in qualities:
         blobs, out = round_trip(images, q)
         size.append([len(b) for b in blobs])
-        mse.append(((out.astype(np.float64) - images) ** 2).mean(axis=(1, 2, 3)))
+        mse.append(mse_per_image(images, out))
         print(f"{name} quality {q:g}: {np.mean(size[-1]):.1f} bytes, {np.mean(psnr_of(mse[-1])):.3f} dB", flush=True)
     return np.asarray(size, np.float64), np.asarray(mse)
 
