@@ -8,11 +8,12 @@
 #   4. real bytes on 2,000 CIFAR-100 test images (20 per class; qualities 1 1.5 2 3 4 5 6 7 8) and on the
 #      photo crops (every quality), then PSNR at 0.5 / 1 / 2 / 4 bpp and the BD-rate against the default's curves
 #      made by the same commands (results/level-weight-probe/cifar2000-base, results/rd-continuous-photos).
-# Nothing is overwritten: OUT must not exist. EXPORT_OPTIONS go to export-codec (for example --integer-hs).
-#   CIFAR100_PATH=/path/to/cifar-100-python.tar.gz [EXPORT_OPTIONS=...] bash tools/evaluate_codec_run.sh RUN OUT
+# Nothing is overwritten: OUT must not exist. EXPORT_OPTIONS go to export-codec (for example --integer-hs); QUALITIES
+# replaces step 4's CIFAR qualities (for a codec with other levels, for example nine: QUALITIES="1 2 2.5 3 4 5 6 7 8 9").
+#   CIFAR100_PATH=/path/to/cifar-100-python.tar.gz [EXPORT_OPTIONS=...] [QUALITIES=...] bash tools/evaluate_codec_run.sh RUN OUT
 set -euo pipefail
 if [ $# -ne 2 ]; then
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 run=$(realpath -m "$1") out=$(realpath -m "$2") data=$(realpath -m "${CIFAR100_PATH:?set CIFAR100_PATH to the CIFAR-100 archive}")
@@ -27,7 +28,7 @@ python tools/fit_bin_means.py --data "$data" --codec "$codec" --out "$out/bin-me
 python tools/fit_z_levels.py --data "$data" --codec "$codec" --out "$out/z-levels.json" --write
 python tools/val_loss.py --data "$data" --per-level "$codec" | tee "$out/val-per-level.txt"
 python -m cae_helpers bench rd --data "$data" --no-classic --per-class 20 --hyperprior "$codec" \
-  --qualities 1 1.5 2 3 4 5 6 7 8 --out "$out/rd-cifar2000"
+  --qualities ${QUALITIES:-1 1.5 2 3 4 5 6 7 8} --out "$out/rd-cifar2000"
 python -m cae_helpers bench rd --data "$data" --images photos --no-classic --hyperprior "$codec" --out "$out/rd-photos"
 default="learned codec (hyperprior, one model: hyperprior-continuous)"
 # the curve name as bench rd makes it (a codec folder named exactly "hyperprior" keeps the bare name)
