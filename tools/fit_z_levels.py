@@ -44,8 +44,8 @@ def mixed_tables(codec: HyperpriorCodec, symbols: np.ndarray, w: float, base: np
     counts = np.zeros((nz, k))
     np.add.at(counts, (np.broadcast_to(np.arange(nz), flat.shape), flat), 1.0)
     empirical = (counts + 0.5) / (counts + 0.5).sum(axis=1, keepdims=True)
-    shipped = base / base.sum(axis=1, keepdims=True)
-    return np.stack([quantise_pmf(p) for p in w * empirical + (1 - w) * shipped])
+    prior = base / base.sum(axis=1, keepdims=True)  # the base table as probabilities (the shipped one unless given)
+    return np.stack([quantise_pmf(p) for p in w * empirical + (1 - w) * prior])
 
 
 def training_view(codec: HyperpriorCodec, images: np.ndarray) -> np.ndarray:
