@@ -34,9 +34,9 @@ def z_symbols(codec: HyperpriorCodec, images: np.ndarray, level: float) -> np.nd
     return codec._z_symbols(z)
 
 
-def mixed_tables(codec: HyperpriorCodec, symbols: np.ndarray, w: float, base: np.ndarray | None = None) -> np.ndarray:
-    """(Nz, K) integer tables: w x the symbols' frequencies per channel (+ 0.5 each) + (1 - w) x `base` (default: the shipped table)."""
-    base = np.asarray(codec.z_tables if base is None else base, np.int64)
+def mixed_tables(base: np.ndarray, symbols: np.ndarray, w: float) -> np.ndarray:
+    """(Nz, K) integer tables: w x the symbols' frequencies per channel (+ 0.5 each) + (1 - w) x the table `base` (Nz, K)."""
+    base = np.asarray(base, np.int64)
     if w == 0:
         return base.copy()
     nz, k = base.shape
@@ -44,7 +44,7 @@ def mixed_tables(codec: HyperpriorCodec, symbols: np.ndarray, w: float, base: np
     counts = np.zeros((nz, k))
     np.add.at(counts, (np.broadcast_to(np.arange(nz), flat.shape), flat), 1.0)
     empirical = (counts + 0.5) / (counts + 0.5).sum(axis=1, keepdims=True)
-    prior = base / base.sum(axis=1, keepdims=True)  # the base table as probabilities (the shipped one unless given)
+    prior = base / base.sum(axis=1, keepdims=True)  # the base table as probabilities
     return np.stack([quantise_pmf(p) for p in w * empirical + (1 - w) * prior])
 
 
@@ -72,9 +72,9 @@ def main() -> None:
     for level in range(codec.levels):
         symbols = z_symbols(codec, images, float(level))
         count, choose = symbols[:-args.choose], symbols[-args.choose:]
-        by_w = {w: z_bytes(mixed_tables(codec, count, w), choose) for w in GRID}
+        by_w = {w: z_bytes(mixed_tables(codec.z_tables, count, w), choose) for w in GRID}
         best = min(by_w, key=by_w.get)
-        tables.append(mixed_tables(codec, symbols, best))
+        tables.append(mixed_tables(codec.z_tables, symbols, best))
         shipped = float(np.mean([shared.bits(choose[i:i + 1]) for i in range(len(choose))]) / 8)
         record[level + 1] = {"shipped_bytes": shipped, "bytes_by_w": by_w, "w": best}
         print(f"quality {level + 1}: z {shipped:.2f} bytes under the shared tables, {by_w[best]:.2f} under the level's (w {best}) "

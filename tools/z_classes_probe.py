@@ -29,23 +29,18 @@ EM_ROUNDS = 8
 OWN_WEIGHT = 0.9  # each class's table: 0.9 x its images' frequencies + 0.1 x the level's shipped table (no zero counts)
 
 
-def class_tables(codec: HyperpriorCodec, base: np.ndarray, symbols: np.ndarray) -> np.ndarray:
-    """(Nz, K) integer tables for one class: its images' frequencies mixed with the level's table `base`."""
-    return mixed_tables(codec, symbols, OWN_WEIGHT, base)
-
-
 def plain_bits(tables: np.ndarray, symbols: np.ndarray) -> np.ndarray:
     """(N,) bits of each image's z symbols (N, h, w, Nz) under per-channel tables without context (fast, for the EM)."""
     logp = np.log2(tables / tables.sum(axis=1, keepdims=True))  # (Nz, K)
     return -logp[np.arange(symbols.shape[-1]), symbols].reshape(len(symbols), -1).sum(axis=1)
 
 
-def fit_classes(codec: HyperpriorCodec, base: np.ndarray, symbols: np.ndarray, k: int) -> tuple[list[np.ndarray], np.ndarray]:
+def fit_classes(base: np.ndarray, symbols: np.ndarray, k: int) -> tuple[list[np.ndarray], np.ndarray]:
     """(K tables, class shares (K,)) by hard EM on fit images' z symbols, started from quantiles of their bits under `base`."""
     activity = plain_bits(base, symbols)
     labels = np.searchsorted(np.quantile(activity, np.arange(1, k) / k), activity, side="right")
     for _ in range(EM_ROUNDS):
-        tables = [class_tables(codec, base, symbols[labels == c]) if np.any(labels == c) else base for c in range(k)]
+        tables = [mixed_tables(base, symbols[labels == c], OWN_WEIGHT) if np.any(labels == c) else base for c in range(k)]
         shares = np.bincount(labels, minlength=k) / len(labels) + 1e-6
         costs = np.stack([plain_bits(t, symbols) - np.log2(s) for t, s in zip(tables, shares)], axis=1)  # (N, K)
         labels = costs.argmin(axis=1)
@@ -86,7 +81,7 @@ def main() -> None:
         syms = {name: z_symbols(codec, images, code / 16) for name, images in sets.items()}
         row = {"quality": q, "shipped": {name: context_bytes([base], np.ones(1), s) for name, s in syms.items()}}
         for k in args.classes:
-            tables, shares = fit_classes(codec, base, fit_sym, k)
+            tables, shares = fit_classes(base, fit_sym, k)
             row[f"K={k}"] = {name: context_bytes(tables, shares, s) for name, s in syms.items()}
             row[f"K={k}"]["shares"] = [round(float(s), 4) for s in shares]
         rows.append(row)
