@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .bench.curves import GAP_RATES, gap_rows
+from .bench.curves import GAP_RATES, bd_rate, gap_rows
 
 PUBLISHED_REFERENCE = {"name": "reference notebook (published, Colab T4)", "protocol": "reference", "weights": "last",
                        "epochs_run": 35, "psnr_mean_float": 23.65, "compression_rate": 5 / 6}
@@ -64,6 +64,20 @@ def gaps_table(rd: dict, name: str = "learned codec (factorised prior)", rates: 
     for row in rows:
         lines.append(f"| {row['bpp']} | {fmt(row['ours'])} | " +
                      " | ".join(f"{fmt(row[o])} / {fmt(row['gap to ' + o], True)}" for o in others) + " |")
+    return "\n".join(lines)
+
+
+def published_bd_table(rd: dict, name: str) -> str:
+    """`name`'s BD-rate against each published curve in `rd` (%, negative: fewer bits), over the PSNR range both span."""
+    ours = rd["curves"][name]
+    lines = ["| published curve (another test set: quoted for scale) | BD-rate of ours against it | PSNR range both span (dB) |",
+             "| --- | --- | --- |"]
+    for other, pts in rd.get("published", {}).get("curves", {}).items():
+        lo = max(min(p["psnr_mean_uint8"] for p in c) for c in (ours, pts))
+        hi = min(max(p["psnr_mean_uint8"] for p in c) for c in (ours, pts))
+        bd = bd_rate(ours, pts)
+        lines.append(f"| {other} | {'n/a (under 4 points or no overlap)' if bd is None else f'{bd:+.1f} %'} | "
+                     f"{f'{lo:.1f}-{hi:.1f}' if lo < hi else '–'} |")
     return "\n".join(lines)
 
 

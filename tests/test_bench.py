@@ -133,6 +133,28 @@ def test_gap_rows_against_webp_and_published():
     assert table.count("\n") == 5 and "+4.00" in table
 
 
+def test_published_curves_are_rd_curves_with_their_source():
+    """Typed-in figures: each curve rises in rate and quality, and the source names where each came from."""
+    from cae_helpers.bench.curves import PUBLISHED, PUBLISHED_SOURCE
+
+    for name, pts in PUBLISHED.items():
+        rates, psnr = np.array(pts).T
+        assert len(pts) >= 3 and np.all(np.diff(rates) > 0) and np.all(np.diff(psnr) > 0), name
+        assert 0.1 < rates[0] and rates[-1] < 6 and 15 < psnr[0] and psnr[-1] < 50, name
+    assert "UQDM" in PUBLISHED_SOURCE and "COIN++" in PUBLISHED_SOURCE
+
+
+def test_published_bd_table_reads_bd_rate_against_each_published_curve():
+    from cae_helpers.report import published_bd_table
+
+    paper = _curve([0.5, 1, 2, 4], [24, 28, 33, 40])
+    half = [p | {"bpp": p["bpp"] / 2} for p in paper]  # the same qualities at half the bits
+    rd = {"curves": {"ours": half}, "published": {"curves": {"paper": paper, "short": paper[:3]}}}
+    rows = published_bd_table(rd, "ours").splitlines()
+    assert rows[2] == "| paper | -50.0 % | 24.0-40.0 |"
+    assert rows[3].startswith("| short | n/a (under 4 points")
+
+
 def test_full_run_summary_and_target_verdicts(tmp_path):
     from cae_helpers.bench.speed import full_run_summary, target_verdicts
 

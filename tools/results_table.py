@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cae_helpers.bench.curves import codec_name, coloured_name, rescaled_name
 from cae_helpers.codec import DEFAULT_MODEL
-from cae_helpers.report import gaps_table, headline_table, points_table, rd_summary_table, runs_table
+from cae_helpers.report import gaps_table, headline_table, points_table, published_bd_table, rd_summary_table, runs_table
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ("results/reference/metrics.json", "results/speed/reference-run/metrics.json", "results/notebook/metrics.json",
@@ -47,17 +47,21 @@ ZOO_CURVES = (COLOURED, COLOURED_SIZED, FLOAT_HS_COLOURED, FLOAT_HS, rescaled_na
 # of each table (WebP, the other codecs, the first model in format 7) from the older run
 DEFAULT_FROM = {"rd-hyperprior-coded": "rd-exact-cifar10000", "rd-photos-coded": "rd-exact-photos"}
 HEADLINE = (*ZOO_CURVES, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
-            "WebP", "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)")
+            "WebP", "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)",
+            "CompressAI bmshj2018-hyperprior trained on CIFAR-10 (COIN++, published)",
+            "CompressAI cheng2020-anchor trained on CIFAR-10 (COIN++, published)")
 
 
 def with_default(rel: str) -> dict:
-    """results/<rel>/rd.json with the zoo codecs' curves (the default full size and size chosen, the previous defaults) from its `DEFAULT_FROM` run."""
+    """results/<rel>/rd.json with the zoo codecs' curves (the default full size and size chosen, the previous defaults)
+    and the published curves from its `DEFAULT_FROM` run (the newer file quotes every published curve the older one does)."""
     rd, current = _load(f"results/{rel}/rd.json"), _load(f"results/{DEFAULT_FROM[rel]}/rd.json")
     if current is None or current["images"] != rd["images"]:
         return rd
     names = [n for n in ZOO_CURVES if n in current["curves"]]
     return rd | {"summary": rd["summary"] | {n: current["summary"][n] for n in names},
-                 "curves": rd["curves"] | {n: current["curves"][n] for n in names}}
+                 "curves": rd["curves"] | {n: current["curves"][n] for n in names},
+                 "published": current.get("published", rd.get("published", {}))}
 
 
 def hyperprior_tables() -> None:
@@ -67,7 +71,7 @@ def hyperprior_tables() -> None:
     print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE), labels=LABELS))
     print()
     print(points_table(cifar["curves"][COLOURED], label="quality"))
-    for table in (rd_summary_table(cifar), gaps_table(cifar, COLOURED), rd_summary_table(crops),
+    for table in (rd_summary_table(cifar), gaps_table(cifar, COLOURED), published_bd_table(cifar, COLOURED), rd_summary_table(crops),
                   rd_summary_table(photos, rates=(0.25, 0.5, 1, 2))):
         print()
         print(table)

@@ -32,9 +32,18 @@ PUBLISHED = {
     "Ballé 2018 hyperprior (CIFAR-10, published)": [(0.29, 22.9), (1.05, 29.7), (2.78, 37.4), (4.05, 41.5)],
     "Minnen 2020 (CIFAR-10, published)": [(0.34, 24.2), (1.12, 30.8), (2.80, 38.1), (4.10, 42.0)],
     "BPG (CIFAR-10, published)": [(0.74, 25.0), (1.74, 31.0), (3.53, 36.8)],
+    # CompressAI's own models trained on CIFAR-10 by the COIN++ authors: issue 13's first aims
+    "CompressAI bmshj2018-hyperprior trained on CIFAR-10 (COIN++, published)": [
+        (0.19, 19.203), (0.37, 22.577), (0.74646, 26.82653), (1.11199, 29.49624), (1.63093, 32.12594),
+        (2.11280, 34.11648), (2.79074, 36.88502), (3.23301, 38.33297), (4.14434, 41.14400), (4.83, 43.18487)],
+    "CompressAI cheng2020-anchor trained on CIFAR-10 (COIN++, published)": [
+        (0.39147, 22.63254), (0.55443, 24.53074), (1.32, 31.822), (1.73158, 34.86182), (2.25754, 37.58709),
+        (2.63637, 39.01963), (3.34170, 41.59367), (4.00814, 43.57520)],
 }
 PUBLISHED_SOURCE = ("Ballé 2018 and Minnen 2020: Yang et al., ICLR 2025 (UQDM), mandt-lab/uqdm eval/cifar.yml; "
-                    "BPG: as published on the CIFAR-10 test set (figures quoted in issue 5)")
+                    "BPG: as published on the CIFAR-10 test set (figures quoted in issue 5); CompressAI bmshj2018-hyperprior "
+                    "and cheng2020-anchor trained on CIFAR-10: Dupont et al., TMLR 2022 (COIN++), EmilienDupont/coinpp "
+                    "results/cifar10/compressai-*.json at commit f90a984")
 
 
 def published_curves() -> dict[str, list[dict]]:
