@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from .entropy.rounding import RD_ROUNDING_WEIGHT
+
 DATA_HELP = "cifar-100-python.tar.gz or its folder (default: $CIFAR100_PATH, else the Keras download)"
 
 
@@ -67,6 +69,9 @@ NON_NEGATIVE_INT = _number(int, 0)
 POSITIVE = _number(float, 0, low_open=True)
 NON_NEGATIVE = _number(float, 0)
 FRACTION = _number(float, 0, 1)
+ROUNDING_HELP = ("the encoder's rate-distortion rounding: each latent value coded as whichever of the two integers around it "
+                 "costs fewer bits + WEIGHT x its squared error (the same decoder and byte format; 0: the nearest integer, "
+                 f"as before 2026-12-08; default: {RD_ROUNDING_WEIGHT:g}, chosen on held-out training images)")
 
 
 def _per_class_count(text: str) -> int:
@@ -310,6 +315,7 @@ def _file_parsers(sub) -> None:
                         "lambda x distortion: format versions 22-24; pays on smooth content from about quality 3; it costs a "
                         "synthesis pass for images up to a megapixel coded whole, none with --rescale auto, whose choice has "
                         "made it, and a whole decode for tiles and larger images); with this flag it writes versions 19-21")
+    c.add_argument("--rounding", type=NON_NEGATIVE, default=None, metavar="WEIGHT", help=ROUNDING_HELP)
     c.add_argument("--layout", choices=("auto", "tiles", "whole"), default="auto",
                    help="tiles: independent 32x32 tiles; whole: one pass over the image; auto: whole, or tiles for images "
                         "larger than 32x32 where the codec was trained on 32x32 inputs alone (the shipped one saw larger ones)")
@@ -353,6 +359,7 @@ def _hyperprior_options(p: argparse.ArgumentParser, codecs: str, refine: str, re
     p.add_argument("--no-colour", dest="colour", action="store_false",
                    help="no mean-colour corrections (byte format 19-21): by default a codec that ships their tables adds them "
                         "where they pay, and its curves are named so")
+    p.add_argument("--rounding", type=NON_NEGATIVE, default=None, metavar="WEIGHT", help=ROUNDING_HELP + "; its curves are named so")
 
 
 def _bench_parser(sub) -> None:
@@ -703,7 +710,8 @@ def _compress(args, argv) -> int:
             continue
         try:
             blob = codec.compress_image(image, args.quality, progress=True, tiles={"auto": None, "tiles": True, "whole": False}[args.layout],
-                                        refine=args.refine, rescale=rescale, max_bytes=args.max_bytes, colour=args.colour)
+                                        refine=args.refine, rescale=rescale, max_bytes=args.max_bytes, colour=args.colour,
+                                        rounding=args.rounding)
         except ValueError as err:  # an image the chosen options cannot code (for example too large to refine)
             tqdm.write(f"skipped {src}: {err}")
             failed += 1

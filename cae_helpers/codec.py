@@ -10,7 +10,8 @@ y = g_a(x) * gain, z = round(h_a(y) * zgain) coded under per-channel tables, the
 (mu, sigma) = h_s(z) computed in NumPy float64 from the shipped float16 weights, so both
 sides compute them the same way whatever the Keras backend or precision (or, where the codec
 ships an integer h_s, `integer_hs`, exactly: the same tables on every machine by construction);
-each symbol round(y - mu) is coded under the table of scales nearest sigma. The decoder adds mu back and
+each symbol round(y - mu) is coded under the table of scales nearest sigma (or, by default, the integer next to
+y - mu with fewer bits + a weight x its squared error: `entropy.rounding`). The decoder adds mu back and
 runs g_s. A model with channel context (`context_slices` S > 1) codes y in S channel slices,
 each slice's (mu, sigma) refined in NumPy float64 from the slices already decoded
 (`_latent_chain`, the mirror of `HyperpriorModel.latent_parameters`). A model with `coded_channels`
@@ -36,6 +37,7 @@ from . import tiling
 from .entropy import container
 from .entropy.adaptive import AdaptiveZCoder
 from .entropy.context import ContextZCoder
+from .entropy.rounding import RD_ROUNDING_WEIGHT, rd_round
 from .entropy.tables import TableCoder, bin_mean_offsets, gaussian_tables, mix_level_tables, quantise_pmf, scale_indexes
 from .errors import CodecError, OtherModelError, StateCheckError
 from .integer_hs import LAYERS as HS_LAYERS, IntegerHyperSynthesis
@@ -77,6 +79,9 @@ class HyperpriorCodec:
     # h_s in exact integer arithmetic (`integer_hs`), shipped in tables.npz: where present both sides compute h_s and the
     # table indexes with it (the same tables on every machine by construction); None: h_s in float64 (`numpy_convs`)
     integer_hs: IntegerHyperSynthesis | None = None
+    # the encoder's choice of each latent symbol (`entropy.rounding.rd_round`): bits + weight x squared error over the two
+    # integers around y - mu; 0: the nearest integer (as every codec encoded before 2026-12-08). Decoding ignores it.
+    rounding_weight: float = RD_ROUNDING_WEIGHT
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -385,9 +390,10 @@ class HyperpriorCodec:
     def _latent_symbols(self, y: np.ndarray, raw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(symbols, table indexes, mu) of gained latents y (N, h, w, C) given h_s's output for them (the encoder's chain)."""
         y_s, sym, idx, mu = self._slices(y), [], [], []
+        toward = self.bin_mean_weight(level) if self.rounding_weight > 0 else 0.0  # where the decoder puts each symbol
 
         def quantise(s: int, m: np.ndarray, index: np.ndarray) -> np.ndarray:
-            sym.append(np.rint(y_s[s] - m))
+            sym.append(rd_round(y_s[s] - m, index, self.y_coder, self.rounding_weight, toward))
             idx.append(index)
             mu.append(m)
             return sym[-1] + m
@@ -414,7 +420,7 @@ class HyperpriorCodec:
     # --- coding ---------------------------------------------------------------------------------
     def compress(self, images: np.ndarray, quality: float = 4, progress: bool = False, tiles: bool | None = None,
                  refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None,
-                 max_bytes: int | None = None, colour: bool = True) -> list[bytes]:
+                 max_bytes: int | None = None, colour: bool = True, rounding: float | None = None) -> list[bytes]:
         """One byte string per uint8 image (N, H, W, 3), any H and W (padded to a multiple of 16 and cropped back).
 
         `max_bytes`: a budget per image: each image is coded at the highest quality, in 1/16 steps up to
@@ -442,7 +448,13 @@ class HyperpriorCodec:
         (byte format versions 22-24, `with_colour`); pays on smooth content from about quality 3. The pixels come from
         the encoder's own symbols through the synthesis (images up to a megapixel coded whole; free where the size
         choice made them) or, for tiles and larger images, from a decode. False: versions 19-21 as before.
+
+        `rounding`: the weight of rate-distortion rounding (`entropy.rounding.rd_round`; 0: each latent value to the
+        nearest integer, as before 2026-12-08); None: the codec's `rounding_weight`. The same decoder and byte format.
         """
+        if rounding is not None and _checked_rounding(rounding) != self.rounding_weight:
+            return replace(self, rounding_weight=float(rounding)).compress(
+                images, quality, progress, tiles, refine, rescale, max_bytes, colour)
         if max_bytes is not None:
             return self.compress_within(images, max_bytes, quality, progress=progress, tiles=tiles, refine=refine,
                                         rescale=rescale, colour=colour)
@@ -1018,13 +1030,13 @@ class HyperpriorCodec:
 
     def compress_image(self, image, quality: float = 4, progress: bool = False, tiles: bool | None = None,
                        refine: "int | RefineSettings" = 0, rescale: "str | float | None" = None,
-                       max_bytes: int | None = None, colour: bool = True) -> bytes:
-        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles` ... `colour`: as in `compress`)."""
+                       max_bytes: int | None = None, colour: bool = True, rounding: float | None = None) -> bytes:
+        """One uint8 image (H, W, 3), or an image file's path, -> one byte string (`tiles` ... `rounding`: as in `compress`)."""
         if isinstance(image, (str, os.PathLike)):
             from .files import read_image
 
             image = read_image(image)
-        return self.compress(np.asarray(image)[None], quality, progress, tiles, refine, rescale, max_bytes, colour)[0]
+        return self.compress(np.asarray(image)[None], quality, progress, tiles, refine, rescale, max_bytes, colour, rounding)[0]
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""
@@ -1055,6 +1067,13 @@ def _check_empty(coder) -> None:
     """CodecError unless the decoder used exactly the payload's words."""
     if not coder.is_empty():
         raise CodecError("corrupt payload: the decoder did not end where the data does")
+
+
+def _checked_rounding(weight) -> float:
+    """A rate-distortion rounding weight as a float, or ValueError naming the problem (it must be finite and >= 0)."""
+    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer, np.floating)) or not (np.isfinite(weight) and weight >= 0):
+        raise ValueError(f"rounding must be a finite weight >= 0 (0: each latent value to the nearest integer), got {weight!r}")
+    return float(weight)
 
 
 def _check_max_bytes(value) -> None:
@@ -1128,17 +1147,20 @@ def _pad(x: np.ndarray, multiple: int = PAD_MULTIPLE) -> np.ndarray:
 
 
 def pretrained_codec(quality: int | None = None, name: str = DEFAULT_MODEL, refine: int = 0,
-                     rescale: "str | float | None" = None, max_bytes: int | None = None, colour: bool = True) -> "QualityCodec":
+                     rescale: "str | float | None" = None, max_bytes: int | None = None, colour: bool = True,
+                     rounding: float | None = None) -> "QualityCodec":
     """The shipped hyperprior codec at a quality from 1 (fewest bytes) to 8 (best), loaded with no network.
 
     `refine`: encoder-side latent refinement steps (0: none; about 100 pays on photographs, at the
     cost of about a training step per image per step). `rescale`: "auto" or a scale to code images
     whole at a smaller size (`HyperpriorCodec.compress`; None: full size). `max_bytes`: a budget per
     image, each coded at the highest quality up to `quality` that fits (`HyperpriorCodec.compress_within`). `colour`:
-    mean-colour corrections where they pay (`HyperpriorCodec.compress`; False: none).
+    mean-colour corrections where they pay (`HyperpriorCodec.compress`; False: none). `rounding`: the weight of the
+    encoder's rate-distortion rounding (0: the nearest integer; None: the codec's default, `entropy.rounding`).
     """
     codec = shipped_codec(name)
-    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine, rescale, max_bytes, colour)
+    return QualityCodec(codec, codec.levels // 2 if quality is None else quality, ZOO / name, refine, rescale, max_bytes, colour,
+                        rounding)
 
 
 _CACHE: dict[str, HyperpriorCodec] = {}
@@ -1222,6 +1244,7 @@ class QualityCodec:
     rescale: "str | float | None" = None  # "auto" or a scale: coded whole at a smaller size (`HyperpriorCodec.compress`)
     max_bytes: int | None = None  # a budget per image: the highest quality up to `quality` that fits (None: `quality` itself)
     colour: bool = True  # mean-colour corrections where they pay, if the codec ships tables for them (`HyperpriorCodec.compress`)
+    rounding: float | None = None  # the encoder's rate-distortion rounding weight (0: nearest integer; None: the codec's own)
 
     def __post_init__(self) -> None:
         self.codec.level16(self.quality)  # checks the range
@@ -1229,11 +1252,13 @@ class QualityCodec:
         rescale_.candidate_scales(self.rescale)  # and the scale
         if self.max_bytes is not None:
             _check_max_bytes(self.max_bytes)
+        if self.rounding is not None:
+            _checked_rounding(self.rounding)
 
     def compress(self, images: np.ndarray) -> list[bytes]:
         """uint8 (N, H, W, 3) -> one byte string per image."""
         return self.codec.compress(images, self.quality, refine=self.refine, rescale=self.rescale, max_bytes=self.max_bytes,
-                                   colour=self.colour)
+                                   colour=self.colour, rounding=self.rounding)
 
     def decompress(self, blobs) -> np.ndarray:
         """Byte strings (any quality of this model) -> uint8 (N, H, W, 3)."""
@@ -1242,7 +1267,7 @@ class QualityCodec:
     def compress_image(self, image, progress: bool = False) -> bytes:
         """uint8 (H, W, 3), or an image file's path, -> one byte string."""
         return self.codec.compress_image(image, self.quality, progress, refine=self.refine, rescale=self.rescale,
-                                         max_bytes=self.max_bytes, colour=self.colour)
+                                         max_bytes=self.max_bytes, colour=self.colour, rounding=self.rounding)
 
     def decompress_image(self, blob: bytes, progress: bool = False) -> np.ndarray:
         """One byte string -> uint8 (H, W, 3)."""

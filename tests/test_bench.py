@@ -60,20 +60,22 @@ def test_cli_with_a_model_on_tiny_data(tiny_archive, tmp_path):
 
 
 def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_archive, tmp_path, capsys):
-    from cae_helpers.bench.curves import refined_name, rescaled_name
+    from cae_helpers.bench.curves import rd_rounded_name, refined_name, rescaled_name
     from cae_helpers.bench.rd import HYPERPRIOR
     from cae_helpers.codec import ZOO
+    from cae_helpers.entropy.rounding import RD_ROUNDING_WEIGHT
 
     assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / "hyperprior"), "--qualities", "1",
                  "--refine", "5", "--rescale", "--per-class", "1", "--no-classic", "--out", str(tmp_path / "rd")]) == 0
     curves = json.loads((tmp_path / "rd" / "rd.json").read_text())["curves"]
-    plain, refined = curves[HYPERPRIOR][0], curves[refined_name(HYPERPRIOR, 5)][0]
+    named = rd_rounded_name  # the encoder's default rate-distortion rounding: every curve says so
+    plain, refined = curves[named(HYPERPRIOR)][0], curves[named(refined_name(HYPERPRIOR, 5))][0]
     assert (plain["refine_steps"], refined["refine_steps"]) == (0, 5) and plain["quality"] == refined["quality"] == 1
-    assert refined["bytes_mean"] != plain["bytes_mean"]
-    sized = curves[rescaled_name(HYPERPRIOR)][0]  # --rescale: the size chosen per image, a curve of its own
+    assert plain["rounding_weight"] == RD_ROUNDING_WEIGHT and refined["bytes_mean"] != plain["bytes_mean"]
+    sized = curves[named(rescaled_name(HYPERPRIOR))][0]  # --rescale: the size chosen per image, a curve of its own
     assert (sized["rescale"], plain["rescale"], sized["quality"]) == ("auto", None, 1) and sized["bytes_mean"] != plain["bytes_mean"]
     assert plain["smaller_copy_share"] == 0 and 0 < sized["smaller_copy_share"] <= 1
-    both = curves[refined_name(rescaled_name(HYPERPRIOR), 5)][0]  # --refine and --rescale: the chosen size, refined
+    both = curves[named(refined_name(rescaled_name(HYPERPRIOR), 5))][0]  # --refine and --rescale: the chosen size, refined
     assert (both["rescale"], both["refine_steps"]) == ("auto", 5) and both["smaller_copy_share"] == sized["smaller_copy_share"]
     capsys.readouterr()
     assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / "hyperprior"), "--qualities", "1",
@@ -82,6 +84,10 @@ def test_rd_puts_the_refined_and_resized_hyperprior_beside_the_plain_one(tiny_ar
     assert capsys.readouterr().out.count("kept from --merge") == 4
     again = json.loads((tmp_path / "again" / "rd.json").read_text())["curves"]
     assert all(again[name] == curves[name] for name in curves)  # the same records, timings too
+    assert main(["bench", "rd", "--data", str(tiny_archive), "--hyperprior", str(ZOO / "hyperprior"), "--qualities", "1",
+                 "--rounding", "0", "--per-class", "1", "--no-classic", "--out", str(tmp_path / "nearest")]) == 0
+    nearest = json.loads((tmp_path / "nearest" / "rd.json").read_text())["curves"][HYPERPRIOR][0]  # --rounding 0: the plain name
+    assert nearest["rounding_weight"] == 0 and nearest["bytes_mean"] != plain["bytes_mean"]
 
 
 def test_rd_measures_the_default_codec_in_its_own_byte_format(tiny_archive, tmp_path):

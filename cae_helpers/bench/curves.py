@@ -128,6 +128,11 @@ def coloured_name(base: str) -> str:
     return f"{base[:-1]}, mean-colour corrections)"
 
 
+def rd_rounded_name(base: str) -> str:
+    """The curve name of codec `base` (a name ending in ")") whose encoder rounds by rate and distortion (`entropy.rounding`)."""
+    return f"{base[:-1]}, rate-distortion rounding)"
+
+
 def writes_colour(folder, colour: bool = True) -> bool:
     """Whether a saved codec, asked for `colour`, adds mean-colour corrections: it ships their tables and per-level z tables."""
     from ..codec import saved_codec_writes_colour

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
-from .curves import codec_name, coloured_name, point_label, refined_name, rescaled_name, writes_colour
+from .curves import codec_name, coloured_name, point_label, rd_rounded_name, refined_name, rescaled_name, writes_colour
 
 OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 14 or 17 (4, 6, 8, 11 before): independent tiles
 OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 13 or 16 (3, 5, 7, 10 before): one pass over the photo (the default for a codec trained on larger inputs)
@@ -72,10 +72,13 @@ def classic_photo_curves(photos: dict[str, np.ndarray]) -> dict[str, list[dict]]
 
 
 def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None, refine: int = 0,
-                           rescale: bool = False, colour: bool = True) -> dict[str, list[dict]]:
+                           rescale: bool = False, colour: bool = True, rounding: float | None = None) -> dict[str, list[dict]]:
     """Our codec at each quality on every photo, through real bytes: in 32x32 tiles, whole, whole refined (`refine` > 0 steps),
     and with `rescale` whole at the size chosen per photo (`rescale="auto"`; refined too if `refine`); each with
-    mean-colour corrections where the codec ships their tables, `colour` is on and they pay."""
+    mean-colour corrections where the codec ships their tables, `colour` is on and they pay, and rate-distortion
+    rounding of weight `rounding` (0: the nearest integer; None: the default), named so where its weight is above 0."""
+    from .rd import rounding_weight
+
     from tqdm.auto import tqdm
 
     from ..codec import HyperpriorCodec
@@ -88,6 +91,9 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
         layouts += [(rescaled_name(whole), False, 0, "auto")] + ([(refined_name(rescaled_name(whole), refine), False, refine, "auto")] if refine else [])
     if writes_colour(folder, colour):  # named last, as `bench rd` names its curves
         layouts = [(coloured_name(name), *rest) for name, *rest in layouts]
+    weight = rounding_weight(rounding)
+    if weight > 0:
+        layouts = [(rd_rounded_name(name), *rest) for name, *rest in layouts]
     levels = list(qualities or range(1, codec.levels + 1))
     for name, tiles, steps, scale in layouts:
         points = []
@@ -97,13 +103,14 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
                 per = {}
                 for pname, img in photos.items():
                     start = time.perf_counter()
-                    blob = codec.compress_image(img, q, tiles=tiles, refine=steps, rescale=scale, colour=colour)
+                    blob = codec.compress_image(img, q, tiles=tiles, refine=steps, rescale=scale, colour=colour, rounding=weight)
                     dec = codec.decompress_image(blob)
                     header = codec.read_header(blob)
                     per[pname] = _figures(img, len(blob), dec, time.perf_counter() - start) | {"scale16": header.scale16,
                                                                                                "colour": header.colour}
                     bar.update()
-                points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps, rescale=scale))
+                points.append(_point(per, quality=q, layout="32x32 tiles" if tiles else "whole image", refine_steps=steps, rescale=scale,
+                                     rounding_weight=weight))
                 bar.set_postfix_str(point_label(q, points[-1]))
         curves[name] = points
     return curves
@@ -124,7 +131,7 @@ def run_photos(args, argv) -> int:
     photos = sample_photos(args.photos)
     curves = classic_photo_curves(photos)
     for folder in args.hyperprior:
-        curves |= hyperprior_photo_curve(folder, photos, args.qualities, args.refine, args.rescale, args.colour)
+        curves |= hyperprior_photo_curve(folder, photos, args.qualities, args.refine, args.rescale, args.colour, args.rounding)
     anchor = curves["WebP"]
     summary = {n: {"bd_rate_vs_webp_percent": bd_rate(p, anchor), **psnr_at_rates(p, (0.25, 0.5, 1, 2)),
                    "bd_rate_vs_webp_per_photo": {name: bd_rate(photo_curve(p, name), photo_curve(anchor, name)) for name in photos}}

@@ -18,7 +18,7 @@ import numpy as np
 
 from .classic import classic_curves
 from .curves import (PUBLISHED_SOURCE, bd_rate, codec_name, coloured_name, point_label, psnr_at_rates, published_curves, rd_point,
-                     refined_name, rescaled_name, writes_colour)
+                     rd_rounded_name, refined_name, rescaled_name, writes_colour)
 
 
 def coded_point(images: np.ndarray, codec, **params) -> dict:
@@ -58,21 +58,32 @@ def hyperprior_qualities(folder: str, qualities: tuple[float, ...] | None) -> tu
 
 
 def hyperprior_curve_name(folder: str, refine: int = 0, rescale: "str | None" = None, max_bytes: int | None = None,
-                          colour: bool = True) -> str:
-    """The curve's name in rd.json: the codec's, then the size choice, the colour corrections, the refinement and the byte budget where used."""
+                          colour: bool = True, rounding: float | None = None) -> str:
+    """The curve's name in rd.json: the codec's, then the size choice, the colour corrections, the refinement, the byte
+    budget and rate-distortion rounding (`rounding`: its weight, None: the encoder's default) where used."""
     name = rescaled_name(codec_name(HYPERPRIOR, folder)) if rescale else codec_name(HYPERPRIOR, folder)
     name = refined_name(name, refine) if refine else name
     name = coloured_name(name) if writes_colour(folder, colour) else name
-    return f"{name[:-1]}, at most {max_bytes} bytes an image)" if max_bytes else name
+    name = f"{name[:-1]}, at most {max_bytes} bytes an image)" if max_bytes else name
+    return rd_rounded_name(name) if rounding_weight(rounding) > 0 else name
+
+
+def rounding_weight(rounding: float | None) -> float:
+    """The rate-distortion rounding weight an encoder asked for `rounding` uses (None: the default, `RD_ROUNDING_WEIGHT`)."""
+    from ..entropy.rounding import RD_ROUNDING_WEIGHT
+
+    return RD_ROUNDING_WEIGHT if rounding is None else float(rounding)
 
 
 def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0,
-                     rescale: "str | None" = None, max_bytes: int | None = None, colour: bool = True) -> dict[str, list[dict]]:
+                     rescale: "str | None" = None, max_bytes: int | None = None, colour: bool = True,
+                     rounding: float | None = None) -> dict[str, list[dict]]:
     """The shipped (or any saved) hyperprior codec at each quality, coded for real through bytes.
 
     `refine`: latent refinement steps; `rescale`: "auto" to let the encoder choose each image's coding size;
     `max_bytes`: each quality is the highest, each image coded at the highest that fits in that many bytes;
-    `colour`: mean-colour corrections where the codec ships their tables and they pay (False: versions 19-21).
+    `colour`: mean-colour corrections where the codec ships their tables and they pay (False: versions 19-21);
+    `rounding`: the encoder's rate-distortion rounding weight (0: the nearest integer; None: the default).
     """
     from tqdm.auto import tqdm
 
@@ -80,17 +91,20 @@ def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ..
 
     codec = HyperpriorCodec.load(folder)
     qualities = hyperprior_qualities(folder, qualities)
-    name = hyperprior_curve_name(folder, refine, rescale, max_bytes, colour)
+    name = hyperprior_curve_name(folder, refine, rescale, max_bytes, colour, rounding)
+    weight = rounding_weight(rounding)
     points = []
     bar = tqdm(qualities, desc=f"{name} on {len(images):,} images", unit="quality", dynamic_ncols=True)
     for q in bar:
         blobs: list[bytes] = []  # kept to count the images coded at a smaller size
 
         def compress(x: np.ndarray, q: float = q, blobs: list = blobs) -> list[bytes]:
-            blobs[:] = codec.compress(x, q, progress=refine > 0, refine=refine, rescale=rescale, max_bytes=max_bytes, colour=colour)
+            blobs[:] = codec.compress(x, q, progress=refine > 0, refine=refine, rescale=rescale, max_bytes=max_bytes, colour=colour,
+                                      rounding=weight)
             return blobs
 
-        point = timed_point(images, compress, codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale)
+        point = timed_point(images, compress, codec.decompress, quality=q, weights=str(folder), refine_steps=refine, rescale=rescale,
+                            rounding_weight=weight)
         headers = [codec.read_header(b) for b in blobs]
         points.append(point | {"smaller_copy_share": float(np.mean([h.rescaled for h in headers])),
                                "colour_share": float(np.mean([h.colour for h in headers]))}
@@ -191,11 +205,11 @@ def run_rd(args, argv) -> int:
         wanted = hyperprior_qualities(folder, qualities)
         for refine in sorted({0, args.refine}):  # plain, then refined, each at full size then the size chosen
             for rescale in (None, "auto") if args.rescale else (None,):
-                name = hyperprior_curve_name(folder, refine, rescale, args.max_bytes, args.colour)
+                name = hyperprior_curve_name(folder, refine, rescale, args.max_bytes, args.colour, args.rounding)
                 if tuple(p["quality"] for p in curves.get(name, [])) == wanted:  # merged, same images
                     print(f"{name}: kept from --merge, not coded again (leave out that --merge to measure it anew)")
                 else:
-                    curves |= hyperprior_curve(folder, test.images, qualities, refine, rescale, args.max_bytes, args.colour)
+                    curves |= hyperprior_curve(folder, test.images, qualities, refine, rescale, args.max_bytes, args.colour, args.rounding)
     anchor = curves.get("WebP")
     summary = {name: {"bd_rate_vs_webp_percent": bd_rate(pts, anchor) if anchor else None,
                       **psnr_at_rates(pts)} for name, pts in curves.items()}

@@ -191,19 +191,23 @@ class TableCoder:
 
     def bits(self, values: np.ndarray, indexes: np.ndarray) -> float:
         """Information content of `values` under tables `indexes` (what `push` spends, before ANS's word rounding)."""
+        return float(self.symbol_bits(values, indexes).sum())
+
+    def symbol_bits(self, values: np.ndarray, indexes: np.ndarray) -> np.ndarray:
+        """Each value's information content (float64, the shape of `values`) under its table: `bits` per element."""
+        shape = np.shape(values)
         values, indexes = np.asarray(values, np.int64).ravel(), np.asarray(indexes, np.int64).ravel()
-        total = 0.0
+        out = np.empty(len(values), np.float64)
         for j, where in _groups(indexes):
             v, freq = values[where], np.asarray(self.tables[j], np.float64)
             if self.centred:
                 r = self.radius(j)
-                out = np.abs(v) > r
-                sym = np.where(out, 2 * r + 1, v + r)
-                total += 16.0 * int(out.sum())  # each escape: two uniform bytes
+                escaped = np.abs(v) > r
+                sym = np.where(escaped, 2 * r + 1, v + r)
+                out[where] = -np.log2(freq[sym] / TOTAL) + 16.0 * escaped  # each escape: two uniform bytes more
             else:
-                sym = np.clip(v, 0, len(freq) - 1)
-            total += float(-np.log2(freq[sym] / TOTAL).sum())
-        return total
+                out[where] = -np.log2(freq[np.clip(v, 0, len(freq) - 1)] / TOTAL)
+        return out.reshape(shape)
 
     def pop(self, coder, indexes: np.ndarray) -> np.ndarray:
         """The values pushed by `push` with these `indexes` (int64, same shape)."""
