@@ -12,7 +12,7 @@ import sys
 import json
 from pathlib import Path
 
-from cae_helpers.bench.curves import codec_name, coloured_name, rescaled_name
+from cae_helpers.bench.curves import codec_name, coloured_name, rd_rounded_name, rescaled_name
 from cae_helpers.codec import DEFAULT_MODEL
 from cae_helpers.report import gaps_table, headline_table, points_table, published_bd_table, rd_summary_table, runs_table
 
@@ -30,22 +30,25 @@ HYPERPRIOR = "learned codec (hyperprior, one model)"  # cae_helpers.bench.rd.HYP
 SHIPPED = codec_name(HYPERPRIOR, DEFAULT_MODEL)  # the default codec's curve
 SIZED = rescaled_name(SHIPPED)  # the default codec choosing each image's coding size (the command line's default)
 COLOURED, COLOURED_SIZED = coloured_name(SHIPPED), coloured_name(SIZED)  # with mean-colour corrections (byte format 22-24): the default since 2026-12-07
+ROUNDED, ROUNDED_SIZED = rd_rounded_name(COLOURED), rd_rounded_name(COLOURED_SIZED)  # the same, the encoder rounding by rate and distortion: since 2026-12-08
 FLOAT_HS = codec_name(HYPERPRIOR, "hyperprior-continuous")  # the same network and tables with h_s in float64: the default 2026-12-06 to 12-07
 FLOAT_HS_COLOURED = coloured_name(FLOAT_HS)
 PREVIOUS = codec_name(HYPERPRIOR, "hyperprior-coded-long")  # the default from 2026-12-05 to 12-06: the same network, 28,140 steps less training
 EARLIER = codec_name(HYPERPRIOR, "hyperprior-coded")  # the default from 2026-12-02 to 12-05: 168,840 steps less training
-LABELS = {COLOURED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded, integer h_s, mean-colour corrections)",
-          COLOURED_SIZED: f"learned codec (`{DEFAULT_MODEL}`, the same, the size chosen per image: `rescale=\"auto\"`, the command line's default)",
+LABELS = {ROUNDED: f"learned codec (`{DEFAULT_MODEL}`, the default: one model, 40 of 128 latent channels coded, integer h_s, mean-colour corrections, rate-distortion rounding)",
+          ROUNDED_SIZED: f"learned codec (`{DEFAULT_MODEL}`, the same, the size chosen per image: `rescale=\"auto\"`, the command line's default)",
+          COLOURED: f"learned codec (`{DEFAULT_MODEL}` with each latent value rounded to the nearest integer: `rounding=0`, the encoder before 2026-12-08)",
+          COLOURED_SIZED: f"learned codec (`{DEFAULT_MODEL}` rounding to the nearest integer, the size chosen per image)",
           FLOAT_HS_COLOURED: "learned codec (`hyperprior-continuous`: the same network with h_s in float64, the default 2026-12-06 to 12-07)",
           FLOAT_HS: "learned codec (`hyperprior-continuous` without the corrections: `colour=False`, byte format 19)",
           rescaled_name(FLOAT_HS): "learned codec (`hyperprior-continuous` without the corrections, the size chosen per image)",
           PREVIOUS: "learned codec (`hyperprior-coded-long`: the same network before the continuous levels, the default 2026-12-05 to 12-06)",
           EARLIER: "learned codec (`hyperprior-coded`: the same network before the longer schedule, the default 2026-12-02 to 12-05)",
           HYPERPRIOR: "learned codec (`hyperprior`, all 128 coded: the default until 2026-12-02; byte format 7)"}
-ZOO_CURVES = (COLOURED, COLOURED_SIZED, FLOAT_HS_COLOURED, FLOAT_HS, rescaled_name(FLOAT_HS), PREVIOUS, EARLIER)
+ZOO_CURVES = (ROUNDED, ROUNDED_SIZED, COLOURED, COLOURED_SIZED, FLOAT_HS_COLOURED, FLOAT_HS, rescaled_name(FLOAT_HS), PREVIOUS, EARLIER)
 # the zoo codecs' curves in today's byte format (22-24 with mean-colour corrections, 19 and 21 without; the 2-byte header at 32x32) come from these runs on the same images; the rest
 # of each table (WebP, the other codecs, the first model in format 7) from the older run
-DEFAULT_FROM = {"rd-hyperprior-coded": "rd-exact-cifar10000", "rd-photos-coded": "rd-exact-photos"}
+DEFAULT_FROM = {"rd-hyperprior-coded": "rd-rounding-cifar10000", "rd-photos-coded": "rd-rounding-photos"}
 HEADLINE = (*ZOO_CURVES, HYPERPRIOR, "CompressAI bmshj2018-hyperprior (same data and compute)", "learned codec (factorised prior)",
             "WebP", "AVIF", "JPEG 4:2:0", "Ballé 2018 hyperprior (CIFAR-10, published)", "Minnen 2020 (CIFAR-10, published)",
             "CompressAI bmshj2018-hyperprior trained on CIFAR-10 (COIN++, published)",
@@ -70,8 +73,8 @@ def hyperprior_tables() -> None:
     photos = _load("results/photos-format10-refine100/photos.json")  # byte format 10
     print(headline_table({"CIFAR-100 test": cifar, "photo crops": crops}, list(HEADLINE), labels=LABELS))
     print()
-    print(points_table(cifar["curves"][COLOURED], label="quality"))
-    for table in (rd_summary_table(cifar), gaps_table(cifar, COLOURED), published_bd_table(cifar, COLOURED), rd_summary_table(crops),
+    print(points_table(cifar["curves"][ROUNDED], label="quality"))
+    for table in (rd_summary_table(cifar), gaps_table(cifar, ROUNDED), published_bd_table(cifar, ROUNDED), rd_summary_table(crops),
                   rd_summary_table(photos, rates=(0.25, 0.5, 1, 2))):
         print()
         print(table)

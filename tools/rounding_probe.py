@@ -16,7 +16,6 @@ against plain rounding. Choose a setting on held-out *training* images (--heldou
 Writes probe.json (curves, readings, command, versions), refusing to overwrite.
 """
 
-import argparse
 import sys
 import types
 from pathlib import Path
@@ -25,10 +24,10 @@ import numpy as np
 
 from cae_helpers.bench.curves import bd_rate
 from cae_helpers.codec import HyperpriorCodec
-from cae_helpers.data import load_cifar100, protocol_splits
 from cae_helpers.entropy.rounding import rd_round
 from cae_helpers.io import command_line, versions, write_json
 from cae_helpers.metrics import mse_per_image
+from probe_cli import probe_images, probe_parser
 
 
 def with_rule(codec: HyperpriorCodec, rule) -> HyperpriorCodec:
@@ -87,13 +86,7 @@ def at_rate(points: list, bpp: float) -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
-    p.add_argument("--codec", default="cae_helpers/zoo/hyperprior-exact")
-    p.add_argument("--out", required=True, help="a folder for probe.json (refused if it exists)")
-    p.add_argument("--per-class", type=int, default=10, help="test images of each class (the first ones)")
-    p.add_argument("--heldout", type=int, default=0,
-                   help="instead of test images, the first N of train-codec's 5,000 held-out training images (to choose a setting)")
+    p = probe_parser(__doc__, "a folder for probe.json (refused if it exists)")
     p.add_argument("--qualities", type=float, nargs="+", default=[1, 1.5, 2, 3, 4, 5, 6, 7, 8])
     p.add_argument("--weights", type=float, nargs="*", default=[8, 16, 32], help="rd W: weights of rate-distortion rounding")
     p.add_argument("--centre-weights", type=float, nargs="*", default=[], help="rd-centre W: the error from the bin's centre")
@@ -103,13 +96,7 @@ def main() -> None:
     out = Path(args.out)
     if out.exists():
         raise SystemExit(f"error: {out} exists; remove it first")
-    data = load_cifar100(args.data)
-    if args.heldout:
-        images = protocol_splits(data.train, data.test, "heldout", 5000, 0)[1].images[:args.heldout]
-        which = f"the first {len(images):,} of train-codec's 5,000 held-out CIFAR-100 training images"
-    else:
-        images = np.concatenate([data.test.images[data.test.fine == c][:args.per_class] for c in range(100)])
-        which = f"{len(images):,} CIFAR-100 test images, the first {args.per_class} of each class"
+    images, which = probe_images(args)
     curves = {name: curve(args.codec, fn, images, args.qualities, name) for name, fn in rules(args).items()}
     readings = {name: {f"{r} bpp": at_rate(c, r) for r in args.rates} for name, c in curves.items()}
     as_rd = {name: [{"bpp": b, "psnr_mean_uint8": q} for _, b, q in c] for name, c in curves.items()}

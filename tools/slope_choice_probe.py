@@ -15,7 +15,6 @@ Writes the per-image tables (npz), the curves and the readings (JSON, with the c
 overwrite; no byte format changes (the quality byte carries each image's choice).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,9 +22,9 @@ import numpy as np
 
 from cae_helpers.bench.classic import pillow_round_trip
 from cae_helpers.codec import HyperpriorCodec
-from cae_helpers.data import load_cifar100
 from cae_helpers.io import command_line, versions, write_json
 from cae_helpers.metrics import mse_per_image
+from probe_cli import probe_images, probe_parser
 
 SLOPES = np.geomspace(1e-3, 1.0, 400)  # dB per bit: the common slope each image's choice is made at
 
@@ -75,11 +74,7 @@ def webp_trip(images: np.ndarray, q: float):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", help="cifar-100-python.tar.gz (default: $CIFAR100_PATH)")
-    p.add_argument("--codec", default="cae_helpers/zoo/hyperprior-exact")
-    p.add_argument("--out", required=True, help="a folder for table.npz and probe.json (refused if it exists)")
-    p.add_argument("--per-class", type=int, default=10, help="test images of each class (the first ones)")
+    p = probe_parser(__doc__, "a folder for table.npz and probe.json (refused if it exists)")
     p.add_argument("--qualities", type=float, nargs="+", default=list(np.arange(1, 5.01, 0.125)))
     p.add_argument("--webp-qualities", type=float, nargs="+", default=list(range(0, 101, 2)))
     p.add_argument("--rates", type=float, nargs="+", default=[0.5, 1.0, 1.5, 2.0], help="bits per pixel to read the curves at")
@@ -87,8 +82,7 @@ def main() -> None:
     out = Path(args.out)
     if out.exists():
         raise SystemExit(f"error: {out} exists; remove it first")
-    data = load_cifar100(args.data)
-    images = np.concatenate([data.test.images[data.test.fine == c][:args.per_class] for c in range(100)])
+    images, which = probe_images(args)
     tables = {Path(args.codec).name: coded_table(hyperprior_trip(HyperpriorCodec.load(args.codec)), images, args.qualities, "ours"),
               "WebP method 6": coded_table(webp_trip, images, args.webp_qualities, "WebP")}
     pixels = images.shape[1] * images.shape[2]
@@ -104,7 +98,7 @@ def main() -> None:
     out.mkdir(parents=True)
     np.savez_compressed(out / "table.npz", qualities=np.asarray(args.qualities), webp_qualities=np.asarray(args.webp_qualities), **arrays)
     write_json(out / "probe.json", {"command": command_line("python tools/slope_choice_probe.py", sys.argv[1:]), "codec": args.codec,
-                                    "images": len(images), "slopes_db_per_bit": SLOPES.tolist(), **record, "versions": versions()})
+                                    "images": len(images), "image_set": which, "slopes_db_per_bit": SLOPES.tolist(), **record, "versions": versions()})
 
 
 if __name__ == "__main__":
