@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -20,11 +23,14 @@ def test_symbol_bits_add_up_to_bits_escapes_included(coder):
     rng = np.random.default_rng(0)
     idx = rng.integers(0, len(SCALES), (4, 8, 8, 5))
     values = np.rint(rng.normal(0, SCALES[idx] * 1.5)).astype(np.int64)
-    values[0, 0, 0, 0] = 10**4  # beyond every table's radius: an escape (16 bits more)
+    values[0, 0, 0, :2], idx[0, 0, 0, 1] = 10**4, len(SCALES) - 1  # beyond every table's radius, the widest's too: escapes
     per = coder.symbol_bits(values, idx)
     assert per.shape == values.shape and np.all(per > 0)
     assert per.sum() == pytest.approx(coder.bits(values, idx), rel=1e-12)
-    assert per[0, 0, 0, 0] > 16
+    for v, j, got in zip(values.ravel(), idx.ravel(), per.ravel()):  # each as its own table prices it, escapes included
+        freq, r = np.asarray(coder.tables[j], np.float64), coder.radius(j)
+        assert got == -np.log2(freq[2 * r + 1 if abs(v) > r else v + r] / freq.sum()) + 16.0 * (abs(v) > r)
+    assert per[0, 0, 0, 0] > 16 and per[0, 0, 0, 1] > 16
 
 
 def test_weight_zero_is_the_nearest_integer(coder):
@@ -80,3 +86,18 @@ def test_compress_rounding_option_keeps_the_byte_format():
     with pytest.raises(ValueError, match="rounding must be"):
         pretrained_codec(quality=2, rounding=-3)
     assert pretrained_codec(quality=2, rounding=0).compress(images) == plain
+
+
+@pytest.mark.skipif(not os.environ.get("CIFAR100_PATH"), reason="set CIFAR100_PATH to the CIFAR-100 archive to time codecs on its images")
+def test_the_speed_ab_times_each_rounding_weight_as_a_codec_of_its_own(tmp_path):
+    from tool_module import load_tool
+
+    from cae_helpers.codec import ZOO
+
+    tool, out = load_tool("codec_speed_ab"), tmp_path / "speed"
+    tool.main([str(ZOO / "hyperprior-exact"), "--roundings", "0", "20", "--data", os.environ["CIFAR100_PATH"],
+               "--images", "4", "--rounds", "2", "--no-photo", "--out", str(out)])
+    found = json.loads((out / "speed.json").read_text())
+    labels = [f"{ZOO / 'hyperprior-exact'} rounding={w}" for w in (0, 20)]
+    assert list(found["summary"]) == labels and found["summary"][labels[0]]["cifar"]["compress"]["ratio_to_first"] == 1.0
+    assert [len(found["times_s"][label]["cifar"]["compress"]) for label in labels] == [2, 2]

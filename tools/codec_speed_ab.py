@@ -2,6 +2,8 @@
 
     python tools/codec_speed_ab.py --data ../shared/data/cifar-100-python.tar.gz \
         cae_helpers/zoo/hyperprior-continuous cae_helpers/zoo/hyperprior-exact --out results/integer-hs-speed
+    python tools/codec_speed_ab.py --data ../shared/data/cifar-100-python.tar.gz cae_helpers/zoo/hyperprior-exact \
+        --roundings 0 20 --out results/rounding-speed   # one codec, its encoder's rounding weights side by side
 
 Each round times every codec once on the same inputs, alternating which goes first, so load from other work on the
 machine falls on both alike; reports the median over rounds (images/s on CIFAR, seconds on the photograph) and the
@@ -42,22 +44,27 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quality", type=float, default=4)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--no-photo", action="store_true", help="CIFAR images only")
+    p.add_argument("--roundings", type=float, nargs="+", default=None,
+                   help="time each codec at each of these rate-distortion rounding weights (0: nearest; default: the codec's own)")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     if (args.out / "speed.json").exists():
         sys.exit(f"{args.out / 'speed.json'} exists: choose another --out")
-    codecs = {c: HyperpriorCodec.load(c) for c in args.codecs}
+    weights = [None] if args.roundings is None else args.roundings
+    # label -> (codec, rounding weight); a label is the folder, with the weight where --roundings asks for several
+    codecs = {(c if w is None else f"{c} rounding={w:g}"): (HyperpriorCodec.load(c), w) for c in args.codecs for w in weights}
     sets = {"cifar": load_cifar100(args.data).test.images[:args.images]} | ({} if args.no_photo else {"china.jpg": _photo()})
     times = {c: {s: {"compress": [], "decompress": []} for s in sets} for c in codecs}
     for r in range(args.rounds):
         for c in (list(codecs) if r % 2 == 0 else list(codecs)[::-1]):
             for s, x in sets.items():
-                t_enc, blobs = _timed(codecs[c].compress, x, args.quality)
-                t_dec, _ = _timed(codecs[c].decompress, blobs)
+                codec, weight = codecs[c]
+                t_enc, blobs = _timed(lambda x: codec.compress(x, args.quality, rounding=weight), x)  # noqa: B023 (called now)
+                t_dec, _ = _timed(codec.decompress, blobs)
                 times[c][s]["compress"].append(t_enc)
                 times[c][s]["decompress"].append(t_dec)
         print(f"round {r + 1}/{args.rounds} done", flush=True)
-    first = args.codecs[0]
+    first = next(iter(codecs))
     summary = {c: {s: {k: {"median_s": float(np.median(v)),
                            "ratio_to_first": float(np.median(v) / np.median(times[first][s][k]))}
                        for k, v in per.items()} for s, per in sets_t.items()} for c, sets_t in times.items()}

@@ -28,7 +28,7 @@ run "results/rd-$name-photos" rd --images photos --merge "results/rd-$base-photo
 run "results/photos-$name" python -m cae_helpers bench photos --hyperprior "$codec" --rescale --out "results/photos-$name"
 run "results/photos-skimage-$name" python -m cae_helpers bench photos --photos skimage --hyperprior "$codec" --rescale \
   --out "results/photos-skimage-$name"
-run "results/rd-$name-half-bpp" rd --merge "results/rd-$base-half-bpp/rd.json" --qualities 1.5 1.5625 1.625 \
+run "results/rd-$name-half-bpp" rd --merge "results/rd-$base-half-bpp/rd.json" --qualities 1.5 1.5625 1.625 1.6875 \
   --out "results/rd-$name-half-bpp"
 run "results/rd-$name-cifar10000" rd --merge "results/rd-$base-cifar10000/rd.json" --rescale --out "results/rd-$name-cifar10000"
 run "results/rd-$name-cifar10000/byte_budget" python tools/byte_budget.py --data "$data" --codec "$codec" \

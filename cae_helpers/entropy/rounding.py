@@ -11,9 +11,11 @@ untouched: it reads whatever symbol was sent. This is the rate-distortion optimi
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from .tables import TableCoder, bin_mean_offsets
+from .tables import SCALES, TableCoder, bin_mean_offsets
 
 # bits per unit of squared gained-latent error: chosen on held-out training images (tools/rounding_probe.py --heldout,
 # docs/hyperprior-codec.md "Rate-distortion rounding"); the gains make one value serve every quality level
@@ -31,9 +33,28 @@ def rd_round(r: np.ndarray, indexes: np.ndarray, coder: TableCoder, weight: floa
     if weight <= 0:
         return nearest
     other = nearest + np.where(r >= nearest, 1.0, -1.0)  # the second integer of the bin pair around r
+    k = np.stack([nearest, other])  # (2, ...): both candidates at once
+    both = np.broadcast_to(indexes, k.shape)
+    centre = k + toward_means * _offsets(k, both) if toward_means else k
+    cost = coder.symbol_bits(k, both) + weight * np.square(r - centre)
+    return np.where(cost[1] < cost[0], other, nearest)
 
-    def cost(k: np.ndarray) -> np.ndarray:
-        centre = k + toward_means * bin_mean_offsets(k, indexes) if toward_means else k
-        return coder.symbol_bits(k, indexes) + weight * np.square(r - centre)
 
-    return np.where(cost(other) < cost(nearest), other, nearest)
+TABLED = 64  # |k| up to this is read from a table of `bin_mean_offsets`, the same values computed once
+
+
+@functools.cache
+def _offset_table() -> np.ndarray:
+    """(scales, TABLED + 1) float64: `bin_mean_offsets` of k = 0 .. TABLED under each shipped table's scale."""
+    k, idx = np.meshgrid(np.arange(TABLED + 1), np.arange(len(SCALES)))
+    return bin_mean_offsets(k, idx)
+
+
+def _offsets(k: np.ndarray, indexes: np.ndarray) -> np.ndarray:
+    """`bin_mean_offsets(k, indexes)`, values equal, read off `_offset_table` where |k| <= TABLED (most symbols)."""
+    magnitude = np.abs(k).astype(np.int64)
+    out = np.sign(k) * _offset_table()[indexes, np.minimum(magnitude, TABLED)]
+    far = magnitude > TABLED
+    if far.any():
+        out[far] = bin_mean_offsets(k[far], indexes[far])
+    return out

@@ -195,19 +195,33 @@ class TableCoder:
 
     def symbol_bits(self, values: np.ndarray, indexes: np.ndarray) -> np.ndarray:
         """Each value's information content (float64, the shape of `values`) under its table: `bits` per element."""
-        shape = np.shape(values)
-        values, indexes = np.asarray(values, np.int64).ravel(), np.asarray(indexes, np.int64).ravel()
-        out = np.empty(len(values), np.float64)
-        for j, where in _groups(indexes):
-            v, freq = values[where], np.asarray(self.tables[j], np.float64)
-            if self.centred:
-                r = self.radius(j)
-                escaped = np.abs(v) > r
-                sym = np.where(escaped, 2 * r + 1, v + r)
-                out[where] = -np.log2(freq[sym] / TOTAL) + 16.0 * escaped  # each escape: two uniform bytes more
-            else:
-                out[where] = -np.log2(freq[np.clip(v, 0, len(freq) - 1)] / TOTAL)
-        return out.reshape(shape)
+        values, indexes = np.asarray(values, np.int64), np.asarray(indexes, np.int64)
+        table = self.bit_table
+        if self.centred:
+            reach = (table.shape[1] - 1) // 2  # beyond it every table escapes, at its own escape cost
+            return table[indexes, np.clip(values, -reach, reach) + reach]
+        return table[indexes, np.clip(values, 0, table.shape[1] - 1)]
+
+    @cached_property
+    def bit_table(self) -> np.ndarray:
+        """(tables, width) float64: the bits of each value under each table, one gather instead of a pass per table.
+
+        Centred: column R + v for v in -R..R, R one more than the largest radius; a value outside a table's own radius
+        costs that table's escape symbol plus the two bytes sent for it (values beyond R read the outermost columns). Otherwise: column v for v in 0..n-1, the
+        last column standing for every larger value (clipped, as `push` clips it).
+        """
+        freqs = [np.asarray(f, np.float64) for f in self.tables]
+        if not self.centred:
+            width = max(len(f) for f in freqs)
+            return np.stack([-np.log2(f[np.minimum(np.arange(width), len(f) - 1)] / TOTAL) for f in freqs])
+        reach = max(self.radius(j) for j in range(len(freqs))) + 1  # the outermost columns escape under every table
+        v = np.arange(-reach, reach + 1)
+        rows = []
+        for j, f in enumerate(freqs):
+            r = self.radius(j)
+            escaped = np.abs(v) > r
+            rows.append(-np.log2(f[np.where(escaped, 2 * r + 1, v + r)] / TOTAL) + 16.0 * escaped)  # each escape: two bytes more
+        return np.stack(rows)
 
     def pop(self, coder, indexes: np.ndarray) -> np.ndarray:
         """The values pushed by `push` with these `indexes` (int64, same shape)."""
