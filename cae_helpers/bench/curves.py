@@ -133,6 +133,13 @@ def rd_rounded_name(base: str) -> str:
     return f"{base[:-1]}, rate-distortion rounding)"
 
 
+def rounding_weight(rounding: float | None) -> float:
+    """The rate-distortion rounding weight an encoder asked for `rounding` uses (None: the default, `RD_ROUNDING_WEIGHT`)."""
+    from ..entropy.rounding import RD_ROUNDING_WEIGHT
+
+    return RD_ROUNDING_WEIGHT if rounding is None else float(rounding)
+
+
 def writes_colour(folder, colour: bool = True) -> bool:
     """Whether a saved codec, asked for `colour`, adds mean-colour corrections: it ships their tables and per-level z tables."""
     from ..codec import saved_codec_writes_colour

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..metrics import psnr_per_image
 from .classic import CLASSIC, pillow_round_trip
-from .curves import codec_name, coloured_name, point_label, rd_rounded_name, refined_name, rescaled_name, writes_colour
+from .curves import codec_name, coloured_name, point_label, rd_rounded_name, refined_name, rescaled_name, rounding_weight, writes_colour
 
 OURS = "learned codec (hyperprior, 32x32 tiles)"  # byte format version 14 or 17 (4, 6, 8, 11 before): independent tiles
 OURS_WHOLE = "learned codec (hyperprior, whole image)"  # version 13 or 16 (3, 5, 7, 10 before): one pass over the photo (the default for a codec trained on larger inputs)
@@ -77,8 +77,6 @@ def hyperprior_photo_curve(folder, photos: dict[str, np.ndarray], qualities=None
     and with `rescale` whole at the size chosen per photo (`rescale="auto"`; refined too if `refine`); each with
     mean-colour corrections where the codec ships their tables, `colour` is on and they pay, and rate-distortion
     rounding of weight `rounding` (0: the nearest integer; None: the default), named so where its weight is above 0."""
-    from .rd import rounding_weight
-
     from tqdm.auto import tqdm
 
     from ..codec import HyperpriorCodec

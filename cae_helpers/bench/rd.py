@@ -18,7 +18,7 @@ import numpy as np
 
 from .classic import classic_curves
 from .curves import (PUBLISHED_SOURCE, bd_rate, codec_name, coloured_name, point_label, psnr_at_rates, published_curves, rd_point,
-                     rd_rounded_name, refined_name, rescaled_name, writes_colour)
+                     rd_rounded_name, refined_name, rescaled_name, rounding_weight, writes_colour)
 
 
 def coded_point(images: np.ndarray, codec, **params) -> dict:
@@ -67,12 +67,6 @@ def hyperprior_curve_name(folder: str, refine: int = 0, rescale: "str | None" = 
     name = f"{name[:-1]}, at most {max_bytes} bytes an image)" if max_bytes else name
     return rd_rounded_name(name) if rounding_weight(rounding) > 0 else name
 
-
-def rounding_weight(rounding: float | None) -> float:
-    """The rate-distortion rounding weight an encoder asked for `rounding` uses (None: the default, `RD_ROUNDING_WEIGHT`)."""
-    from ..entropy.rounding import RD_ROUNDING_WEIGHT
-
-    return RD_ROUNDING_WEIGHT if rounding is None else float(rounding)
 
 
 def hyperprior_curve(folder: str, images: np.ndarray, qualities: tuple[float, ...] | None = None, refine: int = 0,
