@@ -390,16 +390,20 @@ class HyperpriorCodec:
     def _latent_symbols(self, y: np.ndarray, raw: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(symbols, table indexes, mu) of gained latents y (N, h, w, C) given h_s's output for them (the encoder's chain)."""
         y_s, sym, idx, mu = self._slices(y), [], [], []
-        toward = self.bin_mean_weight(level) if self.rounding_weight > 0 else 0.0  # where the decoder puts each symbol
 
         def quantise(s: int, m: np.ndarray, index: np.ndarray) -> np.ndarray:
-            sym.append(rd_round(y_s[s] - m, index, self.y_coder, self.rounding_weight, toward))
+            sym.append(self._rounded(y_s[s] - m, index, level))
             idx.append(index)
             mu.append(m)
             return sym[-1] + m
 
         self._latent_chain(raw, level, quantise)
         return np.concatenate(sym, -1).astype(np.int64), np.concatenate(idx, -1), np.concatenate(mu, -1)
+
+    def _rounded(self, r: np.ndarray, indexes: np.ndarray, level: float) -> np.ndarray:
+        """The symbols (float64, the shape of r) the encoder codes for values r = y - mu under table `indexes` at `level`."""
+        toward = self.bin_mean_weight(level) if self.rounding_weight > 0 else 0.0  # where the decoder puts each symbol
+        return rd_round(r, indexes, self.y_coder, self.rounding_weight, toward)
 
     # --- quality <-> level ------------------------------------------------------------------
     def level16(self, quality: float) -> int:

@@ -17,7 +17,6 @@ Writes probe.json (curves, readings, command, versions), refusing to overwrite.
 """
 
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -26,26 +25,14 @@ from cae_helpers.bench.curves import bd_rate
 from cae_helpers.codec import HyperpriorCodec
 from cae_helpers.entropy.rounding import rd_round
 from cae_helpers.io import command_line, versions, write_json
-from cae_helpers.metrics import mse_per_image
+from cae_helpers.metrics import mean_psnr
 from probe_cli import probe_images, probe_parser
 
 
 def with_rule(codec: HyperpriorCodec, rule) -> HyperpriorCodec:
     """The codec whose encoder picks each latent symbol by `rule(r, table index, y coder)`."""
-    def _latent_symbols(self, y, raw, level):
-        y_s, sym, idx, mean = self._slices(y), [], [], []
-
-        def quantise(s, m, index):
-            sym.append(rule(y_s[s] - m, index, self.y_coder))
-            idx.append(index)
-            mean.append(m)
-            return sym[-1] + m
-
-        self._latent_chain(raw, level, quantise)
-        return np.concatenate(sym, -1).astype(np.int64), np.concatenate(idx, -1), np.concatenate(mean, -1)
-
     codec.rounding_weight = 0.0  # so that compress() keeps this codec (another weight would make a copy without the rule)
-    codec._latent_symbols = types.MethodType(_latent_symbols, codec)
+    codec._rounded = lambda r, indexes, level: rule(r, indexes, codec.y_coder)
     return codec
 
 
@@ -62,17 +49,13 @@ def rules(args) -> dict:
     return out
 
 
-def psnr_of(mse: np.ndarray) -> np.ndarray:
-    return 10 * np.log10(255.0**2 / np.maximum(mse, 1e-10))
-
-
 def curve(codec_dir: str, compress, images: np.ndarray, qualities, name: str) -> list[list[float]]:
     """[(quality, mean bpp, mean PSNR)] of real byte strings and decoded pixels, a fresh codec per rule."""
     codec, points = HyperpriorCodec.load(codec_dir), []
     for q in qualities:
         blobs = compress(codec, images, q)
         bpp = 8 * np.mean([len(b) for b in blobs]) / (images.shape[1] * images.shape[2])
-        psnr = float(np.mean(psnr_of(mse_per_image(images, codec.decompress(blobs)))))
+        psnr = mean_psnr(images, codec.decompress(blobs))
         points.append([float(q), float(bpp), psnr])
         print(f"{name} quality {q:g}: {bpp:.4f} bpp, {psnr:.3f} dB", flush=True)
     return points
