@@ -25,7 +25,7 @@ import numpy as np
 from keras import ops
 
 from .entropy.priors import bits, gaussian_likelihood
-from .entropy.tables import SCALES, bin_mean_offsets, log_scale_grid
+from .entropy.tables import SCALES, bin_mean_offset_table, log_scale_grid
 
 OFFSET_SYMBOLS = 1024  # |k| past this reads k = 1024's offset (the largest |k| of the default codec at quality 8 on 500 images: 147)
 
@@ -80,9 +80,7 @@ def soft_round(v, tau, noise):
 @functools.cache
 def _offset_table() -> np.ndarray:
     """(scales, OFFSET_SYMBOLS + 1) float32: `bin_mean_offsets` of |k| = 0 .. OFFSET_SYMBOLS under each shipped table's scale."""
-    k = np.arange(OFFSET_SYMBOLS + 1)[None, :]
-    idx = np.arange(len(SCALES))[:, None]
-    return bin_mean_offsets(np.broadcast_to(k, (len(SCALES), k.size)), np.broadcast_to(idx, (len(SCALES), k.size))).astype(np.float32)
+    return bin_mean_offset_table(OFFSET_SYMBOLS).astype(np.float32)
 
 
 def decoded_offsets(y, mu, sigma):

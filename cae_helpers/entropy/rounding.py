@@ -11,11 +11,9 @@ untouched: it reads whatever symbol was sent. This is the rate-distortion optimi
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from .tables import SCALES, TableCoder, bin_mean_offsets
+from .tables import TableCoder, bin_mean_offset_table, bin_mean_offsets
 
 # bits per unit of squared gained-latent error: chosen on held-out training images (tools/rounding_probe.py --heldout,
 # docs/hyperprior-codec.md "Rate-distortion rounding"); the gains make one value serve every quality level
@@ -40,20 +38,13 @@ def rd_round(r: np.ndarray, indexes: np.ndarray, coder: TableCoder, weight: floa
     return np.where(cost[1] < cost[0], other, nearest)
 
 
-TABLED = 64  # |k| up to this is read from a table of `bin_mean_offsets`, the same values computed once
-
-
-@functools.cache
-def _offset_table() -> np.ndarray:
-    """(scales, TABLED + 1) float64: `bin_mean_offsets` of k = 0 .. TABLED under each shipped table's scale."""
-    k, idx = np.meshgrid(np.arange(TABLED + 1), np.arange(len(SCALES)))
-    return bin_mean_offsets(k, idx)
+TABLED = 64  # |k| up to this is read from `bin_mean_offset_table`, the same values computed once
 
 
 def _offsets(k: np.ndarray, indexes: np.ndarray) -> np.ndarray:
-    """`bin_mean_offsets(k, indexes)`, values equal, read off `_offset_table` where |k| <= TABLED (most symbols)."""
+    """`bin_mean_offsets(k, indexes)`, values equal, read off `bin_mean_offset_table` where |k| <= TABLED (most symbols)."""
     magnitude = np.abs(k).astype(np.int64)
-    out = np.sign(k) * _offset_table()[indexes, np.minimum(magnitude, TABLED)]
+    out = np.sign(k) * bin_mean_offset_table(TABLED)[indexes, np.minimum(magnitude, TABLED)]
     far = magnitude > TABLED
     if far.any():
         out[far] = bin_mean_offsets(k[far], indexes[far])

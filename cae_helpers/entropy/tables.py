@@ -18,6 +18,7 @@ machine, except which table a latent uses (see `scale_indexes`).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -110,6 +111,15 @@ def bin_mean_offsets(symbols: np.ndarray, indexes: np.ndarray, scales: np.ndarra
     ratio = math.sqrt(2 / math.pi) * (1 - fall) / (erfcx(a / math.sqrt(2)) - erfcx(b / math.sqrt(2)) * fall)  # E[u]
     out[nz] = np.sign(symbols[nz]) * (s * ratio - k)
     return out
+
+
+@functools.cache
+def bin_mean_offset_table(largest: int) -> np.ndarray:
+    """(scales, largest + 1) float64, read-only: `bin_mean_offsets` of k = 0 .. largest under each shipped table's scale."""
+    k, idx = np.meshgrid(np.arange(largest + 1), np.arange(len(SCALES)))
+    table = bin_mean_offsets(k, idx)
+    table.flags.writeable = False  # shared by every caller through the cache
+    return table
 
 
 def log_scale_grid(scales: np.ndarray = SCALES) -> tuple[float, float]:
@@ -207,8 +217,8 @@ class TableCoder:
         """(tables, width) float64: the bits of each value under each table, one gather instead of a pass per table.
 
         Centred: column R + v for v in -R..R, R one more than the largest radius; a value outside a table's own radius
-        costs that table's escape symbol plus the two bytes sent for it (values beyond R read the outermost columns). Otherwise: column v for v in 0..n-1, the
-        last column standing for every larger value (clipped, as `push` clips it).
+        costs that table's escape symbol plus the two bytes sent for it (values beyond R read the outermost columns).
+        Otherwise: column v for v in 0..n-1, the last column standing for every larger value (clipped, as `push` clips it).
         """
         freqs = [np.asarray(f, np.float64) for f in self.tables]
         if not self.centred:
